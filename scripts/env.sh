@@ -1,0 +1,42 @@
+# Sourced by the other scripts: where caches live and how to build for wasm32 on this machine.
+# Decides nothing slow; scripts/setup.sh installs what is missing and records the toolchain.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export CONVLENS_CACHE=${CONVLENS_CACHE:-$HOME/.cache/convlens}
+# Target directories live outside the clone so that a fresh clone (CI) builds warm.
+export CONVLENS_NATIVE_TARGET=${CONVLENS_NATIVE_TARGET:-$CONVLENS_CACHE/target-native}
+export CONVLENS_WASM_TARGET=${CONVLENS_WASM_TARGET:-$CONVLENS_CACHE/target-wasm}
+export PATH="$HOME/.cargo/bin:$PATH"
+mkdir -p "$CONVLENS_CACHE"
+
+log() { printf '\033[1m[convlens]\033[0m %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# The wasm32 toolchain setup.sh chose: "rustup" (a toolchain with the wasm32 target) or
+# "debian" (Debian's rustc-web building std from source). CONVLENS_WASM_TOOLCHAIN overrides.
+wasm_toolchain() {
+  if [ -n "${CONVLENS_WASM_TOOLCHAIN:-}" ]; then echo "$CONVLENS_WASM_TOOLCHAIN"
+  elif [ -f "$CONVLENS_CACHE/wasm-toolchain" ]; then cat "$CONVLENS_CACHE/wasm-toolchain"
+  else echo rustup
+  fi
+}
+
+# Runs "$@" (cargo, trunk, ...) with what the chosen wasm32 toolchain needs.
+with_wasm_env() {
+  if [ "$(wasm_toolchain)" = debian ]; then
+    PATH="/usr/bin:$PATH" RUSTC_BOOTSTRAP=1 \
+      CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
+      CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-22 \
+      CARGO_TARGET_DIR="$CONVLENS_WASM_TARGET" "$@"
+  else
+    CARGO_TARGET_DIR="$CONVLENS_WASM_TARGET" "$@"
+  fi
+}
+
+# The wasm-bindgen version pinned in Cargo.lock (the CLI must match it exactly).
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+chromedriver_path() { command -v chromedriver || echo /usr/bin/chromedriver; }
+chromium_path() { command -v chromium || command -v chromium-browser || command -v google-chrome || echo /usr/bin/chromium; }

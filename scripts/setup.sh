@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Installs what building, serving and testing convlens needs, and nothing that is already there.
+# Idempotent: on a warm machine it only checks versions and returns in seconds.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+
+APT_UPDATED=0
+apt_install() {
+  command -v apt-get >/dev/null || die "missing $*; install it with your package manager"
+  [ "$(id -u)" = 0 ] && SUDO="" || SUDO=sudo
+  if [ $APT_UPDATED = 0 ]; then $SUDO apt-get update -qq; APT_UPDATED=1; fi
+  log "apt-get install $*"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@" >/dev/null
+}
+
+# 1. A Rust toolchain that can build for wasm32-unknown-unknown.
+choose_wasm_toolchain() {
+  if [ -n "${CONVLENS_WASM_TOOLCHAIN:-}" ]; then echo "$CONVLENS_WASM_TOOLCHAIN"; return; fi
+  if command -v rustup >/dev/null; then
+    if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then echo rustup; return; fi
+    # Remember a failed download so that later runs do not retry it.
+    if [ ! -f "$CONVLENS_CACHE/rustup-target-unavailable" ]; then
+      log "adding the wasm32-unknown-unknown target with rustup"
+      if timeout 300 rustup target add wasm32-unknown-unknown >&2; then echo rustup; return; fi
+      touch "$CONVLENS_CACHE/rustup-target-unavailable"
+    fi
+  fi
+  echo debian
+}
+toolchain=$(choose_wasm_toolchain)
+echo "$toolchain" > "$CONVLENS_CACHE/wasm-toolchain"
+if [ "$toolchain" = debian ]; then
+  # Debian's rustc-web ships the std sources, so std is built for wasm32 with -Zbuild-std.
+  if ! /usr/bin/rustc --version 2>/dev/null | grep -q . || [ ! -d /usr/lib/rustlib/src/rust/library ] \
+     || ! command -v wasm-ld-22 >/dev/null; then
+    apt_install rustc-web cargo-web rust-web-src lld-22
+  fi
+  log "wasm32 toolchain: Debian $(/usr/bin/rustc --version) with -Zbuild-std"
+else
+  log "wasm32 toolchain: $(rustc --version) with its wasm32-unknown-unknown target"
+fi
+
+# 2. Headless Chromium and its driver (browser tests, benchmarks, page checks).
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  apt_install chromium chromium-driver
+fi
+
+# 3. wasm-bindgen-cli at exactly the version in Cargo.lock.
+want=$(wasm_bindgen_version)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  log "installing wasm-bindgen-cli $want (found: ${have:-none})"
+  # Not --locked: one version in its own lockfile is no longer on crates.io.
+  cargo install wasm-bindgen-cli --version "$want" --force
+fi
+
+# 4. Trunk, used offline with the tools above (it never downloads its own).
+TRUNK_VERSION=0.22.1
+if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
+  log "installing trunk $TRUNK_VERSION"
+  # trunk 0.22.1 needs rustc >= 1.96.1; use a nightly toolchain when stable is older.
+  if cargo install trunk --version "$TRUNK_VERSION" --locked; then :
+  elif rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+    cargo +nightly install trunk --version "$TRUNK_VERSION" --locked
+  else
+    die "trunk $TRUNK_VERSION needs rustc >= 1.96.1: run 'rustup toolchain install nightly' and retry"
+  fi
+fi
+
+# 5. Node packages for the page and package tests (only when their lockfile changed).
+if [ -f package-lock.json ]; then
+  command -v npm >/dev/null || apt_install nodejs npm
+  stamp="node_modules/.convlens-lock"
+  if ! cmp -s package-lock.json "$stamp" 2>/dev/null; then
+    log "npm ci"
+    # Never let a package download a browser: the tests use Debian's Chromium.
+    PUPPETEER_SKIP_DOWNLOAD=1 PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+    cp package-lock.json "$stamp"
+  fi
+fi
+
+log "setup complete"

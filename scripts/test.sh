@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, lints, the native tests (CPU backend) and the browser tests
+# (wasm-bindgen-test in headless Chromium with WebGPU on). Sets up the machine first.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+"$ROOT/scripts/setup.sh"
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "clippy (native)"
+CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo clippy --locked --all-targets -- -D warnings
+if [ "$(wasm_toolchain)" = rustup ]; then
+  log "clippy (wasm32)"
+  with_wasm_env cargo clippy --locked --release --target wasm32-unknown-unknown --lib --tests -- -D warnings
+fi
+
+log "native tests (CPU backend)"
+CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo test --locked
+
+log "browser tests (headless Chromium, WebGPU)"
+# The release profile: Burn in a debug wasm build is too slow. SwiftShader needs a long timeout.
+CHROMEDRIVER=$(chromedriver_path) WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-900} \
+  with_wasm_env cargo test --locked --release --target wasm32-unknown-unknown --test web
+
+log "all tests passed"

@@ -1,0 +1,220 @@
+//! The only place that chooses where tensors live.
+//!
+//! In a browser, [`select`] tries WebGPU (asynchronously, once per page) and falls back to Burn's
+//! CPU backend (`flex`) when `navigator.gpu` or an adapter is missing. Natively there is only the
+//! CPU backend. Model code never asks which one it got.
+
+use burn::prelude::Device;
+
+use crate::error::{Error, Result};
+
+/// Which backend the caller wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BackendRequest {
+    /// WebGPU where the browser has it, the CPU backend otherwise.
+    #[default]
+    Auto,
+    /// WebGPU or an error ([`Error::NoWebGpu`]).
+    WebGpu,
+    /// Burn's CPU backend (`flex`).
+    Cpu,
+}
+
+impl BackendRequest {
+    /// Parses `"auto"`, `"webgpu"` or `"cpu"`.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] for any other name.
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "auto" => Ok(Self::Auto),
+            "webgpu" => Ok(Self::WebGpu),
+            "cpu" => Ok(Self::Cpu),
+            other => Err(Error::BadInput(format!(
+                "unknown backend {other:?}; use \"auto\", \"webgpu\" or \"cpu\""
+            ))),
+        }
+    }
+}
+
+/// The backend that was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    /// The browser's WebGPU.
+    WebGpu,
+    /// Burn's CPU backend (`flex`).
+    Cpu,
+}
+
+impl BackendKind {
+    /// `"webgpu"` or `"cpu"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::WebGpu => "webgpu",
+            BackendKind::Cpu => "cpu",
+        }
+    }
+}
+
+/// What the browser says about its WebGPU adapter (`GPUAdapterInfo`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AdapterInfo {
+    /// e.g. `"google"`.
+    pub vendor: String,
+    /// e.g. `"swiftshader"`.
+    pub architecture: String,
+    /// Device name, often empty in browsers.
+    pub device: String,
+    /// Free-form description, often empty in browsers.
+    pub description: String,
+    /// True for a software adapter such as SwiftShader.
+    pub is_fallback_adapter: bool,
+}
+
+/// A device together with what was chosen and why.
+#[derive(Debug, Clone)]
+pub struct SelectedBackend {
+    /// Where tensors are created.
+    pub device: Device,
+    /// What runs them.
+    pub kind: BackendKind,
+    /// The WebGPU adapter, when `kind` is WebGPU.
+    pub adapter: Option<AdapterInfo>,
+    /// Why the CPU backend was chosen under [`BackendRequest::Auto`], if it was.
+    pub fallback_reason: Option<String>,
+}
+
+impl SelectedBackend {
+    /// Burn's CPU backend.
+    pub fn cpu() -> Self {
+        Self {
+            device: Device::flex(),
+            kind: BackendKind::Cpu,
+            adapter: None,
+            fallback_reason: None,
+        }
+    }
+
+    fn cpu_because(reason: String) -> Self {
+        Self {
+            fallback_reason: Some(reason),
+            ..Self::cpu()
+        }
+    }
+}
+
+/// Chooses a device for `request`.
+///
+/// # Errors
+/// [`Error::NoWebGpu`] when WebGPU was asked for explicitly and cannot be had.
+pub async fn select(request: BackendRequest) -> Result<SelectedBackend> {
+    match request {
+        BackendRequest::Cpu => Ok(SelectedBackend::cpu()),
+        BackendRequest::WebGpu => webgpu::init().await.map_err(Error::NoWebGpu),
+        BackendRequest::Auto => Ok(match webgpu::init().await {
+            Ok(selected) => selected,
+            Err(reason) => SelectedBackend::cpu_because(reason),
+        }),
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod webgpu {
+    use super::SelectedBackend;
+
+    pub(super) async fn init() -> Result<SelectedBackend, String> {
+        Err("this native build of convlens has no WebGPU backend".to_string())
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod webgpu {
+    //! WebGPU is initialised once per page (Burn's runtime cannot be set up twice); every later
+    //! caller shares the first attempt's outcome, including concurrent callers.
+
+    use std::cell::RefCell;
+
+    use burn::prelude::Device;
+    use futures_util::FutureExt;
+    use futures_util::future::{LocalBoxFuture, Shared};
+    use js_sys::{Function, Promise, Reflect};
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+
+    use super::{AdapterInfo, BackendKind, SelectedBackend};
+
+    type Outcome = Result<(Device, AdapterInfo), String>;
+
+    thread_local! {
+        static ONCE: RefCell<Option<Shared<LocalBoxFuture<'static, Outcome>>>> =
+            const { RefCell::new(None) };
+    }
+
+    pub(super) async fn init() -> Result<SelectedBackend, String> {
+        let shared = ONCE.with(|cell| {
+            cell.borrow_mut()
+                .get_or_insert_with(|| acquire().boxed_local().shared())
+                .clone()
+        });
+        let (device, adapter) = shared.await?;
+        Ok(SelectedBackend {
+            device,
+            kind: BackendKind::WebGpu,
+            adapter: Some(adapter),
+            fallback_reason: None,
+        })
+    }
+
+    async fn acquire() -> Outcome {
+        let adapter = probe_adapter().await?;
+        let device = Device::wgpu_options()
+            .init_async()
+            .await
+            .map_err(|e| format!("Burn could not initialise WebGPU: {e}"))?;
+        Ok((device, adapter))
+    }
+
+    fn get(target: &JsValue, key: &str) -> JsValue {
+        Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+    }
+
+    fn text(target: &JsValue, key: &str) -> String {
+        get(target, key).as_string().unwrap_or_default()
+    }
+
+    /// Asks `navigator.gpu` for an adapter, as Burn will, and reads its `GPUAdapterInfo`.
+    async fn probe_adapter() -> Result<AdapterInfo, String> {
+        let navigator = get(&js_sys::global(), "navigator");
+        let gpu = get(&navigator, "gpu");
+        if gpu.is_undefined() || gpu.is_null() {
+            return Err("navigator.gpu is missing: this browser has no WebGPU, or it is \
+                        disabled (Chromium needs --enable-unsafe-webgpu on Linux)"
+                .to_string());
+        }
+        let request = get(&gpu, "requestAdapter")
+            .dyn_into::<Function>()
+            .map_err(|_| "navigator.gpu.requestAdapter is not a function".to_string())?;
+        let promise = request
+            .call0(&gpu)
+            .map_err(|e| format!("navigator.gpu.requestAdapter() threw: {e:?}"))?;
+        let adapter = JsFuture::from(Promise::from(promise))
+            .await
+            .map_err(|e| format!("navigator.gpu.requestAdapter() failed: {e:?}"))?;
+        if adapter.is_null() || adapter.is_undefined() {
+            return Err("navigator.gpu.requestAdapter() returned no adapter".to_string());
+        }
+        let info = get(&adapter, "info");
+        // `isFallbackAdapter` moved from GPUAdapter to GPUAdapterInfo; read whichever exists.
+        let fallback = get(&info, "isFallbackAdapter")
+            .as_bool()
+            .or_else(|| get(&adapter, "isFallbackAdapter").as_bool())
+            .unwrap_or(false);
+        Ok(AdapterInfo {
+            vendor: text(&info, "vendor"),
+            architecture: text(&info, "architecture"),
+            device: text(&info, "device"),
+            description: text(&info, "description"),
+            is_fallback_adapter: fallback,
+        })
+    }
+}

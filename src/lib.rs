@@ -1,0 +1,27 @@
+//! # convlens
+//!
+//! Convolutional networks written once with Burn that run — and train — natively on the CPU and
+//! in the browser on WebGPU, with the output of every layer available for inspection.
+//!
+//! - [`model`]: the architectures (LeNet-5, …), each a `Config` + module, and their activations.
+//! - [`device`]: the one place that chooses WebGPU or the CPU backend.
+//! - [`data`]: caller-supplied pixels and labels → validated tensors.
+//! - [`train`]: one optimisation step (Adam + cross-entropy).
+//! - [`infer`]: probabilities and feature maps read back to the host.
+//! - [`readback`]: asynchronous, batched reads from the device.
+//! - [`weights`]: module parameters ⇄ bytes.
+//! - `web` (wasm32 only): the `#[wasm_bindgen]` facade the JS API wraps.
+
+pub mod data;
+pub mod device;
+pub mod error;
+pub mod infer;
+pub mod model;
+pub mod readback;
+pub mod train;
+pub mod weights;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+pub use error::{Error, Result};

@@ -1,0 +1,62 @@
+//! Network architectures: one per file, each a `Config` plus a module. No I/O, no device choice.
+
+mod activations;
+pub mod lenet5;
+
+pub use activations::{Activations, LayerActivation};
+pub use lenet5::{LeNet5, LeNet5Config};
+
+use burn::module::Module;
+use burn::prelude::Tensor;
+
+use crate::error::{Error, Result};
+
+/// What every image classifier in the zoo offers, so the training loop and the web layer serve
+/// them all with one piece of code.
+pub trait ImageClassifier: Module {
+    /// The input one image must have: `[channels, height, width]`.
+    fn input_shape(&self) -> [usize; 3];
+
+    /// Class scores before softmax.
+    ///
+    /// # Shapes
+    /// - input: `[batch, channels, height, width]` as [`Self::input_shape`] says
+    /// - output: `[batch, classes]`
+    fn logits(&self, input: Tensor<4>) -> Tensor<2>;
+
+    /// Class scores plus the output of every layer, in order.
+    fn activations(&self, input: Tensor<4>) -> Activations;
+
+    /// [`Self::logits`], after checking the input's shape.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] when the input is not `[batch, ...input_shape]` with `batch > 0`.
+    fn try_logits(&self, input: Tensor<4>) -> Result<Tensor<2>> {
+        check_input(self.input_shape(), input.dims())?;
+        Ok(self.logits(input))
+    }
+
+    /// [`Self::activations`], after checking the input's shape.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] as for [`Self::try_logits`].
+    fn try_activations(&self, input: Tensor<4>) -> Result<Activations> {
+        check_input(self.input_shape(), input.dims())?;
+        Ok(self.activations(input))
+    }
+}
+
+/// Checks that `dims` is `[batch, ...expected]` with a non-empty batch.
+///
+/// # Errors
+/// [`Error::BadInput`] naming the expected and the received shape.
+pub fn check_input(expected: [usize; 3], dims: [usize; 4]) -> Result<()> {
+    let [batch, c, h, w] = dims;
+    if batch == 0 || [c, h, w] != expected {
+        return Err(Error::BadInput(format!(
+            "expected images of shape [batch>0, {}, {}, {}], got {dims:?}",
+            expected[0], expected[1], expected[2]
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,45 @@
+//! One optimisation step: forward, cross-entropy, backward, Adam.
+
+use burn::module::Module;
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::{Int, Tensor};
+
+use crate::model::ImageClassifier;
+
+/// Images and their class indices, on the training device.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// `[batch, channels, height, width]`.
+    pub images: Tensor<4>,
+    /// `[batch]`, class indices.
+    pub labels: Tensor<1, Int>,
+}
+
+/// Adam with PyTorch's defaults (β = 0.9/0.999, ε = 1e-8); the learning rate is given per step.
+pub fn adam() -> ModuleOptimizer {
+    AdamConfig::new().with_epsilon(1e-8).init()
+}
+
+/// Runs one step of `optim` on `batch` and returns the updated model and the batch's mean
+/// cross-entropy loss *before* the update (a `[1]` tensor, still on the device: read it only
+/// when you need it, since a GPU read stalls the pipeline).
+///
+/// The model's parameters must live on an autodiff device (`device.autodiff()`).
+///
+/// # Shapes
+/// - `batch.images`: `[batch, ...model.input_shape()]`, `batch.labels`: `[batch]`
+pub fn train_step<M: ImageClassifier>(
+    model: M,
+    optim: &mut ModuleOptimizer,
+    batch: &Batch,
+    learning_rate: f64,
+) -> (M, Tensor<1>) {
+    let logits = model.logits(batch.images.clone());
+    let loss = CrossEntropyLossConfig::new()
+        .init(&logits.device())
+        .forward(logits, batch.labels.clone());
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    let model = optim.step(learning_rate, model, grads);
+    (model, loss.detach())
+}

@@ -1,0 +1,16 @@
+//! The `#[wasm_bindgen]` facade: converts JS values in and out of the Rust API, nothing else.
+//! Every error crosses as a JS `Error` whose `code` property is [`crate::Error::code`].
+
+mod convert;
+mod network;
+
+pub use network::Network;
+
+use wasm_bindgen::prelude::wasm_bindgen;
+
+/// Installs a panic hook so that a bug (never bad input, which returns errors) is logged with
+/// its message instead of as `unreachable`.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}

@@ -1,0 +1,124 @@
+//! Browser tests: `cargo test --target wasm32-unknown-unknown --test web` runs them in headless
+//! Chromium with WebGPU on (see webdriver.json). Every test that needs WebGPU has `webgpu` in
+//! its name and fails — never falls back — when the adapter is missing.
+#![cfg(target_arch = "wasm32")]
+
+use burn::prelude::Device;
+use convlens::data::{images_tensor, labels_tensor};
+use convlens::device::{BackendKind, BackendRequest, SelectedBackend, select};
+use convlens::infer::{feature_maps, probabilities};
+use convlens::model::LeNet5Config;
+use convlens::readback::read;
+use convlens::train::{Batch, adam, train_step};
+use convlens::weights;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// WebGPU, or a failed test: a silent CPU fallback must not pass.
+async fn webgpu() -> SelectedBackend {
+    let selected = select(BackendRequest::WebGpu)
+        .await
+        .unwrap_or_else(|e| panic!("WebGPU must be available in this test browser: {e}"));
+    assert_eq!(selected.kind, BackendKind::WebGpu);
+    selected
+}
+
+/// Deterministic, digit-like inputs: a different diagonal stroke per image.
+fn strokes(batch: usize) -> Vec<f32> {
+    let mut pixels = vec![0.0f32; batch * 784];
+    for i in 0..batch {
+        for t in 4..24 {
+            let x = (t + i * 3) % 24 + 2;
+            pixels[i * 784 + t * 28 + x] = 1.0;
+            pixels[i * 784 + t * 28 + x + 1] = 0.6;
+        }
+    }
+    pixels
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_adapter_is_present_and_described() {
+    let selected = webgpu().await;
+    let adapter = selected.adapter.expect("adapter info");
+    assert!(
+        !(adapter.vendor.is_empty() && adapter.architecture.is_empty()),
+        "the adapter should describe itself: {adapter:?}"
+    );
+    web_sys::console::log_1(&format!("WebGPU adapter: {adapter:?}").into());
+    let auto = select(BackendRequest::Auto).await.unwrap();
+    assert_eq!(auto.kind, BackendKind::WebGpu, "auto picks WebGPU when present");
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_lenet5_logits_and_every_activation_match_the_cpu_backend() {
+    let gpu = webgpu().await.device;
+    let cpu = Device::flex();
+    cpu.seed(5);
+    let reference = LeNet5Config::new().init(&cpu);
+    let bytes = weights::to_bytes(reference.clone()).unwrap();
+    let on_gpu = weights::load(LeNet5Config::new().init(&gpu), &bytes).unwrap();
+
+    let pixels = strokes(1);
+    let want = feature_maps(&reference, images_tensor(&pixels, [1, 28, 28], &cpu).unwrap())
+        .await
+        .unwrap();
+    let got = feature_maps(&on_gpu, images_tensor(&pixels, [1, 28, 28], &gpu).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 11);
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!((g.layer, g.shape), (w.layer, w.shape));
+        let diff = max_abs_diff(&g.data, &w.data);
+        assert!(diff <= 1e-4, "{}: max |webgpu - cpu| = {diff}", g.layer);
+    }
+    let want = probabilities(&reference, images_tensor(&strokes(4), [1, 28, 28], &cpu).unwrap());
+    let got = probabilities(&on_gpu, images_tensor(&strokes(4), [1, 28, 28], &gpu).unwrap());
+    let diff = max_abs_diff(&got.await.unwrap(), &want.await.unwrap());
+    assert!(diff <= 1e-4, "probabilities: max |webgpu - cpu| = {diff}");
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_twenty_adam_steps_lower_the_loss() {
+    let device = webgpu().await.device.autodiff();
+    device.seed(1);
+    let mut model = LeNet5Config::new().init(&device);
+    let mut optim = adam();
+    let labels: Vec<u8> = (0..8).map(|i| i % 4).collect();
+    let batch = Batch {
+        images: images_tensor(&strokes(8), [1, 28, 28], &device).unwrap(),
+        labels: labels_tensor(&labels, 10, &device).unwrap(),
+    };
+    let mut first = None;
+    let mut last = None;
+    for step in 0..20 {
+        let (next, loss) = train_step(model, &mut optim, &batch, 1e-3);
+        model = next;
+        // Read only the first and the last loss: each read waits for the GPU.
+        if step == 0 {
+            first = Some(read(loss).await.unwrap()[0]);
+        } else if step == 19 {
+            last = Some(read(loss).await.unwrap()[0]);
+        }
+    }
+    let (first, last) = (first.unwrap(), last.unwrap());
+    web_sys::console::log_1(&format!("WebGPU loss: step 1 {first}, step 20 {last}").into());
+    assert!(last < first * 0.8, "loss on WebGPU went {first} -> {last}");
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_bad_input_is_an_error_and_the_model_still_works() {
+    let gpu = webgpu().await.device;
+    let model = LeNet5Config::new().init(&gpu);
+    let err = images_tensor(&[0.0; 100], [1, 28, 28], &gpu).unwrap_err();
+    assert_eq!(err.code(), "BAD_INPUT");
+    let probs = probabilities(&model, images_tensor(&strokes(1), [1, 28, 28], &gpu).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(probs.len(), 10);
+}
