@@ -24,4 +24,7 @@ log "browser tests (headless Chromium, WebGPU)"
 CHROMEDRIVER=$(chromedriver_path) WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-900} \
   with_wasm_env cargo test --locked --release --target wasm32-unknown-unknown --test web
 
+log "end-to-end tests of the page (scripts/demo.sh in headless Chromium)"
+CHROMIUM=$(chromium_path) node --test --test-concurrency=1 tests/e2e/page.test.mjs
+
 log "all tests passed"

@@ -187,9 +187,11 @@ mod webgpu {
         let navigator = get(&js_sys::global(), "navigator");
         let gpu = get(&navigator, "gpu");
         if gpu.is_undefined() || gpu.is_null() {
-            return Err("navigator.gpu is missing: this browser has no WebGPU, or it is \
+            return Err(
+                "navigator.gpu is missing: this browser has no WebGPU, or it is \
                         disabled (Chromium needs --enable-unsafe-webgpu on Linux)"
-                .to_string());
+                    .to_string(),
+            );
         }
         let request = get(&gpu, "requestAdapter")
             .dyn_into::<Function>()

@@ -29,7 +29,7 @@ pub async fn read_all<const D: usize>(tensors: Vec<Tensor<D>>) -> Result<Vec<Vec
     data.into_iter()
         .map(|d| {
             d.convert::<f32>()
-                .into_vec::<f32>()
+                .try_into_vec::<f32>()
                 .map_err(|e| Error::Backend(format!("unexpected tensor data: {e:?}")))
         })
         .collect()

@@ -10,6 +10,14 @@ use convlens::readback::read;
 use convlens::train::{Batch, adam, train_step};
 use convlens::weights;
 use futures_lite::future::block_on;
+use std::sync::{Mutex, MutexGuard};
+
+/// Burn's CPU backend seeds one global generator and parameters are initialised lazily, so tests
+/// that seed and create models take turns.
+fn rng_lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// A fixed batch of 8 synthetic "images": class k has a bright bar in row band k.
 fn fixed_batch(device: &Device) -> Batch {
@@ -47,6 +55,7 @@ fn train(steps: usize) -> Vec<f32> {
 
 #[test]
 fn seeded_training_steps_lower_the_loss_and_repeat_exactly() {
+    let _rng = rng_lock();
     let first = train(20);
     assert!(
         first[19] < first[0] * 0.5,
@@ -66,6 +75,7 @@ fn auto_backend_is_the_cpu_natively_and_webgpu_is_an_error() {
 
 #[test]
 fn wrongly_shaped_input_is_an_error_not_a_panic() {
+    let _rng = rng_lock();
     let device = Device::flex();
     let model = LeNet5Config::new().init(&device);
     let wrong: Tensor<4> = Tensor::zeros([1, 3, 32, 32], &device);
@@ -75,11 +85,15 @@ fn wrongly_shaped_input_is_an_error_not_a_panic() {
     assert!(block_on(probabilities(&model, wrong.clone())).is_err());
     assert!(block_on(feature_maps(&model, wrong)).is_err());
     let empty: Tensor<4> = Tensor::zeros([0, 1, 28, 28], &device);
-    assert_eq!(model.try_activations(empty).unwrap_err().code(), "BAD_INPUT");
+    assert_eq!(
+        model.try_activations(empty).unwrap_err().code(),
+        "BAD_INPUT"
+    );
 }
 
 #[test]
 fn probabilities_sum_to_one_and_feature_maps_cover_every_layer() {
+    let _rng = rng_lock();
     let device = Device::flex();
     device.seed(3);
     let model = LeNet5Config::new().init(&device);
@@ -101,10 +115,12 @@ fn probabilities_sum_to_one_and_feature_maps_cover_every_layer() {
 
 #[test]
 fn weights_round_trip_through_bytes_and_bad_bytes_are_rejected() {
+    let _rng = rng_lock();
     let device = Device::flex();
     device.seed(11);
     let model = LeNet5Config::new().init(&device);
-    let input: Tensor<4> = Tensor::from_data(TensorData::new(vec![0.3f32; 784], [1, 1, 28, 28]), &device);
+    let input: Tensor<4> =
+        Tensor::from_data(TensorData::new(vec![0.3f32; 784], [1, 1, 28, 28]), &device);
     let expected = block_on(read(model.logits(input.clone()))).unwrap();
 
     let bytes = weights::to_bytes(model).unwrap();
@@ -116,5 +132,8 @@ fn weights_round_trip_through_bytes_and_bad_bytes_are_rejected() {
     let corrupt = weights::load(LeNet5Config::new().init(&device), &bytes[..bytes.len() / 2]);
     assert_eq!(corrupt.unwrap_err().code(), "BAD_WEIGHTS");
     let other = LeNet5Config::new().with_classes(3).init(&device);
-    assert_eq!(weights::load(other, &bytes).unwrap_err().code(), "BAD_WEIGHTS");
+    assert_eq!(
+        weights::load(other, &bytes).unwrap_err().code(),
+        "BAD_WEIGHTS"
+    );
 }

@@ -47,7 +47,11 @@ async fn webgpu_adapter_is_present_and_described() {
     );
     web_sys::console::log_1(&format!("WebGPU adapter: {adapter:?}").into());
     let auto = select(BackendRequest::Auto).await.unwrap();
-    assert_eq!(auto.kind, BackendKind::WebGpu, "auto picks WebGPU when present");
+    assert_eq!(
+        auto.kind,
+        BackendKind::WebGpu,
+        "auto picks WebGPU when present"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -60,9 +64,12 @@ async fn webgpu_lenet5_logits_and_every_activation_match_the_cpu_backend() {
     let on_gpu = weights::load(LeNet5Config::new().init(&gpu), &bytes).unwrap();
 
     let pixels = strokes(1);
-    let want = feature_maps(&reference, images_tensor(&pixels, [1, 28, 28], &cpu).unwrap())
-        .await
-        .unwrap();
+    let want = feature_maps(
+        &reference,
+        images_tensor(&pixels, [1, 28, 28], &cpu).unwrap(),
+    )
+    .await
+    .unwrap();
     let got = feature_maps(&on_gpu, images_tensor(&pixels, [1, 28, 28], &gpu).unwrap())
         .await
         .unwrap();
@@ -72,15 +79,24 @@ async fn webgpu_lenet5_logits_and_every_activation_match_the_cpu_backend() {
         let diff = max_abs_diff(&g.data, &w.data);
         assert!(diff <= 1e-4, "{}: max |webgpu - cpu| = {diff}", g.layer);
     }
-    let want = probabilities(&reference, images_tensor(&strokes(4), [1, 28, 28], &cpu).unwrap());
-    let got = probabilities(&on_gpu, images_tensor(&strokes(4), [1, 28, 28], &gpu).unwrap());
+    let want = probabilities(
+        &reference,
+        images_tensor(&strokes(4), [1, 28, 28], &cpu).unwrap(),
+    );
+    let got = probabilities(
+        &on_gpu,
+        images_tensor(&strokes(4), [1, 28, 28], &gpu).unwrap(),
+    );
     let diff = max_abs_diff(&got.await.unwrap(), &want.await.unwrap());
     assert!(diff <= 1e-4, "probabilities: max |webgpu - cpu| = {diff}");
 }
 
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 #[wasm_bindgen_test]
@@ -117,8 +133,11 @@ async fn webgpu_bad_input_is_an_error_and_the_model_still_works() {
     let model = LeNet5Config::new().init(&gpu);
     let err = images_tensor(&[0.0; 100], [1, 28, 28], &gpu).unwrap_err();
     assert_eq!(err.code(), "BAD_INPUT");
-    let probs = probabilities(&model, images_tensor(&strokes(1), [1, 28, 28], &gpu).unwrap())
-        .await
-        .unwrap();
+    let probs = probabilities(
+        &model,
+        images_tensor(&strokes(1), [1, 28, 28], &gpu).unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(probs.len(), 10);
 }

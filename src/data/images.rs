@@ -9,7 +9,11 @@ use crate::error::{Error, Result};
 /// # Errors
 /// [`Error::BadInput`] when `pixels` is empty, its length is not a multiple of `c·h·w`, or it
 /// holds NaN or infinite values.
-pub fn images_tensor(pixels: &[f32], image_shape: [usize; 3], device: &Device) -> Result<Tensor<4>> {
+pub fn images_tensor(
+    pixels: &[f32],
+    image_shape: [usize; 3],
+    device: &Device,
+) -> Result<Tensor<4>> {
     let [c, h, w] = image_shape;
     let per_image = c * h * w;
     if per_image == 0 || pixels.is_empty() || pixels.len() % per_image != 0 {
@@ -43,7 +47,10 @@ pub fn labels_tensor(labels: &[u8], classes: usize, device: &Device) -> Result<T
             classes - 1
         )));
     }
-    let data = TensorData::new(labels.iter().map(|&l| i64::from(l)).collect(), [labels.len()]);
+    let data = TensorData::new(
+        labels.iter().map(|&l| i64::from(l)).collect(),
+        [labels.len()],
+    );
     Ok(Tensor::from_data(data, device))
 }
 
@@ -76,7 +83,13 @@ mod tests {
     fn rejects_labels_out_of_range() {
         let device = Device::flex();
         assert_eq!(labels_tensor(&[0, 9], 10, &device).unwrap().dims(), [2]);
-        assert_eq!(labels_tensor(&[10], 10, &device).unwrap_err().code(), "BAD_INPUT");
-        assert_eq!(labels_tensor(&[], 10, &device).unwrap_err().code(), "BAD_INPUT");
+        assert_eq!(
+            labels_tensor(&[10], 10, &device).unwrap_err().code(),
+            "BAD_INPUT"
+        );
+        assert_eq!(
+            labels_tensor(&[], 10, &device).unwrap_err().code(),
+            "BAD_INPUT"
+        );
     }
 }

@@ -1,6 +1,5 @@
 //! One optimisation step: forward, cross-entropy, backward, Adam.
 
-use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::{Int, Tensor};

@@ -56,7 +56,11 @@ pub(crate) fn feature_maps(maps: Vec<FeatureMap>) -> JsValue {
             shape.push(&JsValue::from(d as u32));
         }
         set(&item, "shape", &shape.into());
-        set(&item, "data", &Float32Array::from(map.data.as_slice()).into());
+        set(
+            &item,
+            "data",
+            &Float32Array::from(map.data.as_slice()).into(),
+        );
         out.push(&item);
     }
     out.into()
