@@ -1,5 +1,7 @@
-//! Training: one optimisation step (the loop and the plateau scheduler build on it).
+//! Training: one optimisation step and the ReduceLROnPlateau scheduler.
 
+mod plateau;
 mod step;
 
+pub use plateau::{PlateauMode, ReduceLrOnPlateau, ReduceLrOnPlateauConfig, ThresholdMode};
 pub use step::{Batch, adam, train_step};
