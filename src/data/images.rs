@@ -16,7 +16,7 @@ pub fn images_tensor(
 ) -> Result<Tensor<4>> {
     let [c, h, w] = image_shape;
     let per_image = c * h * w;
-    if per_image == 0 || pixels.is_empty() || pixels.len() % per_image != 0 {
+    if per_image == 0 || pixels.is_empty() || !pixels.len().is_multiple_of(per_image) {
         return Err(Error::BadInput(format!(
             "got {} values, which is not a whole number (> 0) of {c}×{h}×{w} images ({per_image} values each)",
             pixels.len()
