@@ -8,6 +8,7 @@
 //! - [`data`]: caller-supplied pixels and labels → validated tensors.
 //! - [`train`]: one optimisation step (Adam + cross-entropy).
 //! - [`infer`]: probabilities and feature maps read back to the host.
+//! - [`pause`]: yielding to the browser's event loop during long work.
 //! - [`readback`]: asynchronous, batched reads from the device.
 //! - [`weights`]: module parameters ⇄ bytes.
 //! - `web` (wasm32 only): the `#[wasm_bindgen]` facade the JS API wraps.
@@ -17,6 +18,7 @@ pub mod device;
 pub mod error;
 pub mod infer;
 pub mod model;
+pub mod pause;
 pub mod readback;
 pub mod train;
 pub mod weights;

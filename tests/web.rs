@@ -8,6 +8,7 @@ use convlens::data::{images_tensor, labels_tensor};
 use convlens::device::{BackendKind, BackendRequest, SelectedBackend, select};
 use convlens::infer::{feature_maps, probabilities};
 use convlens::model::LeNet5Config;
+use convlens::pause::yield_to_event_loop;
 use convlens::readback::read;
 use convlens::train::{Batch, adam, train_step};
 use convlens::weights;
@@ -115,6 +116,8 @@ async fn webgpu_twenty_adam_steps_lower_the_loss() {
     for step in 0..20 {
         let (next, loss) = train_step(model, &mut optim, &batch, 1e-3);
         model = next;
+        // Let the page breathe between steps, as the training loop does.
+        yield_to_event_loop().await;
         // Read only the first and the last loss: each read waits for the GPU.
         if step == 0 {
             first = Some(read(loss).await.unwrap()[0]);
