@@ -10,14 +10,14 @@ log "cargo fmt --check"
 cargo fmt --all -- --check
 
 log "clippy (native)"
-CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo clippy --locked --all-targets -- -D warnings
+CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo clippy --locked --all-targets --features cli -- -D warnings
 if [ "$(wasm_toolchain)" = rustup ]; then
   log "clippy (wasm32)"
   with_wasm_env cargo clippy --locked --release --target wasm32-unknown-unknown --lib --tests -- -D warnings
 fi
 
 log "native tests (CPU backend)"
-CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo test --locked
+CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo test --locked --features cli
 
 log "browser tests (headless Chromium, WebGPU)"
 # The release profile: Burn in a debug wasm build is too slow. SwiftShader needs a long timeout.

@@ -5,14 +5,16 @@
 //!
 //! - [`model`]: the architectures (LeNet-5, …), each a `Config` + module, and their activations.
 //! - [`device`]: the one place that chooses WebGPU or the CPU backend.
-//! - [`data`]: caller-supplied pixels and labels → validated tensors.
-//! - [`train`]: one optimisation step (Adam + cross-entropy).
+//! - [`data`]: caller-supplied pixels and labels → validated tensors; datasets (IDX), batches.
+//! - [`clock`]: milliseconds, natively and in a browser.
+//! - [`train`]: Adam steps, ReduceLROnPlateau, evaluation and the one training loop.
 //! - [`infer`]: probabilities and feature maps read back to the host.
 //! - [`pause`]: yielding to the browser's event loop during long work.
 //! - [`readback`]: asynchronous, batched reads from the device.
 //! - [`weights`]: module parameters ⇄ bytes.
 //! - `web` (wasm32 only): the `#[wasm_bindgen]` facade the JS API wraps.
 
+pub mod clock;
 pub mod data;
 pub mod device;
 pub mod error;

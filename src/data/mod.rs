@@ -1,7 +1,11 @@
 //! Turning caller-supplied pixels and labels into tensors, with validation; dataset readers.
 
+mod augment;
+mod dataset;
 mod idx;
 mod images;
 
+pub use augment::shift;
+pub use dataset::{Dataset, SplitMix};
 pub use idx::{Idx, parse_idx};
 pub use images::{images_tensor, labels_tensor};

@@ -2,9 +2,11 @@
 
 mod activations;
 pub mod lenet5;
+mod registry;
 
 pub use activations::{Activations, LayerActivation};
 pub use lenet5::{LeNet5, LeNet5Config};
+pub use registry::Architecture;
 
 use burn::module::Module;
 use burn::prelude::Tensor;

@@ -1,0 +1,258 @@
+//! `convlens` — train, evaluate and export the zoo's networks natively on the CPU backend, with
+//! the same model, data and training code the browser runs.
+//!
+//! ```text
+//! convlens train --model lenet5 --data mnist --epochs 12 --shift 2 --out weights/lenet5-mnist.bpk
+//! convlens eval  --model lenet5 --data mnist --weights weights/lenet5-mnist.bpk
+//! ```
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::prelude::Device;
+use convlens::data::{Dataset, parse_idx};
+use convlens::model::{Architecture, LeNet5Config};
+use convlens::train::{EpochEvent, FitConfig, FitEvent, evaluate, fit};
+use convlens::{Error, Result, weights};
+use futures_lite::future::block_on;
+
+const USAGE: &str = "usage:
+  convlens train --model NAME --data mnist|fashion --out FILE [--epochs N] [--batch-size N]
+                 [--lr X] [--patience N] [--shift PIXELS] [--seed N] [--limit N]
+  convlens eval  --model NAME --data mnist|fashion --weights FILE
+options:
+  --data-dir DIR   where scripts/fetch-data.sh put the IDX files (default ~/.cache/convlens/data)
+models: lenet5";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}\n\n{USAGE}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<()> {
+    let (command, rest) = args
+        .split_first()
+        .ok_or_else(|| Error::BadInput("no command".into()))?;
+    let flags = parse_flags(rest)?;
+    let arch = Architecture::parse(flags.get("model").map_or("", String::as_str))?;
+    let data = DataSplits::load(&flags)?;
+    match command.as_str() {
+        "train" => train(arch, &data, &flags),
+        "eval" => eval(arch, &data, &flags),
+        other => Err(Error::BadInput(format!("unknown command {other:?}"))),
+    }
+}
+
+fn parse_flags(args: &[String]) -> Result<HashMap<String, String>> {
+    let mut flags = HashMap::new();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let name = arg
+            .strip_prefix("--")
+            .ok_or_else(|| Error::BadInput(format!("unexpected argument {arg:?}")))?;
+        let value = it
+            .next()
+            .ok_or_else(|| Error::BadInput(format!("--{name} needs a value")))?;
+        flags.insert(name.to_string(), value.clone());
+    }
+    Ok(flags)
+}
+
+fn number<T: std::str::FromStr>(
+    flags: &HashMap<String, String>,
+    name: &str,
+    default: T,
+) -> Result<T> {
+    flags.get(name).map_or(Ok(default), |v| {
+        v.parse()
+            .map_err(|_| Error::BadInput(format!("--{name} {v:?} is not a number")))
+    })
+}
+
+/// Training, validation (for the plateau scheduler) and held-out test images.
+struct DataSplits {
+    name: String,
+    train: Dataset,
+    validation: Dataset,
+    test: Dataset,
+}
+
+impl DataSplits {
+    /// MNIST: 8,000 deduplicated digits for training (the last 1,000 of them validate) and
+    /// 2,000 held-out digits. Fashion-MNIST: the official 60,000 (the last 5,000 validate) and
+    /// the official 10,000 test images.
+    fn load(flags: &HashMap<String, String>) -> Result<Self> {
+        let dir = flags.get("data-dir").map(PathBuf::from).unwrap_or_else(|| {
+            let home = std::env::var_os("HOME")
+                .map(PathBuf::from)
+                .unwrap_or_default();
+            std::env::var_os("CONVLENS_CACHE")
+                .map(PathBuf::from)
+                .unwrap_or(home.join(".cache/convlens"))
+                .join("data")
+        });
+        let name = flags.get("data").cloned().unwrap_or_default();
+        let (prefix, validation) = match name.as_str() {
+            "mnist" => ("mnist", 1000),
+            "fashion" => ("fashion", 5000),
+            other => {
+                return Err(Error::BadInput(format!(
+                    "unknown dataset {other:?}; use mnist or fashion"
+                )));
+            }
+        };
+        let all = read_split(&dir, &format!("{prefix}-train"))?;
+        let limit = number(flags, "limit", all.len())?.min(all.len());
+        let (train, validation) = all.split_at(all.len() - validation);
+        Ok(Self {
+            name,
+            train: train.take(limit),
+            validation,
+            test: read_split(&dir, &format!("{prefix}-test"))?,
+        })
+    }
+}
+
+fn read_split(dir: &Path, name: &str) -> Result<Dataset> {
+    let read = |kind: &str| {
+        let path = dir.join(format!("{name}-{kind}.idx"));
+        let bytes = std::fs::read(&path).map_err(|e| {
+            Error::BadInput(format!(
+                "cannot read {}: {e} (run scripts/fetch-data.sh)",
+                path.display()
+            ))
+        })?;
+        parse_idx(&bytes)
+    };
+    Dataset::from_idx(read("images")?, read("labels")?)
+}
+
+fn train(arch: Architecture, data: &DataSplits, flags: &HashMap<String, String>) -> Result<()> {
+    let out = PathBuf::from(
+        flags
+            .get("out")
+            .ok_or_else(|| Error::BadInput("train needs --out FILE".into()))?,
+    );
+    let config = FitConfig::new()
+        .with_epochs(number(flags, "epochs", 10)?)
+        .with_batch_size(number(flags, "batch-size", 64)?)
+        .with_learning_rate(number(flags, "lr", 1e-3)?)
+        .with_patience(number(flags, "patience", 3)?)
+        .with_max_shift(number(flags, "shift", 0)?)
+        .with_seed(number(flags, "seed", 42)?);
+    let device = Device::flex().autodiff();
+    device.seed(config.seed);
+    eprintln!(
+        "training {} on {}: {} images, {} for validation, {} held out",
+        arch.name(),
+        data.name,
+        data.train.len(),
+        data.validation.len(),
+        data.test.len()
+    );
+    let model = match arch {
+        Architecture::LeNet5 => LeNet5Config::new().init(&device),
+    };
+    let started = std::time::Instant::now();
+    let outcome = block_on(fit(
+        model,
+        &data.train,
+        &data.validation,
+        &config,
+        &device,
+        print_progress,
+        || false,
+    ))?;
+    let model = outcome.model.valid();
+    let test = block_on(evaluate(&model, &data.test, 256, &Device::flex()))?;
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::BadInput(format!("{}: {e}", dir.display())))?;
+    }
+    std::fs::write(&out, weights::to_bytes(model)?)
+        .map_err(|e| Error::BadInput(format!("cannot write {}: {e}", out.display())))?;
+    config
+        .save(out.with_extension("json"))
+        .map_err(|e| Error::BadInput(format!("cannot write the config: {e}")))?;
+    println!(
+        "held-out test: accuracy {:.2}% loss {:.4} on {} images; {} epochs in {:.0} s; weights: {}",
+        test.accuracy * 100.0,
+        test.loss,
+        test.images,
+        outcome.epochs.len(),
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(())
+}
+
+fn eval(arch: Architecture, data: &DataSplits, flags: &HashMap<String, String>) -> Result<()> {
+    let path = flags
+        .get("weights")
+        .ok_or_else(|| Error::BadInput("eval needs --weights FILE".into()))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::BadInput(format!("{path}: {e}")))?;
+    let device = Device::flex();
+    let test = match arch {
+        Architecture::LeNet5 => {
+            let model = weights::load(LeNet5Config::new().init(&device), &bytes)?;
+            block_on(evaluate(&model, &data.test, 256, &device))?
+        }
+    };
+    println!(
+        "{} on {} held-out test: accuracy {:.2}% loss {:.4} on {} images",
+        arch.name(),
+        data.name,
+        test.accuracy * 100.0,
+        test.loss,
+        test.images
+    );
+    Ok(())
+}
+
+fn print_progress(event: &FitEvent) {
+    let mut err = std::io::stderr();
+    match event {
+        FitEvent::Step(s) => {
+            let width = 30;
+            let done = s.step * width / s.steps_per_epoch;
+            let _ = write!(
+                err,
+                "\r  epoch {:>2} [{}{}] {:>4}/{} lr {:.0e} {:>6.0} img/s",
+                s.epoch,
+                "#".repeat(done),
+                ".".repeat(width - done),
+                s.step,
+                s.steps_per_epoch,
+                s.lr,
+                s.images_per_second
+            );
+        }
+        FitEvent::Epoch(EpochEvent {
+            epoch,
+            train_loss,
+            validation,
+            lr,
+            next_lr,
+            seconds,
+            ..
+        }) => {
+            let _ = writeln!(
+                err,
+                "\repoch {epoch:>2}: train loss {train_loss:.4} | validation loss {:.4} accuracy {:.2}% | lr {lr:.0e} -> {next_lr:.0e} | {seconds:.0} s{}",
+                validation.loss,
+                validation.accuracy * 100.0,
+                " ".repeat(20)
+            );
+        }
+    }
+}
