@@ -1,0 +1,134 @@
+//! The training loop on the native CPU backend: events, the scheduler's lr, and stopping.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::cell::Cell;
+
+use burn::prelude::Device;
+use convlens::data::Dataset;
+use convlens::model::LeNet5Config;
+use convlens::train::{FitConfig, FitEvent, evaluate, fit};
+use futures_lite::future::block_on;
+
+/// 4 classes of 28×28 "digits": a bright horizontal bar at a class-specific height, with
+/// a per-image horizontal offset so the images differ.
+fn bars(n: usize) -> Dataset {
+    let mut images = vec![0u8; n * 784];
+    let labels: Vec<u8> = (0..n).map(|i| (i % 4) as u8).collect();
+    for (i, &label) in labels.iter().enumerate() {
+        let top = usize::from(label) * 6 + 2;
+        for y in top..top + 4 {
+            for x in (i % 5)..(i % 5) + 20 {
+                images[i * 784 + y * 28 + x] = 255;
+            }
+        }
+    }
+    Dataset::new(images, labels, [1, 28, 28]).unwrap()
+}
+
+#[test]
+fn fit_reports_steps_and_epochs_and_learns() {
+    let device = Device::flex().autodiff();
+    device.seed(3);
+    let model = LeNet5Config::new().init(&device);
+    let config = FitConfig::new()
+        .with_epochs(3)
+        .with_batch_size(16)
+        .with_read_loss_every(2);
+    let mut steps = 0;
+    let mut read_losses = 0;
+    let mut epochs = Vec::new();
+    let outcome = block_on(fit(
+        model,
+        &bars(64),
+        &bars(32),
+        &config,
+        &device,
+        |event| match event {
+            FitEvent::Step(s) => {
+                steps += 1;
+                read_losses += usize::from(s.loss.is_some());
+                assert_eq!(s.steps_per_epoch, 4);
+                assert!(s.images_per_second > 0.0);
+            }
+            FitEvent::Epoch(e) => epochs.push(e.clone()),
+        },
+        || false,
+    ))
+    .unwrap();
+    assert!(!outcome.stopped);
+    assert_eq!(steps, 12);
+    assert_eq!(read_losses, 6, "losses are read every 2nd step only");
+    assert_eq!(epochs.len(), 3);
+    assert!(epochs.iter().all(|e| e.lr == 1e-3 && e.next_lr == 1e-3));
+    let last = &epochs[2];
+    assert!(last.train_loss < epochs[0].train_loss, "{epochs:?}");
+    assert!(last.validation.accuracy > 0.5, "{last:?}");
+}
+
+#[test]
+fn stopping_ends_within_one_step_and_leaves_a_usable_model() {
+    let device = Device::flex().autodiff();
+    let model = LeNet5Config::new().init(&device);
+    let config = FitConfig::new().with_epochs(5).with_batch_size(8);
+    let steps = Cell::new(0);
+    let outcome = block_on(fit(
+        model,
+        &bars(64),
+        &bars(16),
+        &config,
+        &device,
+        |event| {
+            if let FitEvent::Step(_) = event {
+                steps.set(steps.get() + 1);
+            }
+        },
+        || steps.get() >= 3,
+    ))
+    .unwrap();
+    assert!(outcome.stopped);
+    assert_eq!(steps.get(), 3);
+    assert!(outcome.epochs.is_empty());
+    use burn::module::Module;
+    let eval = block_on(evaluate(
+        &outcome.model.valid(),
+        &bars(16),
+        8,
+        &Device::flex(),
+    ))
+    .unwrap();
+    assert!(eval.loss.is_finite());
+}
+
+#[test]
+fn the_plateau_scheduler_lowers_the_lr_in_the_events() {
+    // An lr of 0 cannot improve the validation loss, so with patience 0 every epoch after the
+    // first is a plateau and the lr is cut ×0.1... from 0. Use a tiny lr instead: progress below
+    // the 1e-4 relative threshold counts as no improvement.
+    let device = Device::flex().autodiff();
+    device.seed(5);
+    let model = LeNet5Config::new().init(&device);
+    let config = FitConfig::new()
+        .with_epochs(3)
+        .with_batch_size(32)
+        .with_learning_rate(1e-9)
+        .with_patience(0);
+    let mut lrs = Vec::new();
+    block_on(fit(
+        model,
+        &bars(32),
+        &bars(16),
+        &config,
+        &device,
+        |event| {
+            if let FitEvent::Epoch(e) = event {
+                lrs.push((e.lr, e.next_lr));
+            }
+        },
+        || false,
+    ))
+    .unwrap();
+    assert_eq!(lrs[0].0, 1e-9);
+    // Epoch 1 sets `best`; epoch 2 cannot beat it by 1e-4 relative: bad 1 > 0 → ×0.1.
+    assert!((lrs[1].1 - 1e-10).abs() < 1e-22, "{lrs:?}");
+    assert!((lrs[2].0 - 1e-10).abs() < 1e-22, "{lrs:?}");
+}
