@@ -3,10 +3,12 @@
 mod activations;
 pub mod lenet5;
 mod registry;
+pub mod vin;
 
 pub use activations::{Activations, LayerActivation};
 pub use lenet5::{LeNet5, LeNet5Config};
 pub use registry::Architecture;
+pub use vin::{VinConfig, VisualIntelligenceNetwork};
 
 use burn::module::Module;
 use burn::prelude::Tensor;

@@ -1,0 +1,181 @@
+//! The VisualIntelligenceNetwork: our reading of a reference PyTorch design.
+//!
+//! ```text
+//! feature_extractor = Sequential(Conv2d(in, 64, 3), ReLU, MaxPool2d(2))
+//! complexity_layers = Sequential(level × [Conv2d(c, 128, 3), BatchNorm2d(128), ReLU])
+//! classifier        = Sequential(AdaptiveAvgPool2d(1), Flatten, Linear(128, classes))
+//! ```
+//!
+//! The reference code gives every complexity block 64 input channels, which crashes for a level
+//! above 1 (the second block receives 128). Here the first block takes 64 and the others 128.
+//! Convolutions have no padding, as in PyTorch's default: a 28×28 input becomes 26 → 13 after
+//! the feature extractor and loses 2 pixels per block, so level ≤ 5 for 28×28 inputs.
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, Relu};
+use burn::prelude::{Device, Tensor};
+
+use super::activations::Recorder;
+use super::{Activations, ImageClassifier};
+
+/// The network's hyperparameters.
+#[derive(Config, Debug)]
+pub struct VinConfig {
+    /// Input channels: 1 (greyscale) or 3 (RGB).
+    #[config(default = 1)]
+    pub in_channels: usize,
+    /// Number of output classes.
+    #[config(default = 10)]
+    pub classes: usize,
+    /// Number of `Conv2d(→128, k3) + BatchNorm + ReLU` blocks.
+    #[config(default = 3)]
+    pub complexity_level: usize,
+    /// Input height and width.
+    #[config(default = 28)]
+    pub image_size: usize,
+}
+
+/// One `Conv2d(→128, k3) → BatchNorm2d(128) → ReLU` block.
+#[derive(Module, Debug)]
+pub struct ComplexityBlock {
+    conv: Conv2d,
+    norm: BatchNorm,
+}
+
+/// See the module documentation.
+#[derive(Module, Debug)]
+pub struct VisualIntelligenceNetwork {
+    feature_extractor: Conv2d,
+    complexity_layers: Vec<ComplexityBlock>,
+    classifier: Linear,
+    pool: MaxPool2d,
+    global_pool: AdaptiveAvgPool2d,
+    relu: Relu,
+    #[module(skip)]
+    input_shape: [usize; 3],
+}
+
+impl VinConfig {
+    /// Builds the module with freshly initialised weights on `device`.
+    pub fn init(&self, device: &Device) -> VisualIntelligenceNetwork {
+        let complexity_layers = (0..self.complexity_level)
+            .map(|i| ComplexityBlock {
+                conv: Conv2dConfig::new([if i == 0 { 64 } else { 128 }, 128], [3, 3]).init(device),
+                norm: BatchNormConfig::new(128).init(device),
+            })
+            .collect();
+        VisualIntelligenceNetwork {
+            feature_extractor: Conv2dConfig::new([self.in_channels, 64], [3, 3]).init(device),
+            complexity_layers,
+            classifier: LinearConfig::new(128, self.classes).init(device),
+            pool: MaxPool2dConfig::new([2, 2]).init(),
+            global_pool: AdaptiveAvgPool2dConfig::new([1, 1]).init(),
+            relu: Relu::new(),
+            input_shape: [self.in_channels, self.image_size, self.image_size],
+        }
+    }
+}
+
+/// Layer names, in forward order, for activations (`block{i}.conv` etc. are numbered from 1).
+const BLOCK_NAMES: [[&str; 3]; 8] = [
+    ["block1.conv", "block1.norm", "block1.relu"],
+    ["block2.conv", "block2.norm", "block2.relu"],
+    ["block3.conv", "block3.norm", "block3.relu"],
+    ["block4.conv", "block4.norm", "block4.relu"],
+    ["block5.conv", "block5.norm", "block5.relu"],
+    ["block6.conv", "block6.norm", "block6.relu"],
+    ["block7.conv", "block7.norm", "block7.relu"],
+    ["block8.conv", "block8.norm", "block8.relu"],
+];
+
+impl VisualIntelligenceNetwork {
+    /// # Shapes
+    /// - input: `[batch, in_channels, size, size]`
+    /// - output: `[batch, classes]`
+    fn run(&self, x: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
+        let x = self.feature_extractor.forward(x); // [batch, 64, size-2, size-2]
+        rec.map("conv1", &x);
+        let x = self.relu.forward(x);
+        rec.map("relu1", &x);
+        let mut x = self.pool.forward(x); // [batch, 64, (size-2)/2, …]
+        rec.map("pool1", &x);
+        for (block, names) in self
+            .complexity_layers
+            .iter()
+            .zip(BLOCK_NAMES.iter().cycle())
+        {
+            x = block.conv.forward(x); // [batch, 128, h-2, w-2]
+            rec.map(names[0], &x);
+            x = block.norm.forward(x);
+            rec.map(names[1], &x);
+            x = self.relu.forward(x);
+            rec.map(names[2], &x);
+        }
+        let x = self.global_pool.forward(x); // [batch, 128, 1, 1]
+        rec.map("global_pool", &x);
+        let x = self.classifier.forward(x.flatten::<2>(1, 3)); // [batch, classes]
+        rec.dense("classifier", &x);
+        x
+    }
+}
+
+impl ImageClassifier for VisualIntelligenceNetwork {
+    fn input_shape(&self) -> [usize; 3] {
+        self.input_shape
+    }
+
+    fn logits(&self, input: Tensor<4>) -> Tensor<2> {
+        self.run(input, &mut Recorder::off())
+    }
+
+    fn activations(&self, input: Tensor<4>) -> Activations {
+        let mut rec = Recorder::on();
+        let logits = self.run(input, &mut rec);
+        rec.finish(logits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_three_on_fashion_mnist_has_the_documented_shapes() {
+        let device = Device::flex();
+        let model = VinConfig::new().init(&device);
+        let acts = model.activations(Tensor::zeros([2, 1, 28, 28], &device));
+        let shapes: Vec<(&str, [usize; 4])> = acts
+            .layers
+            .iter()
+            .map(|a| (a.layer, a.tensor.dims()))
+            .collect();
+        assert_eq!(shapes[0], ("conv1", [2, 64, 26, 26]));
+        assert_eq!(shapes[2], ("pool1", [2, 64, 13, 13]));
+        assert_eq!(shapes[3], ("block1.conv", [2, 128, 11, 11]));
+        assert_eq!(shapes[9], ("block3.conv", [2, 128, 7, 7]));
+        assert_eq!(shapes[12], ("global_pool", [2, 128, 1, 1]));
+        assert_eq!(shapes[13], ("classifier", [2, 10, 1, 1]));
+        assert_eq!(acts.logits.dims(), [2, 10]);
+    }
+
+    #[test]
+    fn levels_above_one_work_with_rgb_input() {
+        // The reference code crashes here: its second block expects 64 channels.
+        let device = Device::flex();
+        let model = VinConfig::new()
+            .with_in_channels(3)
+            .with_complexity_level(4)
+            .with_image_size(32)
+            .init(&device);
+        let logits = model.logits(Tensor::zeros([1, 3, 32, 32], &device));
+        assert_eq!(logits.dims(), [1, 10]);
+        // conv1 1,792 + block1 73,856 + 3 × 147,584 + 4 × 256 (BN γ, β) + classifier 1,290
+        assert_eq!(
+            model.num_params(),
+            1_792 + 73_856 + 3 * 147_584 + 4 * 256 + 1_290
+        );
+    }
+}
