@@ -12,11 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use burn::config::Config;
-use burn::module::Module;
 use burn::prelude::Device;
 use convlens::data::{Dataset, parse_idx};
-use convlens::model::{Architecture, LeNet5Config};
-use convlens::train::{EpochEvent, FitConfig, FitEvent, evaluate, fit};
+use convlens::model::{Architecture, ImageClassifier, LeNet5Config, VinConfig};
+use convlens::train::{EpochEvent, Evaluation, FitConfig, FitEvent, evaluate, fit};
 use convlens::{Error, Result, weights};
 use futures_lite::future::block_on;
 
@@ -26,7 +25,7 @@ const USAGE: &str = "usage:
   convlens eval  --model NAME --data mnist|fashion --weights FILE
 options:
   --data-dir DIR   where scripts/fetch-data.sh put the IDX files (default ~/.cache/convlens/data)
-models: lenet5";
+models: lenet5, vin";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -160,16 +159,34 @@ fn train(arch: Architecture, data: &DataSplits, flags: &HashMap<String, String>)
         data.validation.len(),
         data.test.len()
     );
-    let model = match arch {
-        Architecture::LeNet5 => LeNet5Config::new().init(&device),
-    };
+    match arch {
+        Architecture::LeNet5 => fit_and_save(
+            LeNet5Config::new().init(&device),
+            data,
+            &config,
+            &device,
+            &out,
+        ),
+        Architecture::Vin => {
+            fit_and_save(VinConfig::new().init(&device), data, &config, &device, &out)
+        }
+    }
+}
+
+fn fit_and_save<M: ImageClassifier>(
+    model: M,
+    data: &DataSplits,
+    config: &FitConfig,
+    device: &Device,
+    out: &Path,
+) -> Result<()> {
     let started = std::time::Instant::now();
     let outcome = block_on(fit(
         model,
         &data.train,
         &data.validation,
-        &config,
-        &device,
+        config,
+        device,
         print_progress,
         || false,
     ))?;
@@ -179,7 +196,7 @@ fn train(arch: Architecture, data: &DataSplits, flags: &HashMap<String, String>)
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::BadInput(format!("{}: {e}", dir.display())))?;
     }
-    std::fs::write(&out, weights::to_bytes(model)?)
+    std::fs::write(out, weights::to_bytes(model)?)
         .map_err(|e| Error::BadInput(format!("cannot write {}: {e}", out.display())))?;
     config
         .save(out.with_extension("json"))
@@ -203,10 +220,8 @@ fn eval(arch: Architecture, data: &DataSplits, flags: &HashMap<String, String>) 
     let bytes = std::fs::read(path).map_err(|e| Error::BadInput(format!("{path}: {e}")))?;
     let device = Device::flex();
     let test = match arch {
-        Architecture::LeNet5 => {
-            let model = weights::load(LeNet5Config::new().init(&device), &bytes)?;
-            block_on(evaluate(&model, &data.test, 256, &device))?
-        }
+        Architecture::LeNet5 => load_and_evaluate(LeNet5Config::new().init(&device), &bytes, data)?,
+        Architecture::Vin => load_and_evaluate(VinConfig::new().init(&device), &bytes, data)?,
     };
     println!(
         "{} on {} held-out test: accuracy {:.2}% loss {:.4} on {} images",
@@ -217,6 +232,15 @@ fn eval(arch: Architecture, data: &DataSplits, flags: &HashMap<String, String>) 
         test.images
     );
     Ok(())
+}
+
+fn load_and_evaluate<M: ImageClassifier>(
+    model: M,
+    bytes: &[u8],
+    data: &DataSplits,
+) -> Result<Evaluation> {
+    let model = weights::load(model, bytes)?;
+    block_on(evaluate(&model, &data.test, 256, &Device::flex()))
 }
 
 fn print_progress(event: &FitEvent) {

@@ -7,11 +7,13 @@ use crate::error::{Error, Result};
 pub enum Architecture {
     /// [`super::LeNet5`], 1×28×28, 10 classes.
     LeNet5,
+    /// [`super::VisualIntelligenceNetwork`] at level 3, 1×28×28, 10 classes.
+    Vin,
 }
 
 impl Architecture {
     /// Every architecture, in the order they are listed.
-    pub const ALL: [Architecture; 1] = [Architecture::LeNet5];
+    pub const ALL: [Architecture; 2] = [Architecture::LeNet5, Architecture::Vin];
 
     /// Parses a name such as `"lenet5"`.
     ///
@@ -34,13 +36,14 @@ impl Architecture {
     pub fn name(self) -> &'static str {
         match self {
             Architecture::LeNet5 => "lenet5",
+            Architecture::Vin => "vin",
         }
     }
 
     /// `[channels, height, width]` of one input image.
     pub fn input_shape(self) -> [usize; 3] {
         match self {
-            Architecture::LeNet5 => [1, 28, 28],
+            Architecture::LeNet5 | Architecture::Vin => [1, 28, 28],
         }
     }
 }
