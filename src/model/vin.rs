@@ -92,6 +92,29 @@ const BLOCK_NAMES: [[&str; 3]; 8] = [
 ];
 
 impl VisualIntelligenceNetwork {
+    /// The PyTorch module name for one of this module's Burn module paths, so that a
+    /// `state_dict` of the reference class loads (see [`crate::weights::load_pytorch_safetensors`]):
+    /// `feature_extractor` → `feature_extractor.0`, `complexity_layers.{i}.conv` →
+    /// `complexity_layers.{3i}`, `complexity_layers.{i}.norm` → `complexity_layers.{3i+1}`,
+    /// `classifier` → `classifier.2`.
+    pub fn pytorch_key(burn_path: &str) -> Option<String> {
+        let parts: Vec<&str> = burn_path.split('.').collect();
+        match parts.as_slice() {
+            ["feature_extractor"] => Some("feature_extractor.0".into()),
+            ["complexity_layers", i, layer] => {
+                let i: usize = i.parse().ok()?;
+                let offset = match *layer {
+                    "conv" => 0,
+                    "norm" => 1,
+                    _ => return None,
+                };
+                Some(format!("complexity_layers.{}", 3 * i + offset))
+            }
+            ["classifier"] => Some("classifier.2".into()),
+            _ => None,
+        }
+    }
+
     /// # Shapes
     /// - input: `[batch, in_channels, size, size]`
     /// - output: `[batch, classes]`

@@ -1,4 +1,9 @@
-//! Module weights ⇄ bytes (Burn's burnpack format). JS fetches and caches the bytes; Rust parses.
+//! Module weights ⇄ bytes (Burn's burnpack format), and PyTorch `state_dict`s in safetensors.
+//! JS fetches and caches the bytes; Rust parses.
+
+mod safetensors;
+
+pub use safetensors::{NamedTensor, load_pytorch_safetensors, parse_safetensors};
 
 use burn::module::Module;
 use burn::store::ModuleRecord;

@@ -1,0 +1,204 @@
+//! Loading a PyTorch `state_dict` saved as safetensors into a Burn module.
+//!
+//! The file format: an 8-byte little-endian header length, a JSON header
+//! `{name: {dtype, shape, data_offsets: [begin, end]}}`, then the tensor bytes. PyTorch's
+//! conventions differ from Burn's in two places, handled here for every architecture:
+//! `nn.Linear.weight` is `[out, in]` (Burn: `[in, out]`), and `BatchNorm`'s `weight`/`bias` are
+//! Burn's `gamma`/`beta`. Module names are the architecture's business: it passes a function
+//! from a Burn parameter path to the PyTorch key.
+
+use std::collections::HashMap;
+
+use burn::module::{Module, ModuleMapper, Param};
+use burn::prelude::{Tensor, TensorData};
+
+use crate::error::{Error, Result};
+
+/// One tensor of a safetensors file, as `f32`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedTensor {
+    /// Its shape.
+    pub shape: Vec<usize>,
+    /// Its values, row-major.
+    pub data: Vec<f32>,
+}
+
+/// Parses a safetensors file of `F32`/`F64` tensors (other dtypes are rejected, except that
+/// `I64` tensors — PyTorch's `num_batches_tracked` — are skipped).
+///
+/// # Errors
+/// [`Error::BadWeights`] when the bytes are not a well-formed safetensors file.
+pub fn parse_safetensors(bytes: &[u8]) -> Result<HashMap<String, NamedTensor>> {
+    let bad = |msg: String| Error::BadWeights(format!("not a safetensors file: {msg}"));
+    let len_bytes: [u8; 8] = bytes
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| bad("shorter than its 8-byte header length".into()))?;
+    let header_len = usize::try_from(u64::from_le_bytes(len_bytes))
+        .map_err(|_| bad("header length overflows".into()))?;
+    let header_end = 8usize
+        .checked_add(header_len)
+        .filter(|&end| end <= bytes.len())
+        .ok_or_else(|| bad(format!("header of {header_len} bytes runs past the end")))?;
+    let header: HashMap<String, serde_json::Value> =
+        serde_json::from_slice(&bytes[8..header_end]).map_err(|e| bad(format!("header: {e}")))?;
+    let data = &bytes[header_end..];
+    let mut out = HashMap::new();
+    for (name, info) in header {
+        if name == "__metadata__" {
+            continue;
+        }
+        let dtype = info["dtype"].as_str().unwrap_or_default();
+        let shape: Vec<usize> = info["shape"]
+            .as_array()
+            .map(|dims| {
+                dims.iter()
+                    .filter_map(|d| d.as_u64())
+                    .map(|d| d as usize)
+                    .collect()
+            })
+            .ok_or_else(|| bad(format!("{name}: no shape")))?;
+        let offsets: Vec<usize> = info["data_offsets"]
+            .as_array()
+            .map(|o| {
+                o.iter()
+                    .filter_map(|d| d.as_u64())
+                    .map(|d| d as usize)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let [begin, end] = offsets[..] else {
+            return Err(bad(format!("{name}: no data_offsets")));
+        };
+        let raw = data
+            .get(begin..end)
+            .ok_or_else(|| bad(format!("{name}: data_offsets {begin}..{end} out of range")))?;
+        let count: usize = shape.iter().product();
+        let values: Vec<f32> = match dtype {
+            "F32" => raw
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+            "F64" => raw
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])) as f32)
+                .collect(),
+            "I64" => continue,
+            other => return Err(bad(format!("{name}: unsupported dtype {other}"))),
+        };
+        if values.len() != count {
+            return Err(bad(format!(
+                "{name}: {} values for shape {shape:?}",
+                values.len()
+            )));
+        }
+        out.insert(
+            name,
+            NamedTensor {
+                shape,
+                data: values,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Loads `bytes` (a PyTorch `state_dict` in safetensors) into `module`. `pytorch_key` maps a
+/// Burn module path (e.g. `complexity_layers.0.conv`) to the PyTorch module name
+/// (`complexity_layers.0`); the parameter's own name is translated here.
+///
+/// # Errors
+/// [`Error::BadWeights`] when the file is malformed, a parameter is missing or has another
+/// shape, or the file holds tensors the module does not have.
+pub fn load_pytorch_safetensors<M: Module>(
+    module: M,
+    bytes: &[u8],
+    pytorch_key: impl Fn(&str) -> Option<String>,
+) -> Result<M> {
+    let mut mapper = PyTorchMapper {
+        tensors: parse_safetensors(bytes)?,
+        path: Vec::new(),
+        containers: Vec::new(),
+        pytorch_key: &pytorch_key,
+        errors: Vec::new(),
+    };
+    let module = module.map(&mut mapper);
+    if let Some(unused) = mapper.tensors.keys().next() {
+        mapper.errors.push(format!(
+            "{} tensor(s) the model does not have, e.g. {unused:?}",
+            mapper.tensors.len()
+        ));
+    }
+    if mapper.errors.is_empty() {
+        Ok(module)
+    } else {
+        Err(Error::BadWeights(mapper.errors.join("; ")))
+    }
+}
+
+struct PyTorchMapper<'a, F> {
+    tensors: HashMap<String, NamedTensor>,
+    path: Vec<String>,
+    containers: Vec<String>,
+    pytorch_key: &'a F,
+    errors: Vec<String>,
+}
+
+impl<F: Fn(&str) -> Option<String>> ModuleMapper for PyTorchMapper<'_, F> {
+    fn enter_module(&mut self, name: &str, container_type: &str) {
+        self.path.push(name.to_string());
+        self.containers.push(container_type.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+        self.containers.pop();
+    }
+
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        let Some((leaf, parents)) = self.path.split_last() else {
+            return param;
+        };
+        // `containers[k]` is the type of the module that holds `path[k]`.
+        let parent = self.containers.last().map_or("", String::as_str);
+        let burn_path = self.path.join(".");
+        let Some(module_key) = (self.pytorch_key)(&parents.join(".")) else {
+            self.errors
+                .push(format!("no PyTorch name for parameter {burn_path}"));
+            return param;
+        };
+        let leaf = match (parent, leaf.as_str()) {
+            ("Struct:BatchNorm", "gamma") => "weight",
+            ("Struct:BatchNorm", "beta") => "bias",
+            (_, other) => other,
+        };
+        let key = format!("{module_key}.{leaf}");
+        let Some(tensor) = self.tensors.remove(&key) else {
+            self.errors.push(format!("missing {key} (for {burn_path})"));
+            return param;
+        };
+        let want = param.lazy_shape().dims::<D>().to_vec();
+        let transpose = parent == "Struct:Linear" && leaf == "weight";
+        let given: Vec<usize> = if transpose {
+            tensor.shape.iter().rev().copied().collect()
+        } else {
+            tensor.shape.clone()
+        };
+        if given != want {
+            self.errors.push(format!(
+                "{key} has shape {:?}, {burn_path} needs {want:?}{}",
+                tensor.shape,
+                if transpose { " transposed" } else { "" }
+            ));
+            return param;
+        }
+        let device = param.lazy_device();
+        let mut value: Tensor<D> =
+            Tensor::from_data(TensorData::new(tensor.data, tensor.shape), &device);
+        if transpose {
+            value = value.transpose();
+        }
+        let id = param.id;
+        param.transform_for_load(value, id)
+    }
+}
