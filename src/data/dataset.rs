@@ -2,7 +2,7 @@
 
 use burn::prelude::{Device, Int, Tensor, TensorData};
 
-use super::augment::shift;
+use super::augment::affine;
 use super::idx::Idx;
 use crate::error::{Error, Result};
 use crate::train::Batch;
@@ -106,8 +106,9 @@ impl Dataset {
             .collect()
     }
 
-    /// The images at `indices` (scaled to `[0, 1]`, shifted by up to `max_shift` pixels when
-    /// `rng` is given) and their labels, as tensors on `device`.
+    /// The images at `indices` (scaled to `[0, 1]`; when `augment` is given, each randomly
+    /// shifted by up to that many pixels, rotated by up to ±12° and scaled by up to ±10 %) and
+    /// their labels, as tensors on `device`.
     pub fn batch(
         &self,
         indices: &[usize],
@@ -121,14 +122,14 @@ impl Dataset {
             let image = &self.images[i * per..(i + 1) * per];
             match augment.as_mut() {
                 Some((rng, max)) => {
-                    let span = 2 * *max as u64 + 1;
-                    let dx = (rng.next_u64() % span) as isize - *max as isize;
-                    let dy = (rng.next_u64() % span) as isize - *max as isize;
-                    pixels.extend(
-                        shift(image, self.shape, dx, dy)
-                            .iter()
-                            .map(|&p| f32::from(p) / 255.0),
-                    );
+                    // Up to ±max pixels, ±12°, ±10 % scale.
+                    let max = *max as f32;
+                    let dx = (rng.unit() * 2.0 - 1.0) * max;
+                    let dy = (rng.unit() * 2.0 - 1.0) * max;
+                    let angle = (rng.unit() * 2.0 - 1.0) * 12f32.to_radians();
+                    let scale = 1.0 + (rng.unit() * 2.0 - 1.0) * 0.1;
+                    let moved = affine(image, self.shape, angle, scale, dx, dy);
+                    pixels.extend(moved.iter().map(|&p| f32::from(p) / 255.0));
                 }
                 None => pixels.extend(image.iter().map(|&p| f32::from(p) / 255.0)),
             }
@@ -160,6 +161,11 @@ impl SplitMix {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
+    }
+
+    /// A uniform number in `[0, 1)`.
+    pub fn unit(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 / (1u64 << 24) as f32
     }
 
     /// Fisher–Yates shuffle.

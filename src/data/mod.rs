@@ -5,7 +5,7 @@ mod dataset;
 mod idx;
 mod images;
 
-pub use augment::shift;
+pub use augment::{affine, shift};
 pub use dataset::{Dataset, SplitMix};
 pub use idx::{Idx, parse_idx};
 pub use images::{images_tensor, labels_tensor};

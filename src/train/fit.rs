@@ -30,7 +30,8 @@ pub struct FitConfig {
     /// ReduceLROnPlateau's patience (mode min on the validation loss, factor 0.1).
     #[config(default = 3)]
     pub patience: usize,
-    /// Augmentation: shift each training image by up to this many pixels (0: off).
+    /// Augmentation: shift each training image by up to this many pixels, and rotate (±12°)
+    /// and scale (±10 %) it (0: no augmentation).
     #[config(default = 0)]
     pub max_shift: usize,
     /// Seed of the shuffle and the augmentation.
