@@ -21,22 +21,32 @@ pub struct Activations {
     pub layers: Vec<LayerActivation>,
 }
 
+impl Activations {
+    /// Each layer's name and `[batch, channels, height, width]`.
+    pub fn shapes(&self) -> Vec<(&'static str, [usize; 4])> {
+        self.layers
+            .iter()
+            .map(|a| (a.layer, a.tensor.dims()))
+            .collect()
+    }
+}
+
 /// Where a forward pass reports layer outputs: nowhere (plain inference) or into a list.
-pub(crate) struct Recorder(Option<Vec<LayerActivation>>);
+pub struct Recorder(Option<Vec<LayerActivation>>);
 
 impl Recorder {
     /// Records nothing: the forward pass costs what it would without activations.
-    pub(crate) fn off() -> Self {
+    pub fn off() -> Self {
         Self(None)
     }
 
     /// Records every layer.
-    pub(crate) fn on() -> Self {
+    pub fn on() -> Self {
         Self(Some(Vec::new()))
     }
 
     /// Records a convolutional layer's `[batch, channels, height, width]` output.
-    pub(crate) fn map(&mut self, layer: &'static str, tensor: &Tensor<4>) {
+    pub fn map(&mut self, layer: &'static str, tensor: &Tensor<4>) {
         if let Some(layers) = &mut self.0 {
             layers.push(LayerActivation {
                 layer,
@@ -46,7 +56,7 @@ impl Recorder {
     }
 
     /// Records a dense layer's `[batch, features]` output as `[batch, features, 1, 1]`.
-    pub(crate) fn dense(&mut self, layer: &'static str, tensor: &Tensor<2>) {
+    pub fn dense(&mut self, layer: &'static str, tensor: &Tensor<2>) {
         if let Some(layers) = &mut self.0 {
             let [batch, features] = tensor.dims();
             layers.push(LayerActivation {
@@ -57,7 +67,7 @@ impl Recorder {
     }
 
     /// Pairs the recorded layers with the logits.
-    pub(crate) fn finish(self, logits: Tensor<2>) -> Activations {
+    pub fn finish(self, logits: Tensor<2>) -> Activations {
         Activations {
             logits,
             layers: self.0.unwrap_or_default(),

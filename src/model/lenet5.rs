@@ -8,8 +8,7 @@ use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::{Device, Tensor};
 
-use super::activations::Recorder;
-use super::{Activations, ImageClassifier};
+use super::{ImageClassifier, Recorder};
 
 /// LeNet-5's hyperparameters.
 #[derive(Config, Debug)]
@@ -88,14 +87,8 @@ impl ImageClassifier for LeNet5 {
         [1, 28, 28]
     }
 
-    fn logits(&self, input: Tensor<4>) -> Tensor<2> {
-        self.run(input, &mut Recorder::off())
-    }
-
-    fn activations(&self, input: Tensor<4>) -> Activations {
-        let mut rec = Recorder::on();
-        let logits = self.run(input, &mut rec);
-        rec.finish(logits)
+    fn forward_recorded(&self, input: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
+        self.run(input, rec)
     }
 }
 
@@ -109,11 +102,7 @@ mod tests {
         let device = Device::flex();
         let model = LeNet5Config::new().init(&device);
         let acts = model.activations(Tensor::zeros([2, 1, 28, 28], &device));
-        let shapes: Vec<(&str, [usize; 4])> = acts
-            .layers
-            .iter()
-            .map(|a| (a.layer, a.tensor.dims()))
-            .collect();
+        let shapes = acts.shapes();
         assert_eq!(
             shapes,
             vec![

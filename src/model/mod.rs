@@ -5,7 +5,7 @@ pub mod lenet5;
 mod registry;
 pub mod vin;
 
-pub use activations::{Activations, LayerActivation};
+pub use activations::{Activations, LayerActivation, Recorder};
 pub use lenet5::{LeNet5, LeNet5Config};
 pub use registry::Architecture;
 pub use vin::{VinConfig, VisualIntelligenceNetwork};
@@ -21,15 +21,24 @@ pub trait ImageClassifier: Module {
     /// The input one image must have: `[channels, height, width]`.
     fn input_shape(&self) -> [usize; 3];
 
-    /// Class scores before softmax.
+    /// The forward pass, reporting each layer's output to `rec`.
     ///
     /// # Shapes
     /// - input: `[batch, channels, height, width]` as [`Self::input_shape`] says
-    /// - output: `[batch, classes]`
-    fn logits(&self, input: Tensor<4>) -> Tensor<2>;
+    /// - output: `[batch, classes]`, class scores before softmax
+    fn forward_recorded(&self, input: Tensor<4>, rec: &mut Recorder) -> Tensor<2>;
+
+    /// Class scores before softmax (shapes as for [`Self::forward_recorded`]).
+    fn logits(&self, input: Tensor<4>) -> Tensor<2> {
+        self.forward_recorded(input, &mut Recorder::off())
+    }
 
     /// Class scores plus the output of every layer, in order.
-    fn activations(&self, input: Tensor<4>) -> Activations;
+    fn activations(&self, input: Tensor<4>) -> Activations {
+        let mut rec = Recorder::on();
+        let logits = self.forward_recorded(input, &mut rec);
+        rec.finish(logits)
+    }
 
     /// [`Self::logits`], after checking the input's shape.
     ///

@@ -18,8 +18,7 @@ use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxP
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, Relu};
 use burn::prelude::{Device, Tensor};
 
-use super::activations::Recorder;
-use super::{Activations, ImageClassifier};
+use super::{ImageClassifier, Recorder};
 
 /// The network's hyperparameters.
 #[derive(Config, Debug)]
@@ -150,14 +149,8 @@ impl ImageClassifier for VisualIntelligenceNetwork {
         self.input_shape
     }
 
-    fn logits(&self, input: Tensor<4>) -> Tensor<2> {
-        self.run(input, &mut Recorder::off())
-    }
-
-    fn activations(&self, input: Tensor<4>) -> Activations {
-        let mut rec = Recorder::on();
-        let logits = self.run(input, &mut rec);
-        rec.finish(logits)
+    fn forward_recorded(&self, input: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
+        self.run(input, rec)
     }
 }
 
@@ -170,11 +163,7 @@ mod tests {
         let device = Device::flex();
         let model = VinConfig::new().init(&device);
         let acts = model.activations(Tensor::zeros([2, 1, 28, 28], &device));
-        let shapes: Vec<(&str, [usize; 4])> = acts
-            .layers
-            .iter()
-            .map(|a| (a.layer, a.tensor.dims()))
-            .collect();
+        let shapes = acts.shapes();
         assert_eq!(shapes[0], ("conv1", [2, 64, 26, 26]));
         assert_eq!(shapes[2], ("pool1", [2, 64, 13, 13]));
         assert_eq!(shapes[3], ("block1.conv", [2, 128, 11, 11]));
