@@ -6,6 +6,8 @@ export CONVLENS_CACHE=${CONVLENS_CACHE:-$HOME/.cache/convlens}
 # Target directories live outside the clone so that a fresh clone (CI) builds warm.
 export CONVLENS_NATIVE_TARGET=${CONVLENS_NATIVE_TARGET:-$CONVLENS_CACHE/target-native}
 export CONVLENS_WASM_TARGET=${CONVLENS_WASM_TARGET:-$CONVLENS_CACHE/target-wasm}
+# The IDX files of scripts/fetch-data.sh (the browser tests compile its small subsets in).
+export CONVLENS_DATA=${CONVLENS_DATA:-$CONVLENS_CACHE/data}
 export PATH="$HOME/.cargo/bin:$PATH"
 mkdir -p "$CONVLENS_CACHE"
 

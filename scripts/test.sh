@@ -22,7 +22,7 @@ CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo test --locked --features cli
 log "browser tests (headless Chromium, WebGPU)"
 # The release profile: Burn in a debug wasm build is too slow. SwiftShader needs a long timeout.
 CHROMEDRIVER=$(chromedriver_path) WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-900} \
-  with_wasm_env cargo test --locked --release --target wasm32-unknown-unknown --test web
+  with_wasm_env cargo test --locked --release --target wasm32-unknown-unknown --test web --test web_training
 
 log "end-to-end tests of the page (scripts/demo.sh in headless Chromium)"
 CHROMIUM=$(chromium_path) node --test --test-concurrency=1 tests/e2e/page.test.mjs
