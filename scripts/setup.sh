@@ -29,7 +29,8 @@ choose_wasm_toolchain() {
   echo debian
 }
 toolchain=$(choose_wasm_toolchain)
-echo "$toolchain" > "$CONVLENS_CACHE/wasm-toolchain"
+# Remember the detected choice (not a CONVLENS_WASM_TOOLCHAIN override) for scripts/env.sh.
+[ -n "${CONVLENS_WASM_TOOLCHAIN:-}" ] || echo "$toolchain" > "$CONVLENS_CACHE/wasm-toolchain"
 if [ "$toolchain" = debian ]; then
   # Debian's rustc-web ships the std sources, so std is built for wasm32 with -Zbuild-std.
   if ! /usr/bin/rustc --version 2>/dev/null | grep -q . || [ ! -d /usr/lib/rustlib/src/rust/library ] \
