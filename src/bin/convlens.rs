@@ -14,7 +14,9 @@ use std::process::ExitCode;
 use burn::config::Config;
 use burn::prelude::Device;
 use convlens::data::{Dataset, parse_idx};
-use convlens::model::{Architecture, ImageClassifier, LeNet5Config, VinConfig};
+use convlens::model::{
+    AlexNetConfig, Architecture, ImageClassifier, LeNet5Config, ResNetConfig, VinConfig,
+};
 use convlens::train::{EpochEvent, Evaluation, FitConfig, FitEvent, evaluate, fit};
 use convlens::{Error, Result, weights};
 use futures_lite::future::block_on;
@@ -25,7 +27,31 @@ const USAGE: &str = "usage:
   convlens eval  --model NAME --data mnist|fashion --weights FILE
 options:
   --data-dir DIR   where scripts/fetch-data.sh put the IDX files (default ~/.cache/convlens/data)
-models: lenet5, vin";
+models: lenet5, vin, resnet8, alexnet";
+
+/// Evaluates `$body` with `$model` bound to a freshly initialised `$arch` network on `$device`.
+macro_rules! with_model {
+    ($arch:expr, $device:expr, |$model:ident| $body:expr) => {
+        match $arch {
+            Architecture::LeNet5 => {
+                let $model = LeNet5Config::new().init($device);
+                $body
+            }
+            Architecture::Vin => {
+                let $model = VinConfig::new().init($device);
+                $body
+            }
+            Architecture::ResNet8 => {
+                let $model = ResNetConfig::new().init($device);
+                $body
+            }
+            Architecture::AlexNet => {
+                let $model = AlexNetConfig::new().init($device);
+                $body
+            }
+        }
+    };
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -159,18 +185,9 @@ fn train(arch: Architecture, data: &DataSplits, flags: &HashMap<String, String>)
         data.validation.len(),
         data.test.len()
     );
-    match arch {
-        Architecture::LeNet5 => fit_and_save(
-            LeNet5Config::new().init(&device),
-            data,
-            &config,
-            &device,
-            &out,
-        ),
-        Architecture::Vin => {
-            fit_and_save(VinConfig::new().init(&device), data, &config, &device, &out)
-        }
-    }
+    with_model!(arch, &device, |model| fit_and_save(
+        model, data, &config, &device, &out
+    ))
 }
 
 fn fit_and_save<M: ImageClassifier>(
@@ -219,10 +236,9 @@ fn eval(arch: Architecture, data: &DataSplits, flags: &HashMap<String, String>) 
         .ok_or_else(|| Error::BadInput("eval needs --weights FILE".into()))?;
     let bytes = std::fs::read(path).map_err(|e| Error::BadInput(format!("{path}: {e}")))?;
     let device = Device::flex();
-    let test = match arch {
-        Architecture::LeNet5 => load_and_evaluate(LeNet5Config::new().init(&device), &bytes, data)?,
-        Architecture::Vin => load_and_evaluate(VinConfig::new().init(&device), &bytes, data)?,
-    };
+    let test = with_model!(arch, &device, |model| load_and_evaluate(
+        model, &bytes, data
+    )?);
     println!(
         "{} on {} held-out test: accuracy {:.2}% loss {:.4} on {} images",
         arch.name(),

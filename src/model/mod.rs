@@ -1,13 +1,17 @@
 //! Network architectures: one per file, each a `Config` plus a module. No I/O, no device choice.
 
 mod activations;
+pub mod alexnet;
 pub mod lenet5;
 mod registry;
+pub mod resnet;
 pub mod vin;
 
 pub use activations::{Activations, LayerActivation, Recorder};
+pub use alexnet::{AlexNet, AlexNetConfig};
 pub use lenet5::{LeNet5, LeNet5Config};
 pub use registry::Architecture;
+pub use resnet::{ResNet, ResNetConfig};
 pub use vin::{VinConfig, VisualIntelligenceNetwork};
 
 use burn::module::Module;

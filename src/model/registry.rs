@@ -9,11 +9,20 @@ pub enum Architecture {
     LeNet5,
     /// [`super::VisualIntelligenceNetwork`] at level 3, 1×28×28, 10 classes.
     Vin,
+    /// [`super::ResNet`] (ResNet-8), 1×28×28, 10 classes.
+    ResNet8,
+    /// [`super::AlexNet`] scaled to 1×28×28, 10 classes.
+    AlexNet,
 }
 
 impl Architecture {
     /// Every architecture, in the order they are listed.
-    pub const ALL: [Architecture; 2] = [Architecture::LeNet5, Architecture::Vin];
+    pub const ALL: [Architecture; 4] = [
+        Architecture::LeNet5,
+        Architecture::Vin,
+        Architecture::ResNet8,
+        Architecture::AlexNet,
+    ];
 
     /// Parses a name such as `"lenet5"`.
     ///
@@ -37,13 +46,18 @@ impl Architecture {
         match self {
             Architecture::LeNet5 => "lenet5",
             Architecture::Vin => "vin",
+            Architecture::ResNet8 => "resnet8",
+            Architecture::AlexNet => "alexnet",
         }
     }
 
     /// `[channels, height, width]` of one input image.
     pub fn input_shape(self) -> [usize; 3] {
         match self {
-            Architecture::LeNet5 | Architecture::Vin => [1, 28, 28],
+            Architecture::LeNet5
+            | Architecture::Vin
+            | Architecture::ResNet8
+            | Architecture::AlexNet => [1, 28, 28],
         }
     }
 }
