@@ -49,24 +49,8 @@ pub fn parse_safetensors(bytes: &[u8]) -> Result<HashMap<String, NamedTensor>> {
             continue;
         }
         let dtype = info["dtype"].as_str().unwrap_or_default();
-        let shape: Vec<usize> = info["shape"]
-            .as_array()
-            .map(|dims| {
-                dims.iter()
-                    .filter_map(|d| d.as_u64())
-                    .map(|d| d as usize)
-                    .collect()
-            })
-            .ok_or_else(|| bad(format!("{name}: no shape")))?;
-        let offsets: Vec<usize> = info["data_offsets"]
-            .as_array()
-            .map(|o| {
-                o.iter()
-                    .filter_map(|d| d.as_u64())
-                    .map(|d| d as usize)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let shape = usizes(&info["shape"]).ok_or_else(|| bad(format!("{name}: no shape")))?;
+        let offsets = usizes(&info["data_offsets"]).unwrap_or_default();
         let [begin, end] = offsets[..] else {
             return Err(bad(format!("{name}: no data_offsets")));
         };
@@ -101,6 +85,15 @@ pub fn parse_safetensors(bytes: &[u8]) -> Result<HashMap<String, NamedTensor>> {
         );
     }
     Ok(out)
+}
+
+/// A JSON array of non-negative integers (a shape, offsets), or `None` when it is not one.
+fn usizes(value: &serde_json::Value) -> Option<Vec<usize>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|d| d.as_u64().and_then(|d| usize::try_from(d).ok()))
+        .collect()
 }
 
 /// Loads `bytes` (a PyTorch `state_dict` in safetensors) into `module`. `pytorch_key` maps a
