@@ -48,13 +48,17 @@ impl LeNet5Config {
     }
 }
 
-impl LeNet5 {
+impl ImageClassifier for LeNet5 {
+    fn input_shape(&self) -> [usize; 3] {
+        [1, 28, 28]
+    }
+
     /// The one forward pass; `rec` decides whether layer outputs are kept.
     ///
     /// # Shapes
     /// - input: `[batch, 1, 28, 28]`
     /// - output: `[batch, classes]`
-    fn run(&self, x: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
+    fn forward_recorded(&self, x: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
         let x = self.conv1.forward(x); // [batch, 6, 28, 28]
         rec.map("conv1", &x);
         let x = self.relu.forward(x);
@@ -79,16 +83,6 @@ impl LeNet5 {
         let x = self.fc3.forward(x); // [batch, classes]
         rec.dense("fc3", &x);
         x
-    }
-}
-
-impl ImageClassifier for LeNet5 {
-    fn input_shape(&self) -> [usize; 3] {
-        [1, 28, 28]
-    }
-
-    fn forward_recorded(&self, input: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
-        self.run(input, rec)
     }
 }
 

@@ -113,11 +113,17 @@ impl VisualIntelligenceNetwork {
             _ => None,
         }
     }
+}
+
+impl ImageClassifier for VisualIntelligenceNetwork {
+    fn input_shape(&self) -> [usize; 3] {
+        self.input_shape
+    }
 
     /// # Shapes
     /// - input: `[batch, in_channels, size, size]`
     /// - output: `[batch, classes]`
-    fn run(&self, x: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
+    fn forward_recorded(&self, x: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
         let x = self.feature_extractor.forward(x); // [batch, 64, size-2, size-2]
         rec.map("conv1", &x);
         let x = self.relu.forward(x);
@@ -141,16 +147,6 @@ impl VisualIntelligenceNetwork {
         let x = self.classifier.forward(x.flatten::<2>(1, 3)); // [batch, classes]
         rec.dense("classifier", &x);
         x
-    }
-}
-
-impl ImageClassifier for VisualIntelligenceNetwork {
-    fn input_shape(&self) -> [usize; 3] {
-        self.input_shape
-    }
-
-    fn forward_recorded(&self, input: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
-        self.run(input, rec)
     }
 }
 
