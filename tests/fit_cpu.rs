@@ -43,7 +43,7 @@ fn fit_reports_steps_and_epochs_and_learns() {
         &bars(32),
         &config,
         &device,
-        |event| match event {
+        |event, _| match event {
             FitEvent::Step(s) => {
                 steps += 1;
                 read_losses += usize::from(s.loss.is_some());
@@ -77,7 +77,7 @@ fn stopping_ends_within_one_step_and_leaves_a_usable_model() {
         &bars(16),
         &config,
         &device,
-        |event| {
+        |event, _| {
             if let FitEvent::Step(_) = event {
                 steps.set(steps.get() + 1);
             }
@@ -119,7 +119,7 @@ fn the_plateau_scheduler_lowers_the_lr_in_the_events() {
         &bars(16),
         &config,
         &device,
-        |event| {
+        |event, _| {
             if let FitEvent::Epoch(e) = event {
                 lrs.push((e.lr, e.next_lr));
             }

@@ -11,7 +11,7 @@ use burn::module::Module;
 use burn::prelude::{Device, Tensor, TensorData};
 use convlens::model::{ImageClassifier, VinConfig, VisualIntelligenceNetwork};
 use convlens::readback::read;
-use convlens::weights::load_pytorch_safetensors;
+use convlens::weights::{load_pytorch_safetensors, parse_safetensors, to_pytorch_safetensors};
 use futures_lite::future::block_on;
 
 fn python() -> PathBuf {
@@ -106,4 +106,26 @@ fn a_state_dict_of_another_level_is_rejected_with_bad_weights() {
     )
     .unwrap_err();
     assert_eq!(err.code(), "BAD_WEIGHTS");
+}
+
+#[test]
+fn exporting_writes_back_the_same_state_dict() {
+    let device = Device::flex();
+    let (bytes, _, _) = fixture(2);
+    let loaded = load_pytorch_safetensors(
+        model(2, &device),
+        &bytes,
+        VisualIntelligenceNetwork::pytorch_key,
+    )
+    .unwrap();
+    let exported = to_pytorch_safetensors(&loaded, VisualIntelligenceNetwork::pytorch_key).unwrap();
+    let (original, written) = (
+        parse_safetensors(&bytes).unwrap(),
+        parse_safetensors(&exported).unwrap(),
+    );
+    // Every float tensor comes back under its PyTorch name, with its shape and values
+    // (the Linear weight transposed back to PyTorch's [out, in]).
+    assert_eq!(written, original);
+    assert!(written.contains_key("classifier.2.weight"));
+    assert!(written.contains_key("complexity_layers.4.running_var"));
 }

@@ -69,7 +69,7 @@ async fn webgpu_lenet5_learns_real_digits_from_scratch_in_the_browser() {
         &held_out,
         &config,
         &device,
-        |event| match event {
+        |event, _| match event {
             FitEvent::Step(s) => step_lrs.push(s.lr),
             FitEvent::Epoch(e) => {
                 log(format!("WebGPU epoch {}: {e:?}", e.epoch));

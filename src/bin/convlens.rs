@@ -4,6 +4,8 @@
 //! ```text
 //! convlens train --model lenet5 --data mnist --epochs 12 --shift 2 --out weights/lenet5-mnist.bpk
 //! convlens eval  --model lenet5 --data mnist --weights weights/lenet5-mnist.bpk
+//! convlens export --model vin --weights weights/vin-fashion.bpk --out vin.safetensors
+//! convlens models
 //! ```
 
 use std::collections::HashMap;
@@ -15,7 +17,7 @@ use burn::config::Config;
 use burn::prelude::Device;
 use convlens::data::{Dataset, parse_idx};
 use convlens::model::{
-    AlexNetConfig, Architecture, ImageClassifier, LeNet5Config, ResNetConfig, VinConfig,
+    AlexNetConfig, Architecture, ImageClassifier, LeNet5Config, Pretrained, ResNetConfig, VinConfig,
 };
 use convlens::train::{EpochEvent, Evaluation, FitConfig, FitEvent, evaluate, fit};
 use convlens::{Error, Result, weights};
@@ -23,9 +25,15 @@ use futures_lite::future::block_on;
 
 const USAGE: &str = "usage:
   convlens train --model NAME --data mnist|fashion --out FILE [--epochs N] [--batch-size N]
-                 [--lr X] [--patience N] [--shift PIXELS] [--seed N] [--limit N]
+                 [--lr X] [--patience N] [--shift PIXELS] [--seed N] [--limit N] [--init FILE]
   convlens eval  --model NAME --data mnist|fashion --weights FILE
+  convlens export --model NAME --weights FILE --out FILE.safetensors
+                 (a PyTorch state_dict: VIN under the reference class's names, the others under
+                 their Burn module paths)
+  convlens models  (the architectures, their parameter counts and the shipped weights)
 options:
+  --init FILE      start from these weights instead of a random initialisation (to resume a run:
+                   the model is saved to --out after every epoch; Adam's moments start afresh)
   --data-dir DIR   where scripts/fetch-data.sh put the IDX files (default ~/.cache/convlens/data)
 models: lenet5, vin, resnet8, alexnet";
 
@@ -69,13 +77,71 @@ fn run(args: &[String]) -> Result<()> {
         .split_first()
         .ok_or_else(|| Error::BadInput("no command".into()))?;
     let flags = parse_flags(rest)?;
-    let arch = Architecture::parse(flags.get("model").map_or("", String::as_str))?;
-    let data = DataSplits::load(&flags)?;
+    let arch = || Architecture::parse(flags.get("model").map_or("", String::as_str));
     match command.as_str() {
-        "train" => train(arch, &data, &flags),
-        "eval" => eval(arch, &data, &flags),
+        "train" => train(arch()?, &DataSplits::load(&flags)?, &flags),
+        "eval" => eval(arch()?, &DataSplits::load(&flags)?, &flags),
+        "export" => export(arch()?, &flags),
+        "models" => {
+            models();
+            Ok(())
+        }
         other => Err(Error::BadInput(format!("unknown command {other:?}"))),
     }
+}
+
+fn models() {
+    println!(
+        "{:<10} {:<12} {:>10}  classes",
+        "model", "input", "parameters"
+    );
+    for arch in Architecture::ALL {
+        let [c, h, w] = arch.input_shape();
+        println!(
+            "{:<10} {:<12} {:>10}  10",
+            arch.name(),
+            format!("{c}x{h}x{w}"),
+            arch.parameters()
+        );
+    }
+    println!("\nshipped weights (weights/):");
+    for p in Pretrained::ALL {
+        println!(
+            "  {:<14} {:<8} on {:<8} {}: {}",
+            p.name,
+            p.architecture.name(),
+            p.dataset,
+            p.file,
+            p.labels.join(", ")
+        );
+    }
+}
+
+fn export(arch: Architecture, flags: &HashMap<String, String>) -> Result<()> {
+    let path = flags
+        .get("weights")
+        .ok_or_else(|| Error::BadInput("export needs --weights FILE".into()))?;
+    let out = flags
+        .get("out")
+        .ok_or_else(|| Error::BadInput("export needs --out FILE.safetensors".into()))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::BadInput(format!("{path}: {e}")))?;
+    let device = Device::flex();
+    let exported = with_model!(arch, &device, |model| {
+        let model = weights::load(model, &bytes)?;
+        export_model(&model)?
+    });
+    std::fs::write(out, &exported).map_err(|e| Error::BadInput(format!("{out}: {e}")))?;
+    println!(
+        "{}: {} tensors, {} bytes",
+        out,
+        weights::parse_safetensors(&exported)?.len(),
+        exported.len()
+    );
+    Ok(())
+}
+
+fn export_model<M: ImageClassifier>(model: &M) -> Result<Vec<u8>> {
+    weights::to_pytorch_safetensors(model, M::pytorch_key)
 }
 
 fn parse_flags(args: &[String]) -> Result<HashMap<String, String>> {
@@ -185,9 +251,19 @@ fn train(arch: Architecture, data: &DataSplits, flags: &HashMap<String, String>)
         data.validation.len(),
         data.test.len()
     );
-    with_model!(arch, &device, |model| fit_and_save(
-        model, data, &config, &device, &out
-    ))
+    let init = match flags.get("init") {
+        Some(path) => {
+            Some(std::fs::read(path).map_err(|e| Error::BadInput(format!("{path}: {e}")))?)
+        }
+        None => None,
+    };
+    with_model!(arch, &device, |model| {
+        let model = match &init {
+            Some(bytes) => weights::load(model, bytes)?,
+            None => model,
+        };
+        fit_and_save(model, data, &config, &device, &out)
+    })
 }
 
 fn fit_and_save<M: ImageClassifier>(
@@ -198,26 +274,36 @@ fn fit_and_save<M: ImageClassifier>(
     out: &Path,
 ) -> Result<()> {
     let started = std::time::Instant::now();
+    if let Some(dir) = out.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::BadInput(format!("{}: {e}", dir.display())))?;
+    }
+    config
+        .save(out.with_extension("json"))
+        .map_err(|e| Error::BadInput(format!("cannot write the config: {e}")))?;
+    let mut checkpoint_error = None;
     let outcome = block_on(fit(
         model,
         &data.train,
         &data.validation,
         config,
         device,
-        print_progress,
+        |event, model: &M| {
+            print_progress(event);
+            if let FitEvent::Epoch(_) = event
+                && let Err(e) = save(model.valid(), out)
+            {
+                eprintln!("warning: no checkpoint after this epoch: {e}");
+                checkpoint_error = Some(e);
+            }
+        },
         || false,
     ))?;
+    if let Some(e) = checkpoint_error {
+        return Err(e);
+    }
     let model = outcome.model.valid();
     let test = block_on(evaluate(&model, &data.test, 256, &Device::flex()))?;
-    if let Some(dir) = out.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::BadInput(format!("{}: {e}", dir.display())))?;
-    }
-    std::fs::write(out, weights::to_bytes(model)?)
-        .map_err(|e| Error::BadInput(format!("cannot write {}: {e}", out.display())))?;
-    config
-        .save(out.with_extension("json"))
-        .map_err(|e| Error::BadInput(format!("cannot write the config: {e}")))?;
     println!(
         "held-out test: accuracy {:.2}% loss {:.4} on {} images; {} epochs in {:.0} s; weights: {}",
         test.accuracy * 100.0,
@@ -228,6 +314,15 @@ fn fit_and_save<M: ImageClassifier>(
         out.display()
     );
     Ok(())
+}
+
+/// Writes `model`'s weights to `out`, via a temporary file so that an interrupted write never
+/// leaves a truncated checkpoint.
+fn save<M: ImageClassifier>(model: M, out: &Path) -> Result<()> {
+    let partial = out.with_extension("partial");
+    std::fs::write(&partial, weights::to_bytes(model)?)
+        .and_then(|()| std::fs::rename(&partial, out))
+        .map_err(|e| Error::BadInput(format!("cannot write {}: {e}", out.display())))
 }
 
 fn eval(arch: Architecture, data: &DataSplits, flags: &HashMap<String, String>) -> Result<()> {

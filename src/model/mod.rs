@@ -10,7 +10,7 @@ pub mod vin;
 pub use activations::{Activations, LayerActivation, Recorder};
 pub use alexnet::{AlexNet, AlexNetConfig};
 pub use lenet5::{LeNet5, LeNet5Config};
-pub use registry::Architecture;
+pub use registry::{Architecture, DIGITS, FASHION, Pretrained};
 pub use resnet::{ResNet, ResNetConfig};
 pub use vin::{VinConfig, VisualIntelligenceNetwork};
 
@@ -35,6 +35,16 @@ pub trait ImageClassifier: Module {
     /// Class scores before softmax (shapes as for [`Self::forward_recorded`]).
     fn logits(&self, input: Tensor<4>) -> Tensor<2> {
         self.forward_recorded(input, &mut Recorder::off())
+    }
+
+    /// The PyTorch `state_dict` module name for one of this module's Burn module paths (e.g.
+    /// `conv1` → `conv1`), for [`crate::weights::load_pytorch_safetensors`] and
+    /// [`crate::weights::to_pytorch_safetensors`]. The default keeps Burn's path.
+    fn pytorch_key(burn_path: &str) -> Option<String>
+    where
+        Self: Sized,
+    {
+        Some(burn_path.to_string())
     }
 
     /// Class scores plus the output of every layer, in order.

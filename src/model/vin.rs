@@ -90,13 +90,13 @@ const BLOCK_NAMES: [[&str; 3]; 8] = [
     ["block8.conv", "block8.norm", "block8.relu"],
 ];
 
-impl VisualIntelligenceNetwork {
+impl ImageClassifier for VisualIntelligenceNetwork {
     /// The PyTorch module name for one of this module's Burn module paths, so that a
     /// `state_dict` of the reference class loads (see [`crate::weights::load_pytorch_safetensors`]):
     /// `feature_extractor` → `feature_extractor.0`, `complexity_layers.{i}.conv` →
     /// `complexity_layers.{3i}`, `complexity_layers.{i}.norm` → `complexity_layers.{3i+1}`,
     /// `classifier` → `classifier.2`.
-    pub fn pytorch_key(burn_path: &str) -> Option<String> {
+    fn pytorch_key(burn_path: &str) -> Option<String> {
         let parts: Vec<&str> = burn_path.split('.').collect();
         match parts.as_slice() {
             ["feature_extractor"] => Some("feature_extractor.0".into()),
@@ -113,9 +113,7 @@ impl VisualIntelligenceNetwork {
             _ => None,
         }
     }
-}
 
-impl ImageClassifier for VisualIntelligenceNetwork {
     fn input_shape(&self) -> [usize; 3] {
         self.input_shape
     }

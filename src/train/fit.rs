@@ -99,8 +99,9 @@ pub struct FitOutcome<M> {
 }
 
 /// Trains `model` (its parameters on `device`, an autodiff device) on `train`, evaluating on
-/// `validation` after each epoch. Calls `on_event` after every step and epoch and checks
-/// `should_stop` before every step; stopping returns the model as the last step left it.
+/// `validation` after each epoch. Calls `on_event` with the event and the model after every step
+/// and epoch (an epoch event is where a caller saves a checkpoint) and checks `should_stop`
+/// before every step; stopping returns the model as the last step left it.
 ///
 /// # Errors
 /// [`Error::BadInput`] when the data does not fit the model or a setting is 0;
@@ -111,7 +112,7 @@ pub async fn fit<M: ImageClassifier>(
     validation: &Dataset,
     config: &FitConfig,
     device: &Device,
-    mut on_event: impl FnMut(&FitEvent),
+    mut on_event: impl FnMut(&FitEvent, &M),
     should_stop: impl Fn() -> bool,
 ) -> error::Result<FitOutcome<M>> {
     if config.batch_size == 0 || config.epochs == 0 || config.read_loss_every == 0 {
@@ -159,14 +160,15 @@ pub async fn fit<M: ImageClassifier>(
                 None
             };
             let elapsed_s = (now_ms() - started) / 1000.0;
-            on_event(&FitEvent::Step(StepEvent {
+            let event = FitEvent::Step(StepEvent {
                 epoch,
                 step,
                 steps_per_epoch,
                 loss,
                 lr,
                 images_per_second: seen as f64 / elapsed_s.max(1e-9),
-            }));
+            });
+            on_event(&event, &model);
             yield_to_event_loop().await;
         }
         let train_seconds = (now_ms() - started) / 1000.0;
@@ -182,7 +184,7 @@ pub async fn fit<M: ImageClassifier>(
             seconds: (now_ms() - started) / 1000.0,
             images_per_second: seen as f64 / train_seconds.max(1e-9),
         };
-        on_event(&FitEvent::Epoch(event.clone()));
+        on_event(&FitEvent::Epoch(event.clone()), &model);
         history.push(event);
     }
     Ok(FitOutcome {

@@ -3,7 +3,9 @@
 
 mod safetensors;
 
-pub use safetensors::{NamedTensor, load_pytorch_safetensors, parse_safetensors};
+pub use safetensors::{
+    NamedTensor, load_pytorch_safetensors, parse_safetensors, to_pytorch_safetensors,
+};
 
 use burn::module::Module;
 use burn::store::ModuleRecord;

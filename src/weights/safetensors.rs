@@ -1,4 +1,4 @@
-//! Loading a PyTorch `state_dict` saved as safetensors into a Burn module.
+//! A PyTorch `state_dict` saved as safetensors ⇄ a Burn module.
 //!
 //! The file format: an 8-byte little-endian header length, a JSON header
 //! `{name: {dtype, shape, data_offsets: [begin, end]}}`, then the tensor bytes. PyTorch's
@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use burn::module::{Module, ModuleMapper, Param};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::prelude::{Tensor, TensorData};
 
 use crate::error::{Error, Result};
@@ -160,18 +160,13 @@ impl<F: Fn(&str) -> Option<String>> ModuleMapper for PyTorchMapper<'_, F> {
                 .push(format!("no PyTorch name for parameter {burn_path}"));
             return param;
         };
-        let leaf = match (parent, leaf.as_str()) {
-            ("Struct:BatchNorm", "gamma") => "weight",
-            ("Struct:BatchNorm", "beta") => "bias",
-            (_, other) => other,
-        };
+        let (leaf, transpose) = pytorch_leaf(parent, leaf);
         let key = format!("{module_key}.{leaf}");
         let Some(tensor) = self.tensors.remove(&key) else {
             self.errors.push(format!("missing {key} (for {burn_path})"));
             return param;
         };
         let want = param.lazy_shape().dims::<D>().to_vec();
-        let transpose = parent == "Struct:Linear" && leaf == "weight";
         let given: Vec<usize> = if transpose {
             tensor.shape.iter().rev().copied().collect()
         } else {
@@ -193,5 +188,113 @@ impl<F: Fn(&str) -> Option<String>> ModuleMapper for PyTorchMapper<'_, F> {
         }
         let id = param.id;
         param.transform_for_load(value, id)
+    }
+}
+
+/// PyTorch's name for a parameter `leaf` of a module of type `parent` (a Burn container type
+/// such as `Struct:BatchNorm`), and whether PyTorch stores it transposed.
+fn pytorch_leaf<'a>(parent: &str, leaf: &'a str) -> (&'a str, bool) {
+    match (parent, leaf) {
+        ("Struct:BatchNorm", "gamma") => ("weight", false),
+        ("Struct:BatchNorm", "beta") => ("bias", false),
+        ("Struct:Linear", "weight") => ("weight", true),
+        (_, other) => (other, false),
+    }
+}
+
+/// Writes `module`'s parameters as a PyTorch `state_dict` in safetensors (`F32`, keys sorted),
+/// the inverse of [`load_pytorch_safetensors`] with the same `pytorch_key`.
+///
+/// Reads every parameter synchronously: call it on a module on the CPU backend.
+///
+/// # Errors
+/// [`Error::BadWeights`] when a parameter has no PyTorch name; [`Error::Backend`] when a
+/// parameter cannot be read.
+pub fn to_pytorch_safetensors<M: Module>(
+    module: &M,
+    pytorch_key: impl Fn(&str) -> Option<String>,
+) -> Result<Vec<u8>> {
+    let mut visitor = PyTorchExporter {
+        tensors: Vec::new(),
+        path: Vec::new(),
+        containers: Vec::new(),
+        pytorch_key: &pytorch_key,
+        errors: Vec::new(),
+    };
+    module.visit(&mut visitor);
+    if !visitor.errors.is_empty() {
+        return Err(Error::BadWeights(visitor.errors.join("; ")));
+    }
+    let mut tensors = visitor.tensors;
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut header = serde_json::Map::new();
+    let mut data = Vec::new();
+    for (key, tensor) in &tensors {
+        let begin = data.len();
+        data.extend(tensor.data.iter().flat_map(|v| v.to_le_bytes()));
+        header.insert(
+            key.clone(),
+            serde_json::json!({
+                "dtype": "F32",
+                "shape": tensor.shape,
+                "data_offsets": [begin, data.len()],
+            }),
+        );
+    }
+    let mut header = serde_json::to_vec(&header)
+        .map_err(|e| Error::Backend(format!("could not write the header: {e}")))?;
+    // The format pads the header with spaces to a multiple of 8 bytes.
+    header.resize(header.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + header.len() + data.len());
+    out.extend((header.len() as u64).to_le_bytes());
+    out.extend(header);
+    out.extend(data);
+    Ok(out)
+}
+
+struct PyTorchExporter<'a, F> {
+    tensors: Vec<(String, NamedTensor)>,
+    path: Vec<String>,
+    containers: Vec<String>,
+    pytorch_key: &'a F,
+    errors: Vec<String>,
+}
+
+impl<F: Fn(&str) -> Option<String>> ModuleVisitor for PyTorchExporter<'_, F> {
+    fn enter_module(&mut self, name: &str, container_type: &str) {
+        self.path.push(name.to_string());
+        self.containers.push(container_type.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+        self.containers.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let Some((leaf, parents)) = self.path.split_last() else {
+            return;
+        };
+        let parent = self.containers.last().map_or("", String::as_str);
+        let Some(module_key) = (self.pytorch_key)(&parents.join(".")) else {
+            self.errors.push(format!(
+                "no PyTorch name for parameter {}",
+                self.path.join(".")
+            ));
+            return;
+        };
+        let (leaf, transpose) = pytorch_leaf(parent, leaf);
+        let mut value = param.val();
+        if transpose {
+            value = value.transpose();
+        }
+        let data = value.into_data();
+        let shape = data.shape().to_vec();
+        match data.try_into_vec::<f32>() {
+            Ok(data) => self
+                .tensors
+                .push((format!("{module_key}.{leaf}"), NamedTensor { shape, data })),
+            Err(e) => self.errors.push(format!("{module_key}.{leaf}: {e:?}")),
+        }
     }
 }
