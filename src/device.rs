@@ -11,7 +11,9 @@ use crate::error::{Error, Result};
 /// Which backend the caller wants.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BackendRequest {
-    /// WebGPU where the browser has it, the CPU backend otherwise.
+    /// WebGPU on a hardware adapter, the CPU backend otherwise: where `navigator.gpu` or an
+    /// adapter is missing, and where the adapter is a software fallback (SwiftShader), which
+    /// we measured ~40× slower than the CPU backend for these networks (README, Speed).
     #[default]
     Auto,
     /// WebGPU or an error ([`Error::NoWebGpu`]).
@@ -111,8 +113,21 @@ pub async fn select(request: BackendRequest) -> Result<SelectedBackend> {
     match request {
         BackendRequest::Cpu => Ok(SelectedBackend::cpu()),
         BackendRequest::WebGpu => webgpu::init().await.map_err(Error::NoWebGpu),
-        BackendRequest::Auto => Ok(match webgpu::init().await {
-            Ok(selected) => selected,
+        BackendRequest::Auto => Ok(match webgpu::probe().await {
+            Ok(adapter) if adapter.is_fallback_adapter => SelectedBackend::cpu_because(format!(
+                "the WebGPU adapter ({}) is a software fallback adapter, measured far slower \
+                 than the CPU backend for these networks; ask for \"webgpu\" to use it anyway",
+                [adapter.vendor.as_str(), adapter.architecture.as_str()]
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            )),
+            Ok(_) => match webgpu::init().await {
+                Ok(selected) => selected,
+                Err(reason) => SelectedBackend::cpu_because(reason),
+            },
             Err(reason) => SelectedBackend::cpu_because(reason),
         }),
     }
@@ -122,8 +137,16 @@ pub async fn select(request: BackendRequest) -> Result<SelectedBackend> {
 mod webgpu {
     use super::SelectedBackend;
 
+    use super::AdapterInfo;
+
+    const NONE: &str = "this native build of convlens has no WebGPU backend";
+
+    pub(super) async fn probe() -> Result<AdapterInfo, String> {
+        Err(NONE.to_string())
+    }
+
     pub(super) async fn init() -> Result<SelectedBackend, String> {
-        Err("this native build of convlens has no WebGPU backend".to_string())
+        Err(NONE.to_string())
     }
 }
 
@@ -180,6 +203,11 @@ mod webgpu {
 
     fn text(target: &JsValue, key: &str) -> String {
         get(target, key).as_string().unwrap_or_default()
+    }
+
+    /// The adapter WebGPU would run on, without initialising Burn's runtime.
+    pub(super) async fn probe() -> Result<AdapterInfo, String> {
+        probe_adapter().await
     }
 
     /// Asks `navigator.gpu` for an adapter, as Burn will, and reads its `GPUAdapterInfo`.

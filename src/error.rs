@@ -14,16 +14,26 @@ pub enum Error {
     NoWebGpu(String),
     /// The backend failed while running a computation or reading a result back.
     Backend(String),
+    /// Training was stopped by the caller (the model keeps the last completed step).
+    Aborted(String),
+    /// The model was disposed; create or load a new one.
+    Disposed,
+    /// A second `fit` was started while one is running on the same model.
+    Busy(String),
 }
 
 impl Error {
-    /// A stable, machine-readable code (`BAD_INPUT`, `BAD_WEIGHTS`, `NO_WEBGPU`, `BACKEND`).
+    /// A stable, machine-readable code (`BAD_INPUT`, `BAD_WEIGHTS`, `NO_WEBGPU`, `BACKEND`,
+    /// `ABORTED`, `DISPOSED`, `BUSY`).
     pub fn code(&self) -> &'static str {
         match self {
             Error::BadInput(_) => "BAD_INPUT",
             Error::BadWeights(_) => "BAD_WEIGHTS",
             Error::NoWebGpu(_) => "NO_WEBGPU",
             Error::Backend(_) => "BACKEND",
+            Error::Aborted(_) => "ABORTED",
+            Error::Disposed => "DISPOSED",
+            Error::Busy(_) => "BUSY",
         }
     }
 }
@@ -35,6 +45,12 @@ impl fmt::Display for Error {
             Error::BadWeights(msg) => write!(f, "bad weights: {msg}"),
             Error::NoWebGpu(msg) => write!(f, "WebGPU is not available: {msg}"),
             Error::Backend(msg) => write!(f, "backend error: {msg}"),
+            Error::Aborted(msg) => write!(f, "aborted: {msg}"),
+            Error::Disposed => write!(
+                f,
+                "this model was disposed; load or create a new one to go on"
+            ),
+            Error::Busy(msg) => write!(f, "busy: {msg}"),
         }
     }
 }

@@ -16,11 +16,9 @@ use std::process::ExitCode;
 use burn::config::Config;
 use burn::prelude::Device;
 use convlens::data::{Dataset, parse_idx};
-use convlens::model::{
-    AlexNetConfig, Architecture, ImageClassifier, LeNet5Config, Pretrained, ResNetConfig, VinConfig,
-};
+use convlens::model::{Architecture, ImageClassifier, Pretrained};
 use convlens::train::{EpochEvent, Evaluation, FitConfig, FitEvent, evaluate, fit};
-use convlens::{Error, Result, weights};
+use convlens::{Error, Result, weights, with_any_model};
 use futures_lite::future::block_on;
 
 const USAGE: &str = "usage:
@@ -36,30 +34,6 @@ options:
                    the model is saved to --out after every epoch; Adam's moments start afresh)
   --data-dir DIR   where scripts/fetch-data.sh put the IDX files (default ~/.cache/convlens/data)
 models: lenet5, vin, resnet8, alexnet";
-
-/// Evaluates `$body` with `$model` bound to a freshly initialised `$arch` network on `$device`.
-macro_rules! with_model {
-    ($arch:expr, $device:expr, |$model:ident| $body:expr) => {
-        match $arch {
-            Architecture::LeNet5 => {
-                let $model = LeNet5Config::new().init($device);
-                $body
-            }
-            Architecture::Vin => {
-                let $model = VinConfig::new().init($device);
-                $body
-            }
-            Architecture::ResNet8 => {
-                let $model = ResNetConfig::new().init($device);
-                $body
-            }
-            Architecture::AlexNet => {
-                let $model = AlexNetConfig::new().init($device);
-                $body
-            }
-        }
-    };
-}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -126,7 +100,7 @@ fn export(arch: Architecture, flags: &HashMap<String, String>) -> Result<()> {
         .ok_or_else(|| Error::BadInput("export needs --out FILE.safetensors".into()))?;
     let bytes = std::fs::read(path).map_err(|e| Error::BadInput(format!("{path}: {e}")))?;
     let device = Device::flex();
-    let exported = with_model!(arch, &device, |model| {
+    let exported = with_any_model!(arch.init(&device), |model| {
         let model = weights::load(model, &bytes)?;
         export_model(&model)?
     });
@@ -257,7 +231,7 @@ fn train(arch: Architecture, data: &DataSplits, flags: &HashMap<String, String>)
         }
         None => None,
     };
-    with_model!(arch, &device, |model| {
+    with_any_model!(arch.init(&device), |model| {
         let model = match &init {
             Some(bytes) => weights::load(model, bytes)?,
             None => model,
@@ -331,7 +305,7 @@ fn eval(arch: Architecture, data: &DataSplits, flags: &HashMap<String, String>) 
         .ok_or_else(|| Error::BadInput("eval needs --weights FILE".into()))?;
     let bytes = std::fs::read(path).map_err(|e| Error::BadInput(format!("{path}: {e}")))?;
     let device = Device::flex();
-    let test = with_model!(arch, &device, |model| load_and_evaluate(
+    let test = with_any_model!(arch.init(&device), |model| load_and_evaluate(
         model, &bytes, data
     )?);
     println!(

@@ -2,6 +2,7 @@
 
 mod activations;
 pub mod alexnet;
+mod any;
 pub mod lenet5;
 mod registry;
 pub mod resnet;
@@ -9,6 +10,7 @@ pub mod vin;
 
 pub use activations::{Activations, LayerActivation, Recorder};
 pub use alexnet::{AlexNet, AlexNetConfig};
+pub use any::AnyModel;
 pub use lenet5::{LeNet5, LeNet5Config};
 pub use registry::{Architecture, DIGITS, FASHION, Pretrained};
 pub use resnet::{ResNet, ResNetConfig};

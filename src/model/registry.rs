@@ -4,7 +4,6 @@
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::prelude::{Device, Tensor};
 
-use super::{AlexNetConfig, LeNet5Config, ResNetConfig, VinConfig};
 use crate::error::{Error, Result};
 
 /// MNIST's classes.
@@ -76,13 +75,7 @@ impl Architecture {
     /// Trainable parameters (weights and biases; BatchNorm's running statistics are not
     /// counted, as in PyTorch's `sum(p.numel() for p in model.parameters())`).
     pub fn parameters(self) -> usize {
-        let device = Device::flex();
-        match self {
-            Architecture::LeNet5 => trainable(&LeNet5Config::new().init(&device)),
-            Architecture::Vin => trainable(&VinConfig::new().init(&device)),
-            Architecture::ResNet8 => trainable(&ResNetConfig::new().init(&device)),
-            Architecture::AlexNet => trainable(&AlexNetConfig::new().init(&device)),
-        }
+        crate::with_any_model!(self.init(&Device::flex()), |m| trainable(&m))
     }
 
     /// `[channels, height, width]` of one input image.

@@ -6,6 +6,7 @@ use wasm_bindgen::JsValue;
 use crate::device::SelectedBackend;
 use crate::error::Error;
 use crate::infer::FeatureMap;
+use crate::train::{Evaluation, FitEvent};
 
 /// A JS `Error` with the message and a `code` property (`BAD_INPUT`, `NO_WEBGPU`, …).
 pub(crate) fn js_error(err: Error) -> JsValue {
@@ -64,4 +65,53 @@ pub(crate) fn feature_maps(maps: Vec<FeatureMap>) -> JsValue {
         out.push(&item);
     }
     out.into()
+}
+
+/// `[c, h, w]` from a JS array of three dimensions.
+pub(crate) fn shape3(shape: &[u32]) -> Result<[usize; 3], Error> {
+    match shape {
+        [c, h, w] => Ok([*c as usize, *h as usize, *w as usize]),
+        other => Err(Error::BadInput(format!(
+            "an image shape is [channels, height, width], got {other:?}"
+        ))),
+    }
+}
+
+/// `{ loss, accuracy, images }`.
+pub(crate) fn evaluation(e: &Evaluation) -> JsValue {
+    let out: JsValue = Object::new().into();
+    set(&out, "loss", &f64::from(e.loss).into());
+    set(&out, "accuracy", &f64::from(e.accuracy).into());
+    set(&out, "images", &(e.images as f64).into());
+    out
+}
+
+/// `{ type: "step", epoch, step, stepsPerEpoch, loss, lr, imagesPerSecond }` or
+/// `{ type: "epoch", epoch, trainLoss, validation: { loss, accuracy, images }, lr, nextLr,
+/// seconds, imagesPerSecond }` (`loss` is `null` on steps where it was not read).
+pub(crate) fn fit_event(event: &FitEvent) -> JsValue {
+    let out: JsValue = Object::new().into();
+    match event {
+        FitEvent::Step(s) => {
+            set(&out, "type", &"step".into());
+            set(&out, "epoch", &(s.epoch as f64).into());
+            set(&out, "step", &(s.step as f64).into());
+            set(&out, "stepsPerEpoch", &(s.steps_per_epoch as f64).into());
+            let loss = s.loss.map_or(JsValue::NULL, |l| f64::from(l).into());
+            set(&out, "loss", &loss);
+            set(&out, "lr", &s.lr.into());
+            set(&out, "imagesPerSecond", &s.images_per_second.into());
+        }
+        FitEvent::Epoch(e) => {
+            set(&out, "type", &"epoch".into());
+            set(&out, "epoch", &(e.epoch as f64).into());
+            set(&out, "trainLoss", &f64::from(e.train_loss).into());
+            set(&out, "validation", &evaluation(&e.validation));
+            set(&out, "lr", &e.lr.into());
+            set(&out, "nextLr", &e.next_lr.into());
+            set(&out, "seconds", &e.seconds.into());
+            set(&out, "imagesPerSecond", &e.images_per_second.into());
+        }
+    }
+    out
 }

@@ -1,9 +1,12 @@
 //! The `#[wasm_bindgen]` facade: converts JS values in and out of the Rust API, nothing else.
 //! Every error crosses as a JS `Error` whose `code` property is [`crate::Error::code`].
 
+mod catalog;
 mod convert;
 mod network;
+mod training;
 
+pub use catalog::{architectures, pretrained, probe_backend};
 pub use network::Network;
 
 use wasm_bindgen::prelude::wasm_bindgen;

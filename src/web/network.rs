@@ -1,47 +1,116 @@
-//! `Network`: one model on one backend, as JS sees it.
+//! `Network`: one model of the zoo on one backend, as JS sees it. The hand-written JS API
+//! (`js/`) wraps it; it serialises calls, but every method here is also safe when called
+//! concurrently: none holds a borrow across an `await`, and a model being trained is checked out.
 
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use js_sys::{Float32Array, Promise};
+use burn::module::Module;
+use burn::prelude::Device;
+use js_sys::{Float32Array, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::convert::{backend, feature_maps, js_error};
-use crate::data::images_tensor;
+use super::convert::{backend, evaluation, feature_maps, js_error, shape3};
+use crate::data::{Dataset, fit_image, images_tensor};
 use crate::device::{BackendRequest, SelectedBackend, select};
-use crate::error::Error;
-use crate::infer::{self};
-use crate::model::{ImageClassifier, LeNet5, LeNet5Config};
+use crate::error::{Error, Result};
+use crate::model::{AnyModel, Architecture};
+use crate::train::evaluate;
+use crate::{infer, weights, with_any_model};
 
-struct Inner {
-    backend: SelectedBackend,
-    model: LeNet5,
+pub(super) struct Inner {
+    pub(super) backend: SelectedBackend,
+    /// `backend.device` with autodiff, where the model's parameters live so it can train.
+    pub(super) train_device: Device,
+    pub(super) architecture: Architecture,
+    pub(super) classes: usize,
+    /// `None` while `fit` has the model checked out.
+    pub(super) model: RefCell<Option<AnyModel>>,
+    pub(super) disposed: Cell<bool>,
+    /// Set by [`Network::stop`]; `fit` checks it before every step.
+    pub(super) stop: Cell<bool>,
 }
 
-/// A network on a chosen backend. Methods return Promises and never hold a borrow across an
-/// `await`, so overlapping calls from JS are safe.
+impl Inner {
+    /// A handle on the model for inference (cheap: tensors are shared).
+    pub(super) fn model(&self) -> Result<AnyModel> {
+        if self.disposed.get() {
+            return Err(Error::Disposed);
+        }
+        self.model.borrow().clone().ok_or_else(|| {
+            Error::Busy("the model is training; wait for fit() to finish or stop it".into())
+        })
+    }
+
+    /// Checks the model out for training.
+    pub(super) fn take_model(&self) -> Result<AnyModel> {
+        if self.disposed.get() {
+            return Err(Error::Disposed);
+        }
+        self.model.borrow_mut().take().ok_or_else(|| {
+            Error::Busy("fit() is already running on this model; await it or stop it first".into())
+        })
+    }
+
+    /// Returns a checked-out model (dropped if the network was disposed meanwhile).
+    pub(super) fn put_model(&self, model: AnyModel) {
+        if !self.disposed.get() {
+            *self.model.borrow_mut() = Some(model);
+        }
+    }
+
+    /// One image of any size and 1, 3 or 4 channels, fitted to the model's input.
+    pub(super) fn image(&self, pixels: &[f32], shape: &[u32]) -> Result<burn::prelude::Tensor<4>> {
+        let input = self.architecture.input_shape();
+        let fitted = fit_image(pixels, shape3(shape)?, input)?;
+        images_tensor(&fitted, input, &self.backend.device)
+    }
+}
+
+/// A network on a chosen backend.
 #[wasm_bindgen]
 pub struct Network {
-    inner: Rc<Inner>,
+    pub(super) inner: Rc<Inner>,
 }
 
 #[wasm_bindgen]
 impl Network {
-    /// Creates `architecture` (`"lenet5"`) with fresh weights on `backend` (`"auto"`,
-    /// `"webgpu"` or `"cpu"`).
-    pub async fn create(architecture: String, backend: String) -> Result<Network, JsValue> {
-        if architecture != "lenet5" {
+    /// Creates `architecture` (`"lenet5"`, `"vin"`, `"resnet8"`, `"alexnet"`) with `classes`
+    /// outputs on `backend` (`"auto"`, `"webgpu"` or `"cpu"`), with `weights` (bytes from
+    /// `exportWeights` or the shipped files) or freshly initialised.
+    pub async fn create(
+        architecture: String,
+        backend: String,
+        classes: u32,
+        weights: Option<Uint8Array>,
+    ) -> std::result::Result<Network, JsValue> {
+        let architecture = Architecture::parse(&architecture).map_err(js_error)?;
+        if !(2..=10_000).contains(&classes) {
             return Err(js_error(Error::BadInput(format!(
-                "unknown architecture {architecture:?}; available: \"lenet5\""
+                "a classifier needs between 2 and 10000 classes, got {classes}"
             ))));
         }
         let request = BackendRequest::parse(&backend).map_err(js_error)?;
         let selected = select(request).await.map_err(js_error)?;
-        let model = LeNet5Config::new().init(&selected.device);
+        let train_device = selected.device.clone().autodiff();
+        let model = architecture.init_with_classes(classes as usize, &train_device);
+        let model = match weights {
+            Some(bytes) => {
+                let bytes = bytes.to_vec();
+                with_any_model!(model, |m| weights::load(m, &bytes).map_err(js_error)? => wrap)
+            }
+            None => model,
+        };
         Ok(Network {
             inner: Rc::new(Inner {
                 backend: selected,
-                model,
+                train_device,
+                architecture,
+                classes: classes as usize,
+                model: RefCell::new(Some(model)),
+                disposed: Cell::new(false),
+                stop: Cell::new(false),
             }),
         })
     }
@@ -52,39 +121,122 @@ impl Network {
         backend(&self.inner.backend)
     }
 
+    /// The architecture's name.
+    #[wasm_bindgen(getter)]
+    pub fn architecture(&self) -> String {
+        self.inner.architecture.name().to_string()
+    }
+
     /// `[channels, height, width]` of one input image.
     #[wasm_bindgen(getter, js_name = inputShape)]
     pub fn input_shape(&self) -> Vec<u32> {
-        self.inner.model.input_shape().map(|d| d as u32).to_vec()
+        self.inner
+            .architecture
+            .input_shape()
+            .map(|d| d as u32)
+            .to_vec()
     }
 
-    /// Softmax probabilities for a batch of images given as one flat `Float32Array`
-    /// (image after image); resolves to a `Float32Array` of `classes` values per image.
-    pub fn classify(&self, pixels: Float32Array) -> Promise {
+    /// Number of classes.
+    #[wasm_bindgen(getter)]
+    pub fn classes(&self) -> u32 {
+        self.inner.classes as u32
+    }
+
+    /// Trainable parameters.
+    #[wasm_bindgen(getter)]
+    pub fn parameters(&self) -> u32 {
+        self.inner.architecture.parameters() as u32
+    }
+
+    /// Softmax probabilities (`classes` values) for one image given as `pixels` in `[0, 1]`
+    /// laid out `[c, h, w]` (channel-major); any size, 1, 3 or 4 channels.
+    pub fn classify(&self, pixels: Float32Array, shape: Vec<u32>) -> Promise {
         let inner = Rc::clone(&self.inner);
         let pixels = pixels.to_vec();
         future_to_promise(async move {
-            let images = images_tensor(&pixels, inner.model.input_shape(), &inner.backend.device)
-                .map_err(js_error)?;
-            let probs = infer::probabilities(&inner.model, images)
-                .await
-                .map_err(js_error)?;
+            let run = async {
+                let image = inner.image(&pixels, &shape)?;
+                let model = inner.model()?;
+                with_any_model!(model, |m| infer::probabilities(&m.valid(), image).await)
+            };
+            let probs = run.await.map_err(js_error)?;
             Ok(Float32Array::from(probs.as_slice()).into())
         })
     }
 
-    /// Every layer's output for the first image: `[{ layer, shape: [c, h, w], data }]`.
+    /// Every layer's output for one image (as for `classify`):
+    /// `[{ layer, shape: [c, h, w], data }]`.
     #[wasm_bindgen(js_name = featureMaps)]
-    pub fn feature_maps(&self, pixels: Float32Array) -> Promise {
+    pub fn feature_maps(&self, pixels: Float32Array, shape: Vec<u32>) -> Promise {
         let inner = Rc::clone(&self.inner);
         let pixels = pixels.to_vec();
         future_to_promise(async move {
-            let images = images_tensor(&pixels, inner.model.input_shape(), &inner.backend.device)
-                .map_err(js_error)?;
-            let maps = infer::feature_maps(&inner.model, images)
-                .await
-                .map_err(js_error)?;
-            Ok(feature_maps(maps))
+            let run = async {
+                let image = inner.image(&pixels, &shape)?;
+                let model = inner.model()?;
+                with_any_model!(model, |m| infer::feature_maps(&m.valid(), image).await)
+            };
+            Ok(feature_maps(run.await.map_err(js_error)?))
         })
+    }
+
+    /// Mean cross-entropy loss and accuracy on `images` (bytes, image after image, each of
+    /// the model's input shape) and their `labels`: `{ loss, accuracy, images }`.
+    pub fn evaluate(&self, images: Uint8Array, labels: Uint8Array) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        let (images, labels) = (images.to_vec(), labels.to_vec());
+        future_to_promise(async move {
+            let run = async {
+                let data = inner.dataset(images, labels)?;
+                let model = inner.model()?;
+                let device = inner.backend.device.clone();
+                with_any_model!(model, |m| evaluate(&m.valid(), &data, 64, &device).await)
+            };
+            Ok(evaluation(&run.await.map_err(js_error)?))
+        })
+    }
+
+    /// The weights as bytes that `create` accepts (read asynchronously from the GPU).
+    #[wasm_bindgen(js_name = exportWeights)]
+    pub fn export_weights(&self) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            let run = async {
+                let model = inner.model()?;
+                with_any_model!(model, |m| {
+                    let cpu = weights::to_cpu(m.valid()).await?;
+                    weights::to_bytes(cpu)
+                })
+            };
+            let bytes = run.await.map_err(js_error)?;
+            Ok(Uint8Array::from(bytes.as_slice()).into())
+        })
+    }
+
+    /// Asks a running `fit` to stop before its next step.
+    pub fn stop(&self) {
+        self.inner.stop.set(true);
+    }
+
+    /// Releases the model's memory; every later call fails with `DISPOSED`.
+    pub fn dispose(&self) {
+        self.inner.disposed.set(true);
+        self.inner.stop.set(true);
+        self.inner.model.borrow_mut().take();
+    }
+}
+
+impl Inner {
+    /// Checks bytes and labels against the model and builds a dataset.
+    pub(super) fn dataset(&self, images: Vec<u8>, labels: Vec<u8>) -> Result<Dataset> {
+        if let Some(bad) = labels.iter().find(|&&l| usize::from(l) >= self.classes) {
+            return Err(Error::BadInput(format!(
+                "label {bad} is out of range: the model has {} classes (0..{})",
+                self.classes,
+                self.classes - 1
+            )));
+        }
+        Dataset::new(images, labels, self.architecture.input_shape())
     }
 }

@@ -1,8 +1,10 @@
 //! Module weights ⇄ bytes (Burn's burnpack format), and PyTorch `state_dict`s in safetensors.
 //! JS fetches and caches the bytes; Rust parses.
 
+mod host;
 mod safetensors;
 
+pub use host::to_cpu;
 pub use safetensors::{
     NamedTensor, load_pytorch_safetensors, parse_safetensors, to_pytorch_safetensors,
 };
@@ -16,7 +18,7 @@ use crate::error::{Error, Result};
 /// Serialises a module's parameters.
 ///
 /// Reads every parameter synchronously, so in a browser call it on a module that lives on the
-/// CPU backend.
+/// CPU backend ([`to_cpu`] brings one there).
 ///
 /// # Errors
 /// [`Error::Backend`] when serialisation fails.

@@ -1,0 +1,159 @@
+//! Any image → the input a network reads: channels converted (RGB → grey by luminance, grey →
+//! RGB by repetition) and the size changed (area averaging when shrinking, bilinear when
+//! growing), so that a photo, a canvas or a 28×28 digit all feed the same model.
+
+use crate::error::{Error, Result};
+
+/// The largest side accepted, in pixels (a 16k-pixel side is already 256 M values).
+pub const MAX_SIDE: usize = 8192;
+
+/// `pixels` (`[c, h, w]`, channel-major, values in `[0, 1]`) converted to `[c', h', w']`.
+///
+/// # Errors
+/// [`Error::BadInput`] when the shape is empty, larger than [`MAX_SIDE`], has 2 or more than 4
+/// channels, does not match `pixels.len()`, or a value is NaN or infinite.
+pub fn fit_image(pixels: &[f32], from: [usize; 3], to: [usize; 3]) -> Result<Vec<f32>> {
+    let [c, h, w] = from;
+    if c == 0 || h == 0 || w == 0 || h > MAX_SIDE || w > MAX_SIDE {
+        return Err(Error::BadInput(format!(
+            "image shape {from:?} is empty or larger than {MAX_SIDE} pixels a side"
+        )));
+    }
+    if !matches!(c, 1 | 3 | 4) {
+        return Err(Error::BadInput(format!(
+            "an image needs 1 (grey), 3 (RGB) or 4 (RGBA) channels, got {c}"
+        )));
+    }
+    if pixels.len() != c * h * w {
+        return Err(Error::BadInput(format!(
+            "shape {from:?} needs {} values, got {}",
+            c * h * w,
+            pixels.len()
+        )));
+    }
+    if let Some(i) = pixels.iter().position(|v| !v.is_finite()) {
+        return Err(Error::BadInput(format!(
+            "value {i} is {}; pixels must be finite numbers",
+            pixels[i]
+        )));
+    }
+    let planes = convert_channels(pixels, c, h * w, to[0]);
+    let (rows, cols) = (weights(h, to[1]), weights(w, to[2]));
+    let mut out = Vec::with_capacity(to.iter().product());
+    for plane in planes.chunks_exact(h * w) {
+        // Columns first (each source row → `to[2]` values), then rows.
+        let narrowed: Vec<f32> = plane
+            .chunks_exact(w)
+            .flat_map(|row| cols.iter().map(move |taps| apply(taps, |x| row[x])))
+            .collect();
+        for taps in &rows {
+            for x in 0..to[2] {
+                out.push(apply(taps, |y| narrowed[y * to[2] + x]));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Planes of `channels` values each, converted from `from` channels to `to`: RGB(A) → grey is
+/// ITU-R BT.601 luminance (alpha dropped), grey → RGB repeats the plane.
+fn convert_channels(pixels: &[f32], from: usize, plane: usize, to: usize) -> Vec<f32> {
+    let at = |c: usize| &pixels[c * plane..(c + 1) * plane];
+    match (from, to) {
+        (f, 1) if f >= 3 => (0..plane)
+            .map(|i| 0.299 * at(0)[i] + 0.587 * at(1)[i] + 0.114 * at(2)[i])
+            .collect(),
+        (1, t) => (0..t).flat_map(|_| at(0).iter().copied()).collect(),
+        (f, t) => (0..t.min(f)).flat_map(|c| at(c).iter().copied()).collect(),
+    }
+}
+
+/// For each of `to` output positions, the source positions and weights that make it.
+fn weights(from: usize, to: usize) -> Vec<Vec<(usize, f32)>> {
+    let scale = from as f32 / to as f32;
+    (0..to)
+        .map(|o| {
+            if scale > 1.0 {
+                // Shrinking: the mean over [o·scale, (o+1)·scale), partial pixels weighted.
+                let (start, end) = (o as f32 * scale, (o + 1) as f32 * scale);
+                let mut taps = Vec::new();
+                let mut i = start.floor() as usize;
+                while (i as f32) < end && i < from {
+                    let cover = (end.min(i as f32 + 1.0) - start.max(i as f32)) / scale;
+                    taps.push((i, cover));
+                    i += 1;
+                }
+                taps
+            } else {
+                // Growing (or equal): bilinear between the two nearest source centres.
+                let centre = ((o as f32 + 0.5) * scale - 0.5).clamp(0.0, (from - 1) as f32);
+                let i = centre.floor() as usize;
+                let f = centre - i as f32;
+                if i + 1 < from && f > 0.0 {
+                    vec![(i, 1.0 - f), (i + 1, f)]
+                } else {
+                    vec![(i, 1.0)]
+                }
+            }
+        })
+        .collect()
+}
+
+fn apply(taps: &[(usize, f32)], value: impl Fn(usize) -> f32) -> f32 {
+    taps.iter().map(|&(i, w)| w * value(i)).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_shape_is_unchanged() {
+        let pixels: Vec<f32> = (0..12).map(|v| v as f32 / 12.0).collect();
+        assert_eq!(fit_image(&pixels, [1, 3, 4], [1, 3, 4]).unwrap(), pixels);
+    }
+
+    #[test]
+    fn halving_averages_two_by_two_blocks() {
+        let pixels = [0.0, 1.0, 0.2, 0.2, 1.0, 0.0, 0.4, 0.4];
+        let out = fit_image(&pixels, [1, 2, 4], [1, 1, 2]).unwrap();
+        assert!(
+            (out[0] - 0.5).abs() < 1e-6 && (out[1] - 0.3).abs() < 1e-6,
+            "{out:?}"
+        );
+    }
+
+    #[test]
+    fn a_uniform_photo_stays_uniform_at_any_size() {
+        let out = fit_image(&vec![0.25; 3 * 50 * 37], [3, 50, 37], [1, 28, 28]).unwrap();
+        assert_eq!(out.len(), 784);
+        assert!(out.iter().all(|v| (v - 0.25).abs() < 1e-5), "{out:?}");
+    }
+
+    #[test]
+    fn rgb_becomes_luminance_and_grey_becomes_three_planes() {
+        let red = [1.0, 0.0, 0.0];
+        assert!((fit_image(&red, [3, 1, 1], [1, 1, 1]).unwrap()[0] - 0.299).abs() < 1e-6);
+        assert_eq!(fit_image(&[0.5], [1, 1, 1], [3, 1, 1]).unwrap(), [0.5; 3]);
+    }
+
+    #[test]
+    fn growing_interpolates_between_pixels() {
+        let out = fit_image(&[0.0, 1.0], [1, 1, 2], [1, 1, 4]).unwrap();
+        assert_eq!(out, [0.0, 0.25, 0.75, 1.0]);
+    }
+
+    #[test]
+    fn bad_shapes_and_values_are_bad_input() {
+        for (pixels, shape) in [
+            (vec![], [1, 0, 0]),
+            (vec![0.0; 4], [2, 1, 2]),
+            (vec![0.0; 3], [1, 2, 2]),
+            (vec![0.0; 1], [1, 1, MAX_SIDE + 1]),
+            (vec![f32::NAN], [1, 1, 1]),
+        ] {
+            let err = fit_image(&pixels, shape, [1, 28, 28]).unwrap_err();
+            assert_eq!(err.code(), "BAD_INPUT", "{shape:?}");
+        }
+    }
+}
