@@ -105,6 +105,15 @@ impl SelectedBackend {
     }
 }
 
+/// The WebGPU adapter this browser would give, without initialising Burn's runtime, or why
+/// there is none.
+///
+/// # Errors
+/// The reason, as a message, when `navigator.gpu` or an adapter is missing.
+pub async fn webgpu_adapter() -> std::result::Result<AdapterInfo, String> {
+    webgpu::probe().await
+}
+
 /// Chooses a device for `request`.
 ///
 /// # Errors

@@ -4,7 +4,7 @@
 use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use super::convert::{backend, js_error};
+use super::convert::{adapter_info, backend, js_error};
 use crate::device::{BackendRequest, select};
 use crate::model::{Architecture, Pretrained};
 
@@ -57,6 +57,16 @@ pub fn pretrained() -> JsValue {
         })
         .collect::<Array>()
         .into()
+}
+
+/// The WebGPU adapter (`{ vendor, architecture, device, description, isFallbackAdapter }`),
+/// or `null` when there is none.
+#[wasm_bindgen(js_name = webgpuAdapter)]
+pub async fn webgpu_adapter() -> JsValue {
+    match crate::device::webgpu_adapter().await {
+        Ok(adapter) => adapter_info(&adapter),
+        Err(_) => JsValue::NULL,
+    }
 }
 
 /// What `backend` would give: `{ name, adapter, fallbackReason }` (`"auto"`, `"webgpu"`,

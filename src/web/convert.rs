@@ -3,7 +3,7 @@
 use js_sys::{Array, Float32Array, Object, Reflect};
 use wasm_bindgen::JsValue;
 
-use crate::device::SelectedBackend;
+use crate::device::{AdapterInfo, SelectedBackend};
 use crate::error::Error;
 use crate::infer::FeatureMap;
 use crate::train::{Evaluation, FitEvent};
@@ -25,18 +25,10 @@ fn set(target: &JsValue, key: &str, value: &JsValue) {
 pub(crate) fn backend(selected: &SelectedBackend) -> JsValue {
     let out: JsValue = Object::new().into();
     set(&out, "name", &selected.kind.name().into());
-    let adapter = match &selected.adapter {
-        Some(a) => {
-            let info: JsValue = Object::new().into();
-            set(&info, "vendor", &a.vendor.as_str().into());
-            set(&info, "architecture", &a.architecture.as_str().into());
-            set(&info, "device", &a.device.as_str().into());
-            set(&info, "description", &a.description.as_str().into());
-            set(&info, "isFallbackAdapter", &a.is_fallback_adapter.into());
-            info
-        }
-        None => JsValue::NULL,
-    };
+    let adapter = selected
+        .adapter
+        .as_ref()
+        .map_or(JsValue::NULL, adapter_info);
     set(&out, "adapter", &adapter);
     let reason = selected
         .fallback_reason
@@ -44,6 +36,17 @@ pub(crate) fn backend(selected: &SelectedBackend) -> JsValue {
         .map_or(JsValue::NULL, JsValue::from_str);
     set(&out, "fallbackReason", &reason);
     out
+}
+
+/// `{ vendor, architecture, device, description, isFallbackAdapter }`.
+pub(crate) fn adapter_info(a: &AdapterInfo) -> JsValue {
+    let info: JsValue = Object::new().into();
+    set(&info, "vendor", &a.vendor.as_str().into());
+    set(&info, "architecture", &a.architecture.as_str().into());
+    set(&info, "device", &a.device.as_str().into());
+    set(&info, "description", &a.description.as_str().into());
+    set(&info, "isFallbackAdapter", &a.is_fallback_adapter.into());
+    info
 }
 
 /// `[{ layer, shape: [c, h, w], data: Float32Array }, …]`.

@@ -6,7 +6,7 @@ mod convert;
 mod network;
 mod training;
 
-pub use catalog::{architectures, pretrained, probe_backend};
+pub use catalog::{architectures, pretrained, probe_backend, webgpu_adapter};
 pub use network::Network;
 
 use wasm_bindgen::prelude::wasm_bindgen;

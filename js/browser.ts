@@ -1,0 +1,49 @@
+/** The browser platform: fetch for the wasm module and the shipped weights. */
+
+import { ConvlensError } from "./errors.js";
+import type { Platform } from "./runtime.js";
+
+/** Shipped weights, one static URL each so that bundlers copy them. */
+const WEIGHTS: Record<string, () => URL> = {
+  "lenet5-mnist.bpk": () => new URL("../weights/lenet5-mnist.bpk", import.meta.url),
+  "vin-fashion.bpk": () => new URL("../weights/vin-fashion.bpk", import.meta.url),
+};
+
+async function fetchBytes(url: URL, onProgress?: (loaded: number, total?: number) => void): Promise<Uint8Array> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (err) {
+    throw new ConvlensError("NOT_FOUND", `could not fetch ${url}: ${String(err)}`, { cause: err });
+  }
+  if (!response.ok) throw new ConvlensError("NOT_FOUND", `could not fetch ${url}: HTTP ${response.status}`);
+  const total = Number(response.headers.get("content-length")) || undefined;
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    onProgress?.(loaded, total);
+  }
+  const bytes = new Uint8Array(loaded);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.length;
+  }
+  return bytes;
+}
+
+/** Fetches the wasm module and the weights from the package's files, relative to this module. */
+export const browserPlatform: Platform = {
+  wasm: async () => new URL("./wasm/convlens_bg.wasm", import.meta.url),
+  weights: (file, onProgress) => {
+    const url = WEIGHTS[file];
+    if (!url) throw new ConvlensError("NOT_FOUND", `no shipped weights file ${file}`);
+    return fetchBytes(url(), onProgress);
+  },
+};

@@ -1,0 +1,254 @@
+/** `Model`: a network of the zoo on a backend, with serialised calls. */
+
+import type { Network } from "./wasm/convlens.js";
+import { ConvlensError, badInput, fromWasm } from "./errors.js";
+import { toDataset, toImage } from "./input.js";
+import type { PretrainedInfo } from "./catalog.js";
+import { currentPlatform, runtime } from "./runtime.js";
+import type {
+  BackendInfo,
+  Dataset,
+  EpochEvent,
+  Evaluation,
+  FeatureMap,
+  FitOptions,
+  ImageInput,
+  LoadOptions,
+  ModelInfo,
+  ModelSource,
+  Prediction,
+  StepEvent,
+} from "./types.js";
+
+const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+
+/** What every model offers, in this thread ({@link Model}) or in a Web Worker. */
+export interface ConvlensModel {
+  readonly backend: BackendInfo;
+  readonly info: ModelInfo;
+  classify(input: ImageInput, options?: { topK?: number }): Promise<Prediction[]>;
+  featureMaps(input: ImageInput): Promise<FeatureMap[]>;
+  fit(dataset: Dataset, options?: FitOptions): Promise<EpochEvent[]>;
+  evaluate(dataset: Dataset): Promise<Evaluation>;
+  exportWeights(): Promise<Uint8Array>;
+  dispose(): void;
+}
+
+export class Model implements ConvlensModel {
+  #net: Network | null;
+  #queue: Promise<unknown> = Promise.resolve();
+  #fitting = false;
+  readonly backend: BackendInfo;
+  readonly info: ModelInfo;
+
+  private constructor(net: Network, classes: string[]) {
+    this.#net = net;
+    this.backend = net.backend as BackendInfo;
+    this.info = {
+      architecture: net.architecture,
+      inputShape: Array.from(net.inputShape) as [number, number, number],
+      classes,
+      parameters: net.parameters,
+    };
+  }
+
+  /**
+   * Loads a shipped model by name, or an architecture with your weights (or fresh ones).
+   *
+   * @example
+   * const model = await Model.load("lenet5-mnist", { backend: "auto" });
+   * model.info;    // { architecture: "lenet5", inputShape: [1, 28, 28], classes: ["0", …, "9"], parameters: 61706 }
+   * model.backend; // { name: "cpu", adapter: null, fallbackReason: "the WebGPU adapter (google swiftshader) is a software fallback …" }
+   */
+  static async load(source: ModelSource, options: LoadOptions = {}): Promise<ConvlensModel> {
+    if (options.worker) {
+      const platform = currentPlatform();
+      if (!platform.worker) throw badInput("worker: true needs a browser with Web Workers");
+      return platform.worker(source, { ...options, worker: false });
+    }
+    const progress = options.onProgress ?? (() => {});
+    progress({ phase: "runtime" });
+    const wasm = await runtime();
+    let architecture: string;
+    let classes: string[];
+    let weights: Uint8Array | undefined;
+    if (typeof source === "string") {
+      const known = wasm.pretrained() as PretrainedInfo[];
+      const entry = known.find((p) => p.name === source);
+      if (!entry) {
+        throw new ConvlensError(
+          "NOT_FOUND",
+          `no shipped model "${source}"; shipped: ${known.map((p) => p.name).join(", ")}`,
+        );
+      }
+      architecture = entry.architecture;
+      classes = entry.labels;
+      weights = await currentPlatform().weights(entry.file, (loaded, total) =>
+        progress({ phase: "weights", loaded, total }),
+      );
+    } else if (typeof source === "object" && source !== null) {
+      architecture = source.architecture;
+      classes = source.classes ?? DIGITS;
+      if (!Array.isArray(classes) || !classes.every((c) => typeof c === "string")) {
+        throw badInput("classes must be an array of label strings");
+      }
+      if (source.weights !== undefined) {
+        if (source.weights instanceof ArrayBuffer) weights = new Uint8Array(source.weights);
+        else if (source.weights instanceof Uint8Array) weights = source.weights;
+        else throw badInput("weights must be a Uint8Array or an ArrayBuffer");
+      }
+    } else {
+      throw badInput('source must be a shipped model\'s name or { architecture, weights?, classes? }');
+    }
+    progress({ phase: "backend" });
+    try {
+      const net = await wasm.Network.create(
+        architecture,
+        options.backend ?? "auto",
+        classes.length,
+        weights,
+      );
+      return new Model(net, classes);
+    } catch (err) {
+      throw fromWasm(err);
+    }
+  }
+
+  /** Runs `task` after every earlier call on this model has settled. */
+  #run<T>(task: (net: Network) => Promise<T>): Promise<T> {
+    const next = this.#queue.then(() => {
+      if (!this.#net) throw new ConvlensError("DISPOSED", "this model was disposed; load a new one");
+      return task(this.#net);
+    });
+    this.#queue = next.catch(() => {});
+    return next.catch((err) => {
+      throw fromWasm(err);
+    });
+  }
+
+  #checkAlive(): void {
+    if (!this.#net) throw new ConvlensError("DISPOSED", "this model was disposed; load a new one");
+  }
+
+  /**
+   * Classifies one image of any size (resized to `info.inputShape`).
+   *
+   * @example
+   * await model.classify(canvas, { topK: 3 });
+   * // [{ label: "7", index: 7, score: 0.98 }, { label: "2", index: 2, score: 0.01 }, …]
+   */
+  async classify(input: ImageInput, options: { topK?: number } = {}): Promise<Prediction[]> {
+    this.#checkAlive();
+    const classes = this.info.classes;
+    const topK = options.topK ?? classes.length;
+    if (!Number.isInteger(topK) || topK < 1) throw badInput(`topK must be a whole number ≥ 1, got ${topK}`);
+    const image = toImage(input);
+    const probs = await this.#run((net) => net.classify(image.data, Uint32Array.from(image.shape)));
+    return Array.from(probs as Float32Array, (score, index) => ({ label: classes[index] ?? String(index), index, score }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, topK);
+  }
+
+  /**
+   * Every layer's output for one image, in forward order.
+   *
+   * @example
+   * const maps = await model.featureMaps(canvas);
+   * maps[0]; // { layer: "conv1", shape: [6, 28, 28], data: Float32Array(4704) }
+   */
+  async featureMaps(input: ImageInput): Promise<FeatureMap[]> {
+    this.#checkAlive();
+    const image = toImage(input);
+    return this.#run((net) => net.featureMaps(image.data, Uint32Array.from(image.shape)));
+  }
+
+  /**
+   * Trains with Adam and ReduceLROnPlateau on the validation loss; resolves to one event per epoch.
+   * A second `fit` while one runs rejects with `BUSY`; other calls wait for it.
+   *
+   * @example
+   * const history = await model.fit({ images, labels, shape: [1, 28, 28] }, { epochs: 2, onEpoch: (e) => console.log(e.validation.accuracy) });
+   * history.at(-1); // { type: "epoch", epoch: 2, trainLoss: 0.21, validation: { loss: 0.25, accuracy: 0.92, images: 200 }, lr: 0.001, nextLr: 0.001, … }
+   */
+  async fit(dataset: Dataset, options: FitOptions = {}): Promise<EpochEvent[]> {
+    this.#checkAlive();
+    if (this.#fitting) throw new ConvlensError("BUSY", "fit() is already running on this model; await it or abort it first");
+    const { signal, onStep, onEpoch, validationData, ...rest } = options;
+    if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was already aborted; nothing was trained");
+    const train = toDataset(dataset, this.info.inputShape);
+    const validation = validationData ? toDataset(validationData, this.info.inputShape) : undefined;
+    this.#fitting = true;
+    let callbackError: unknown;
+    try {
+      return await this.#run(async (net) => {
+        const stop = () => net.stop();
+        signal?.addEventListener("abort", stop);
+        const onEvent = (event: StepEvent | EpochEvent) => {
+          try {
+            if (event.type === "step") onStep?.(event);
+            else onEpoch?.(event);
+          } catch (err) {
+            callbackError ??= err;
+            net.stop();
+          }
+        };
+        try {
+          return (await net.fit(
+            train.images,
+            train.labels,
+            validation?.images,
+            validation?.labels,
+            rest,
+            onEvent,
+          )) as EpochEvent[];
+        } catch (err) {
+          if (callbackError !== undefined) throw callbackError;
+          throw err;
+        } finally {
+          signal?.removeEventListener("abort", stop);
+        }
+      });
+    } finally {
+      this.#fitting = false;
+    }
+  }
+
+  /**
+   * Mean cross-entropy loss and accuracy on labelled images.
+   *
+   * @example
+   * await model.evaluate({ images, labels, shape: [1, 28, 28] }); // { loss: 0.04, accuracy: 0.988, images: 500 }
+   */
+  async evaluate(dataset: Dataset): Promise<Evaluation> {
+    this.#checkAlive();
+    const data = toDataset(dataset, this.info.inputShape);
+    return this.#run((net) => net.evaluate(data.images, data.labels));
+  }
+
+  /**
+   * The weights as bytes that `Model.load({ architecture, weights })` accepts.
+   *
+   * @example
+   * const bytes = await model.exportWeights(); // Uint8Array(248…) — save it, then:
+   * await Model.load({ architecture: "lenet5", weights: bytes });
+   */
+  async exportWeights(): Promise<Uint8Array> {
+    this.#checkAlive();
+    return this.#run((net) => net.exportWeights());
+  }
+
+  /**
+   * Frees the model's memory; a running `fit` stops, and later calls reject with `DISPOSED`.
+   *
+   * @example
+   * model.dispose();
+   * await model.classify(img); // rejects: ConvlensError { code: "DISPOSED" }
+   */
+  dispose(): void {
+    const net = this.#net;
+    if (!net) return;
+    this.#net = null;
+    net.dispose();
+    this.#queue.then(() => net.free());
+  }
+}

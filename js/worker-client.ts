@@ -1,0 +1,129 @@
+/** `Model.load(…, { worker: true })`: the same API, with the model in a Web Worker. */
+
+import { ConvlensError } from "./errors.js";
+import { toImage } from "./input.js";
+import type { ConvlensModel } from "./model.js";
+import type { Method, Reply } from "./protocol.js";
+import type {
+  BackendInfo,
+  Dataset,
+  EpochEvent,
+  Evaluation,
+  FeatureMap,
+  FitOptions,
+  ImageInput,
+  LoadOptions,
+  ModelInfo,
+  ModelSource,
+  Prediction,
+} from "./types.js";
+
+type Pending = {
+  resolve: (value: unknown) => void;
+  reject: (err: ConvlensError) => void;
+  onEvent?: (event: never) => void;
+};
+
+class WorkerModel implements ConvlensModel {
+  #worker: Worker | null;
+  #pending = new Map<number, Pending>();
+  #next = 1;
+  backend!: BackendInfo;
+  info!: ModelInfo;
+
+  constructor(worker: Worker) {
+    this.#worker = worker;
+    worker.onmessage = (e: MessageEvent<Reply>) => {
+      const reply = e.data;
+      const pending = this.#pending.get(reply.id);
+      if (!pending) return;
+      if ("event" in reply) {
+        pending.onEvent?.(reply.event as never);
+        return;
+      }
+      this.#pending.delete(reply.id);
+      if ("error" in reply) pending.reject(new ConvlensError(reply.error.code, reply.error.message));
+      else pending.resolve(reply.result);
+    };
+    worker.onerror = (e) => {
+      const err = new ConvlensError("INTERNAL", `the convlens worker failed: ${e.message}`);
+      for (const p of this.#pending.values()) p.reject(err);
+      this.#pending.clear();
+    };
+  }
+
+  call<T>(method: Method, args: unknown[], onEvent?: (event: never) => void): { id: number; done: Promise<T> } {
+    const id = this.#next++;
+    if (!this.#worker) {
+      return { id, done: Promise.reject(new ConvlensError("DISPOSED", "this model was disposed; load a new one")) };
+    }
+    const done = new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onEvent });
+    });
+    this.#worker.postMessage({ id, method, args });
+    return { id, done };
+  }
+
+  async classify(input: ImageInput, options: { topK?: number } = {}): Promise<Prediction[]> {
+    return this.call<Prediction[]>("classify", [toImage(input), options]).done;
+  }
+
+  async featureMaps(input: ImageInput): Promise<FeatureMap[]> {
+    return this.call<FeatureMap[]>("featureMaps", [toImage(input)]).done;
+  }
+
+  async fit(dataset: Dataset, options: FitOptions = {}): Promise<EpochEvent[]> {
+    const { signal, onStep, onEpoch, ...rest } = options;
+    if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was already aborted; nothing was trained");
+    const { id, done } = this.call<EpochEvent[]>(
+      "fit",
+      [dataset, { ...rest, wantSteps: Boolean(onStep) }],
+      ((event: { type: string }) => {
+        if (event.type === "step") onStep?.(event as never);
+        else onEpoch?.(event as never);
+      }) as (event: never) => void,
+    );
+    const abort = () => this.call("abort", [id]);
+    signal?.addEventListener("abort", abort);
+    try {
+      return await done;
+    } finally {
+      signal?.removeEventListener("abort", abort);
+    }
+  }
+
+  async evaluate(dataset: Dataset): Promise<Evaluation> {
+    return this.call<Evaluation>("evaluate", [dataset]).done;
+  }
+
+  async exportWeights(): Promise<Uint8Array> {
+    return this.call<Uint8Array>("exportWeights", []).done;
+  }
+
+  dispose(): void {
+    const worker = this.#worker;
+    if (!worker) return;
+    this.call("dispose", []).done.finally(() => worker.terminate());
+    this.#worker = null;
+  }
+}
+
+/** Starts a worker, loads the model there, and returns a proxy with the same API. */
+export async function loadInWorker(source: ModelSource, options: LoadOptions): Promise<ConvlensModel> {
+  const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
+  const model = new WorkerModel(worker);
+  const { onProgress, ...rest } = options;
+  try {
+    const loaded = await model.call<{ backend: BackendInfo; info: ModelInfo }>(
+      "load",
+      [source, { backend: rest.backend }],
+      onProgress as ((event: never) => void) | undefined,
+    ).done;
+    model.backend = loaded.backend;
+    model.info = loaded.info;
+    return model;
+  } catch (err) {
+    worker.terminate();
+    throw err;
+  }
+}

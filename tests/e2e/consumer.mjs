@@ -1,0 +1,45 @@
+// Fresh consumer projects for the packed npm package.
+import { spawn } from "node:child_process";
+import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT } from "./helpers.mjs";
+
+/** The tarball scripts/package.sh made (scripts/test.sh passes it in CONVLENS_TARBALL). */
+export function tarball() {
+  const path = process.env.CONVLENS_TARBALL;
+  if (!path) throw new Error("set CONVLENS_TARBALL to the output of scripts/package.sh");
+  return path;
+}
+
+/** Runs a command; resolves to its exit code and combined output. */
+export function run(cmd, args, options = {}) {
+  return new Promise((resolve, reject) => {
+    // Without NODE_TEST_CONTEXT a child `node --test` runs its own tests instead of reporting
+    // to ours (which would skip them).
+    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+    const child = spawn(cmd, args, { env, ...options, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d) => { output += d; });
+    child.stderr.on("data", (d) => { output += d; });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, output }));
+  });
+}
+
+/**
+ * A temporary project with the tarball (and `extra` packages, e.g. "vite@8.0.0") installed
+ * from npm, and `files` copied from tests/e2e/consumer/.
+ */
+export async function consumerProject(files, extra = []) {
+  const dir = mkdtempSync(join(tmpdir(), "convlens-consumer-"));
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
+  for (const f of files) copyFileSync(join(ROOT, "tests/e2e/consumer", f), join(dir, f));
+  const install = await run(
+    "npm",
+    ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball(), ...extra],
+    { cwd: dir },
+  );
+  if (install.code !== 0) throw new Error(`npm install failed:\n${install.output}`);
+  return dir;
+}

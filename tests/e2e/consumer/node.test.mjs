@@ -1,0 +1,137 @@
+// Runs inside a fresh project where the packed convlens tarball was installed: the package as
+// Node users get it (CPU backend), imported by its name.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Model, ConvlensError, backends, pretrained, architectures } from "convlens";
+import { digits, image } from "./digits.mjs";
+
+const heldOut = digits("test", 200);
+
+async function expectCode(promise, code) {
+  await assert.rejects(promise, (err) => {
+    assert.ok(err instanceof ConvlensError, `expected a ConvlensError, got ${err}`);
+    assert.equal(err.code, code, err.message);
+    assert.ok(err.message.length > 10, "the message says what to do");
+    return true;
+  });
+}
+
+test("backends and the catalogue", async () => {
+  assert.deepEqual(await backends(), [{ name: "cpu" }]);
+  assert.deepEqual((await pretrained()).map((p) => p.name), ["lenet5-mnist", "vin-fashion"]);
+  const lenet = (await architectures()).find((a) => a.name === "lenet5");
+  assert.deepEqual(lenet, { name: "lenet5", inputShape: [1, 28, 28], parameters: 61706 });
+});
+
+test("the shipped LeNet-5 classifies held-out digits; feature maps of every layer", async () => {
+  const progress = [];
+  const model = await Model.load("lenet5-mnist", { onProgress: (p) => progress.push(p.phase) });
+  assert.ok(progress.includes("weights") && progress.includes("backend"), progress.join());
+  assert.equal(model.backend.name, "cpu");
+  assert.match(model.backend.fallbackReason, /WebGPU|navigator/);
+  assert.deepEqual(model.info.inputShape, [1, 28, 28]);
+  assert.equal(model.info.parameters, 61706);
+  assert.deepEqual(model.info.classes, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+
+  let correct = 0;
+  for (let i = 0; i < 100; i++) {
+    const [top] = await model.classify(image(heldOut, i), { topK: 1 });
+    if (top.index === heldOut.labels[i]) correct++;
+  }
+  assert.ok(correct >= 95, `${correct}/100 held-out digits right`);
+
+  const all = await model.classify(image(heldOut, 0));
+  assert.equal(all.length, 10);
+  assert.ok(Math.abs(all.reduce((s, p) => s + p.score, 0) - 1) < 1e-4);
+  assert.ok(all.every((p, i) => i === 0 || all[i - 1].score >= p.score), "sorted by score");
+  const top3 = await model.classify(image(heldOut, 0), { topK: 3 });
+  assert.deepEqual(top3, all.slice(0, 3));
+
+  // Another size and RGB: the digit doubled to 56×56 in three channels gives the same class.
+  const small = image(heldOut, 0).data;
+  const big = new Uint8Array(3 * 56 * 56);
+  for (let c = 0; c < 3; c++)
+    for (let y = 0; y < 56; y++)
+      for (let x = 0; x < 56; x++) big[c * 3136 + y * 56 + x] = small[(y >> 1) * 28 + (x >> 1)];
+  const [resized] = await model.classify({ data: big, shape: [3, 56, 56] }, { topK: 1 });
+  assert.equal(resized.index, all[0].index);
+
+  const maps = await model.featureMaps(image(heldOut, 0));
+  assert.deepEqual(
+    maps.map((m) => `${m.layer}:${m.shape.join("x")}`),
+    ["conv1:6x28x28", "relu1:6x28x28", "pool1:6x14x14", "conv2:16x10x10", "relu2:16x10x10",
+      "pool2:16x5x5", "fc1:120x1x1", "relu3:120x1x1", "fc2:84x1x1", "relu4:84x1x1", "fc3:10x1x1"],
+  );
+  for (const m of maps) assert.equal(m.data.length, m.shape[0] * m.shape[1] * m.shape[2]);
+  model.dispose();
+});
+
+test("fit, evaluate, export and reload; abort; busy; queued calls", async () => {
+  const train = digits("train", 1500);
+  const model = await Model.load({ architecture: "lenet5" });
+  const before = await model.evaluate(heldOut);
+  let steps = 0;
+  const epochs = [];
+  const history = await model.fit(train, {
+    epochs: 3, batchSize: 32, onStep: () => steps++, onEpoch: (e) => epochs.push(e),
+  });
+  assert.equal(history.length, 3);
+  assert.deepEqual(history, epochs);
+  assert.equal(steps, 3 * Math.ceil(1350 / 32), "one event per step (1,350 training, 150 validation)");
+  assert.equal(history[0].lr, 1e-3);
+  assert.ok(history[2].trainLoss < history[0].trainLoss, JSON.stringify(history));
+  const after = await model.evaluate(heldOut);
+  assert.ok(after.accuracy > 0.8 && after.accuracy > before.accuracy + 0.5, JSON.stringify({ before, after }));
+
+  const bytes = await model.exportWeights();
+  const copy = await Model.load({ architecture: "lenet5", weights: bytes });
+  assert.deepEqual(await copy.classify(image(heldOut, 3)), await model.classify(image(heldOut, 3)));
+
+  // Abort within one step; the model stays usable and keeps its weights.
+  const controller = new AbortController();
+  let seen = 0;
+  const aborted = model.fit(train, { epochs: 3, onStep: () => { if (++seen === 2) controller.abort(); }, signal: controller.signal });
+  // A second fit while one runs is BUSY; a classify queues behind the first fit.
+  await expectCode(model.fit(train), "BUSY");
+  const queued = model.classify(image(heldOut, 1));
+  await expectCode(aborted, "ABORTED");
+  assert.equal(seen, 2, "stopped before the next step");
+  assert.equal((await queued).length, 10);
+  const [a, b] = await Promise.all([model.classify(image(heldOut, 2)), model.classify(image(heldOut, 2))]);
+  assert.deepEqual(a, b);
+  model.dispose();
+  copy.dispose();
+});
+
+test("bad inputs each give their code, and the model stays usable", async () => {
+  const model = await Model.load("lenet5-mnist");
+  const ok = image(heldOut, 0);
+  await expectCode(model.classify({ data: new Float32Array(10), shape: [1, 28, 28] }), "BAD_INPUT");
+  await expectCode(model.classify({ data: new Float32Array(0), shape: [1, 0, 0] }), "BAD_INPUT");
+  const nan = Float32Array.from(ok.data, (v) => v / 255);
+  nan[5] = NaN;
+  await expectCode(model.classify({ data: nan, shape: [1, 28, 28] }), "BAD_INPUT");
+  await expectCode(model.classify({ data: new Float32Array(4), shape: [1, 100000, 100000] }), "BAD_INPUT");
+  await expectCode(model.classify({ data: new Float32Array(8), shape: [2, 2, 2] }), "BAD_INPUT");
+  await expectCode(model.classify("a string"), "BAD_INPUT");
+  await expectCode(model.classify(ok, { topK: 0 }), "BAD_INPUT");
+  await expectCode(model.evaluate({ images: new Uint8Array(784), labels: [12], shape: [1, 28, 28] }), "BAD_INPUT");
+  await expectCode(model.fit({ images: new Uint8Array(784), labels: [1], shape: [3, 28, 28] }), "BAD_INPUT");
+  await expectCode(model.fit(digits("train", 64), { batchSize: 0 }), "BAD_INPUT");
+  await expectCode(model.fit(digits("train", 64), { learningRate: NaN }), "BAD_INPUT");
+  await expectCode(Model.load({ architecture: "vgg16" }), "BAD_INPUT");
+  await expectCode(Model.load("no-such-model"), "NOT_FOUND");
+  await expectCode(Model.load({ architecture: "lenet5", weights: new Uint8Array([1, 2, 3]) }), "BAD_WEIGHTS");
+  const lenetBytes = await model.exportWeights();
+  const corrupt = lenetBytes.slice(0, lenetBytes.length >> 1);
+  await expectCode(Model.load({ architecture: "lenet5", weights: corrupt }), "BAD_WEIGHTS");
+  await expectCode(Model.load({ architecture: "vin", weights: lenetBytes }), "BAD_WEIGHTS");
+  await expectCode(Model.load({ architecture: "lenet5", weights: lenetBytes, classes: ["a", "b"] }), "BAD_WEIGHTS");
+  await expectCode(Model.load({ architecture: "lenet5" }, { backend: "webgpu" }), "NO_WEBGPU");
+  await expectCode(Model.load({ architecture: "lenet5" }, { backend: "tpu" }), "BAD_INPUT");
+  // Still fine after all that.
+  assert.equal((await model.classify(ok, { topK: 1 }))[0].index, heldOut.labels[0]);
+  model.dispose();
+  await expectCode(model.classify(ok), "DISPOSED");
+  await expectCode(model.exportWeights(), "DISPOSED");
+});
