@@ -1,4 +1,4 @@
-// Serves dist/ (the release build of the page) and benches/web/ on 127.0.0.1, opens the
+// Serves dist/ (the build of the page) and benches/web/ on 127.0.0.1, opens the
 // inference benchmark in headless Chromium with WebGPU on, and prints the timings.
 // Usage: node scripts/bench.mjs <dist-dir> <chromium-path>
 import { createServer } from "node:http";
@@ -40,9 +40,10 @@ try {
     if (r.error) { console.log(`${r.backend?.name}: ${r.error}`); continue; }
     const a = r.backend.adapter;
     const name = r.backend.name + (a ? ` (${a.vendor} ${a.architecture}${a.isFallbackAdapter ? ", fallback adapter" : ""})` : "");
-    for (const [batch, t] of Object.entries(r.batches)) {
-      console.log(`${name.padEnd(40)} batch ${batch.padStart(2)}: median ${t.medianMs.toFixed(2)} ms, min ${t.minMs.toFixed(2)} ms, first call ${t.firstMs.toFixed(1)} ms (${t.runs} runs)`);
+    for (const [op, t] of Object.entries(r.ops)) {
+      console.log(`${name.padEnd(40)} ${op.padEnd(20)}: median ${t.medianMs.toFixed(2)} ms, min ${t.minMs.toFixed(2)} ms, first call ${t.firstMs.toFixed(1)} ms (${t.runs} runs)`);
     }
+    console.log(`${name.padEnd(40)} training (batch 32)  : ${r.trainImagesPerSecond.toFixed(1)} images/s`);
   }
 } finally {
   await browser.close();

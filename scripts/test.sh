@@ -24,6 +24,13 @@ log "browser tests (headless Chromium, WebGPU)"
 CHROMEDRIVER=$(chromedriver_path) WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-900} \
   with_wasm_env cargo test --locked --release --target wasm32-unknown-unknown --test web --test web_training
 
+log "the npm package (scripts/package.sh)"
+tarball=$("$ROOT/scripts/package.sh")
+
+log "the packed package in fresh projects: Node, and a Vite app in headless Chromium"
+CONVLENS_TARBALL=$tarball CHROMIUM=$(chromium_path) \
+  node --test --test-concurrency=1 tests/e2e/npm-node.test.mjs tests/e2e/npm-vite.test.mjs
+
 log "end-to-end tests of the page (scripts/demo.sh in headless Chromium)"
 CHROMIUM=$(chromium_path) node --test --test-concurrency=1 tests/e2e/page.test.mjs
 

@@ -1,44 +1,52 @@
-// LeNet-5 inference time per backend and batch size, in the page's own clock.
-// Served by scripts/bench.mjs next to the demo's build (/convlens.js, /convlens_bg.wasm).
-import init, { Network } from "/convlens.js";
+// Per backend, through the JS API npm users get: LeNet-5 classify (one image) and evaluate
+// (a batch of 64) times, and training throughput over one short epoch. The numbers behind
+// `backend: "auto"` passing software WebGPU adapters by. Served by scripts/bench.mjs next to
+// the demo's build (/convlens/index.js).
+import { Model } from "/convlens/index.js";
 
-const BATCHES = [1, 64];
 const WARMUP = 3;
-const RUNS = { 1: 30, 64: 10 };
+const RUNS = { classify: 30, evaluate: 10 };
 
-function digits(batch) {
-  const pixels = new Float32Array(batch * 784);
-  for (let i = 0; i < batch; i++) {
-    for (let t = 4; t < 24; t++) pixels[i * 784 + t * 28 + ((t + i * 3) % 24) + 2] = 1;
+function digits(n) {
+  const images = new Uint8Array(n * 784);
+  const labels = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    labels[i] = i % 10;
+    for (let t = 4; t < 24; t++) images[i * 784 + t * 28 + ((t + i * 3) % 24) + 2] = 255;
   }
-  return pixels;
+  return { images, labels, shape: [1, 28, 28] };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function measure(backend) {
-  const network = await Network.create("lenet5", backend);
-  const result = { backend: network.backend, batches: {} };
-  if (network.backend.name !== backend) return result;
-  for (const batch of BATCHES) {
-    const input = digits(batch);
-    const t0 = performance.now();
-    await network.classify(input);
-    const first = performance.now() - t0;
-    for (let i = 0; i < WARMUP; i++) await network.classify(input);
-    const times = [];
-    for (let i = 0; i < RUNS[batch]; i++) {
-      const t = performance.now();
-      await network.classify(input);
-      times.push(performance.now() - t);
-    }
-    result.batches[batch] = { firstMs: first, medianMs: median(times), minMs: Math.min(...times), runs: times.length };
+async function time(runs, fn) {
+  const t0 = performance.now();
+  await fn();
+  const first = performance.now() - t0;
+  for (let i = 0; i < WARMUP; i++) await fn();
+  const times = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    await fn();
+    times.push(performance.now() - t);
   }
+  return { firstMs: first, medianMs: median(times), minMs: Math.min(...times), runs };
+}
+
+async function measure(backend) {
+  const model = await Model.load("lenet5-mnist", { backend });
+  const result = { backend: model.backend, ops: {} };
+  const one = { data: digits(1).images, shape: [1, 28, 28] };
+  const batch = digits(64);
+  result.ops["classify, 1 image"] = await time(RUNS.classify, () => model.classify(one));
+  result.ops["evaluate, 64 images"] = await time(RUNS.evaluate, () => model.evaluate(batch));
+  const [epoch] = await model.fit(digits(640), { epochs: 1, batchSize: 32, validationSplit: 0.1 });
+  result.trainImagesPerSecond = epoch.imagesPerSecond;
+  model.dispose();
   return result;
 }
 
 async function main() {
-  await init();
   const results = [];
   for (const backend of ["webgpu", "cpu"]) {
     try {

@@ -29,12 +29,14 @@ export function run(cmd, args, options = {}) {
 
 /**
  * A temporary project with the tarball (and `extra` packages, e.g. "vite@8.0.0") installed
- * from npm, and `files` copied from tests/e2e/consumer/.
+ * from npm, and `files` copied from tests/e2e/consumer/ (`{ "vite/main.js": "main.js" }` or a
+ * list of names kept as they are).
  */
 export async function consumerProject(files, extra = []) {
+  const copies = Array.isArray(files) ? Object.fromEntries(files.map((f) => [f, f])) : files;
   const dir = mkdtempSync(join(tmpdir(), "convlens-consumer-"));
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
-  for (const f of files) copyFileSync(join(ROOT, "tests/e2e/consumer", f), join(dir, f));
+  for (const [from, to] of Object.entries(copies)) copyFileSync(join(ROOT, "tests/e2e/consumer", from), join(dir, to));
   const install = await run(
     "npm",
     ["install", "--no-audit", "--no-fund", "--prefer-offline", tarball(), ...extra],

@@ -1,6 +1,8 @@
 // The packed npm package in a fresh Node project: `npm install <tarball>`, then the consumer's
 // own `node --test` (tests/e2e/consumer/node.test.mjs) imports "convlens" by name.
 import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { consumerProject, run } from "./consumer.mjs";
 
@@ -11,4 +13,17 @@ test("Node ≥ 20 consumer of the packed tarball (CPU backend)", async () => {
   assert.equal(code, 0, "the consumer's tests failed (output above)");
   assert.match(output, /# pass [1-9]/, "the consumer's tests ran");
   assert.match(output, /# fail 0/);
+});
+
+test("the README's quick start, pasted into a fresh project, works as written", async () => {
+  const dir = await consumerProject([]);
+  const readme = readFileSync(join(dir, "node_modules/convlens/README.md"), "utf8");
+  const block = readme.match(/<!-- quick-start -->\s*```js\n([\s\S]*?)```/);
+  assert.ok(block, "the package README has a quick start");
+  assert.ok(block[1].trim().split("\n").length <= 10, "ten lines");
+  writeFileSync(join(dir, "quickstart.mjs"), block[1]);
+  const { code, output } = await run("node", ["quickstart.mjs"], { cwd: dir });
+  assert.equal(code, 0, output);
+  assert.match(output, /^cpu 61706$/m);
+  assert.match(output, /label: '1', index: 1, score: 0\.99/);
 });

@@ -9,12 +9,12 @@ let demo;
 before(async () => { demo = await startDemo(); });
 after(() => demo?.stop());
 
-async function openPage(browser) {
+async function openPage(browser, query = "") {
   const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
-  await page.goto(demo.url);
+  await page.goto(demo.url + query);
   await page.waitForFunction(() => document.body.dataset.backend, null, { timeout: 300_000 });
   return { page, errors };
 }
@@ -36,7 +36,12 @@ async function scores(page) {
 test("with --enable-unsafe-webgpu the page runs on WebGPU and names the adapter", { timeout: 2_400_000 }, async () => {
   const browser = await launch({ webgpu: true });
   try {
-    const { page, errors } = await openPage(browser);
+    // By default SwiftShader, a software adapter, is passed by for the faster CPU backend.
+    const auto = await openPage(browser);
+    assert.equal(await auto.page.locator("body").getAttribute("data-backend"), "cpu");
+    assert.match(await auto.page.textContent("#backend-reason"), /software fallback/);
+    await auto.page.close();
+    const { page, errors } = await openPage(browser, "?backend=webgpu");
     assert.equal(await page.locator("body").getAttribute("data-backend"), "webgpu");
     assert.equal(await page.textContent("#backend-name"), "WebGPU");
     const adapter = await page.textContent("#backend-adapter");
@@ -45,6 +50,7 @@ test("with --enable-unsafe-webgpu the page runs on WebGPU and names the adapter"
     await drawSeven(page);
     const probs = await scores(page);
     assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 0.01, `scores sum to 1: ${probs}`);
+    assert.equal(probs.indexOf(Math.max(...probs)), 7, `the drawn 7 is read as 7: ${probs}`);
     assert.match(await page.textContent("#timing"), /inference: [\d.]+ ms/);
     await page.screenshot({ path: join(ARTIFACTS, "page-webgpu.png"), fullPage: true });
     assert.deepEqual(errors, []);

@@ -1,5 +1,6 @@
-// The first page: which backend runs, a drawing pad, LeNet-5's ten scores.
-import init, { Network } from "../convlens.js";
+// The first page: which backend runs, a drawing pad, LeNet-5's ten scores — on the same JS API
+// npm users get.
+import { Model } from "../convlens/index.js";
 
 const $ = (id) => document.getElementById(id);
 const SIZE = 28;
@@ -97,9 +98,8 @@ function showScores(probs, ms) {
 }
 
 async function main() {
-  await init();
-  const network = await Network.create("lenet5", requestedBackend());
-  showBackend(network.backend);
+  const model = await Model.load("lenet5-mnist", { backend: requestedBackend() });
+  showBackend(model.backend);
   // One classification at a time; while one runs, only the newest drawing waits.
   let running = false;
   let pending = null;
@@ -112,7 +112,10 @@ async function main() {
       pending = null;
       const t0 = performance.now();
       try {
-        showScores(Array.from(await network.classify(input)), performance.now() - t0);
+        const predictions = await model.classify({ data: input, shape: [1, SIZE, SIZE] });
+        const probs = new Array(predictions.length);
+        for (const p of predictions) probs[p.index] = p.score;
+        showScores(probs, performance.now() - t0);
       } catch (err) {
         showError(err);
       }

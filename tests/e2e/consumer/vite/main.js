@@ -1,0 +1,54 @@
+// A Vite app using the installed convlens package the way its README says. The test calls
+// window.convlensTest with real digits and checks what comes back.
+import { Model, backends, ConvlensError } from "convlens";
+
+/** A 28×28 canvas showing one digit (greyscale bytes). */
+function canvasOf(pixels) {
+  const canvas = document.createElement("canvas");
+  canvas.width = canvas.height = 28;
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(28, 28);
+  pixels.forEach((v, i) => image.data.set([v, v, v, 255], 4 * i));
+  ctx.putImageData(image, 0, 0);
+  return canvas;
+}
+
+window.convlensTest = async ({ test, train }) => {
+  const out = { backends: await backends() };
+  const auto = await Model.load("lenet5-mnist");
+  out.auto = auto.backend;
+  auto.dispose();
+
+  const model = await Model.load("lenet5-mnist", { backend: "webgpu" });
+  out.backend = model.backend;
+  out.tops = [];
+  for (let i = 0; i < test.labels.length; i++) {
+    const [top] = await model.classify(canvasOf(test.images.slice(i * 784, (i + 1) * 784)), { topK: 1 });
+    out.tops.push(top.index);
+  }
+  const first = canvasOf(test.images.slice(0, 784));
+  out.scores = (await model.classify(first)).map((p) => p.score);
+  out.maps = (await model.featureMaps(first)).map((m) => ({ layer: m.layer, shape: m.shape, length: m.data.length }));
+
+  const fresh = await Model.load({ architecture: "lenet5" }, { backend: "webgpu" });
+  const data = { images: Uint8Array.from(train.images), labels: Uint8Array.from(train.labels), shape: [1, 28, 28] };
+  let steps = 0;
+  out.history = await fresh.fit(data, { epochs: 1, batchSize: 32, onStep: () => steps++ });
+  out.steps = steps;
+  try {
+    await fresh.classify({ data: new Float32Array(3), shape: [1, 28, 28] });
+  } catch (e) {
+    out.error = { isConvlensError: e instanceof ConvlensError, code: e.code };
+  }
+  fresh.dispose();
+  model.dispose();
+
+  const worker = await Model.load("lenet5-mnist", { worker: true, backend: "cpu" });
+  out.worker = { backend: worker.backend.name, top: (await worker.classify(first, { topK: 1 }))[0].index };
+  const workerFit = await worker.fit(data, { epochs: 1, batchSize: 64 });
+  out.worker.epochs = workerFit.length;
+  worker.dispose();
+  document.getElementById("status").textContent = "done";
+  return out;
+};
+document.getElementById("status").textContent = "ready";

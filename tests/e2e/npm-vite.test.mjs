@@ -1,0 +1,74 @@
+// The packed npm package in a fresh Vite app, built and opened in Debian's Chromium with
+// WebGPU: load the shipped LeNet-5, classify real digits drawn on canvases, feature maps, one
+// epoch of fit on WebGPU, and the same model in a Web Worker.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { test } from "node:test";
+import { join } from "node:path";
+import { consumerProject, run } from "./consumer.mjs";
+import { digits } from "./consumer/digits.mjs";
+import { ARTIFACTS, launch } from "./helpers.mjs";
+
+const VITE = "vite@8.3.8";
+
+test("Vite consumer of the packed tarball, in Chromium on WebGPU", async () => {
+  const dir = await consumerProject(
+    { "vite/index.html": "index.html", "vite/main.js": "main.js", "vite/vite.config.js": "vite.config.js" },
+    [VITE],
+  );
+  const build = await run("npx", ["vite", "build"], { cwd: dir });
+  assert.equal(build.code, 0, build.output);
+
+  const port = 41000 + Math.floor(Math.random() * 2000);
+  const server = spawn("npx", ["vite", "preview", "--host", "127.0.0.1", "--port", String(port), "--strictPort"], {
+    cwd: dir,
+    stdio: "ignore",
+    detached: true,
+  });
+  const browser = await launch({ webgpu: true });
+  try {
+    const page = await browser.newPage();
+    const logs = [];
+    page.on("console", (m) => logs.push(m.text()));
+    page.on("pageerror", (e) => logs.push(String(e)));
+    const url = `http://127.0.0.1:${port}/`;
+    for (let i = 0; ; i++) {
+      try {
+        await page.goto(url);
+        break;
+      } catch (e) {
+        if (i > 60) throw e;
+        await new Promise((ok) => setTimeout(ok, 500));
+      }
+    }
+    await page.waitForFunction(() => document.getElementById("status")?.textContent === "ready");
+    const test_ = digits("test", 20);
+    const train = digits("train", 256);
+    const plain = (set) => ({ images: Array.from(set.images), labels: Array.from(set.labels) });
+    page.setDefaultTimeout(15 * 60_000);
+    const out = await page.evaluate((data) => window.convlensTest(data), { test: plain(test_), train: plain(train) });
+    await page.screenshot({ path: join(ARTIFACTS, "npm-vite.png") });
+    console.log(JSON.stringify({ ...out, maps: out.maps.length }, null, 1), logs.join("\n"));
+
+    assert.equal(out.backends[0].name, "webgpu");
+    assert.equal(out.backends[0].adapter.isFallbackAdapter, true);
+    assert.equal(out.auto.name, "cpu", "auto passes SwiftShader by");
+    assert.match(out.auto.fallbackReason, /software fallback/);
+    assert.equal(out.backend.name, "webgpu");
+    const right = out.tops.filter((t, i) => t === test_.labels[i]).length;
+    assert.ok(right >= 19, `${right}/20 digits drawn on canvases right`);
+    assert.ok(Math.abs(out.scores.reduce((a, b) => a + b, 0) - 1) < 1e-4);
+    assert.equal(out.maps.length, 11);
+    assert.deepEqual(out.maps[0], { layer: "conv1", shape: [6, 28, 28], length: 6 * 28 * 28 });
+    assert.equal(out.history.length, 1);
+    assert.equal(out.steps, Math.ceil(230 / 32), "256 digits, 10 % validate");
+    assert.ok(Number.isFinite(out.history[0].trainLoss) && out.history[0].validation.images === 26);
+    assert.deepEqual(out.error, { isConvlensError: true, code: "BAD_INPUT" });
+    assert.equal(out.worker.backend, "cpu");
+    assert.equal(out.worker.top, test_.labels[0]);
+    assert.equal(out.worker.epochs, 1);
+  } finally {
+    await browser.close();
+    try { process.kill(-server.pid, "SIGTERM"); } catch { /* gone */ }
+  }
+});
