@@ -23,7 +23,8 @@ use futures_lite::future::block_on;
 
 const USAGE: &str = "usage:
   convlens train --model NAME --data mnist|fashion --out FILE [--epochs N] [--batch-size N]
-                 [--lr X] [--patience N] [--shift PIXELS] [--seed N] [--limit N] [--init FILE]
+                 [--lr X] [--patience N] [--shift PIXELS] [--elastic PIXELS] [--seed N]
+                 [--limit N] [--init FILE]
   convlens eval  --model NAME --data mnist|fashion --weights FILE
   convlens export --model NAME --weights FILE --out FILE.safetensors
                  (a PyTorch state_dict: VIN under the reference class's names, the others under
@@ -214,6 +215,7 @@ fn train(arch: Architecture, data: &DataSplits, flags: &HashMap<String, String>)
         .with_learning_rate(number(flags, "lr", 1e-3)?)
         .with_patience(number(flags, "patience", 3)?)
         .with_max_shift(number(flags, "shift", 0)?)
+        .with_elastic(number(flags, "elastic", 0.0)?)
         .with_seed(number(flags, "seed", 42)?);
     let device = Device::flex().autodiff();
     device.seed(config.seed);

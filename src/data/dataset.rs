@@ -2,7 +2,7 @@
 
 use burn::prelude::{Device, Int, Tensor, TensorData};
 
-use super::augment::affine;
+use super::augment::{affine, elastic};
 use super::idx::Idx;
 use crate::error::{Error, Result};
 use crate::train::Batch;
@@ -107,13 +107,12 @@ impl Dataset {
     }
 
     /// The images at `indices` (scaled to `[0, 1]`; when `augment` is given, each randomly
-    /// shifted by up to that many pixels, rotated by up to ±12° and scaled by up to ±10 %) and
-    /// their labels, as tensors on `device`.
+    /// distorted as [`Augment`] says) and their labels, as tensors on `device`.
     pub fn batch(
         &self,
         indices: &[usize],
         device: &Device,
-        augment: Option<(&mut SplitMix, usize)>,
+        augment: Option<(&mut SplitMix, Augment)>,
     ) -> Batch {
         let per: usize = self.shape.iter().product();
         let mut pixels = Vec::with_capacity(indices.len() * per);
@@ -121,14 +120,17 @@ impl Dataset {
         for &i in indices {
             let image = &self.images[i * per..(i + 1) * per];
             match augment.as_mut() {
-                Some((rng, max)) => {
-                    // Up to ±max pixels, ±12°, ±10 % scale.
-                    let max = *max as f32;
+                Some((rng, how)) => {
+                    // Up to ±max_shift pixels, ±12°, ±10 % scale, then the elastic field.
+                    let max = how.max_shift as f32;
                     let dx = (rng.unit() * 2.0 - 1.0) * max;
                     let dy = (rng.unit() * 2.0 - 1.0) * max;
                     let angle = (rng.unit() * 2.0 - 1.0) * 12f32.to_radians();
                     let scale = 1.0 + (rng.unit() * 2.0 - 1.0) * 0.1;
-                    let moved = affine(image, self.shape, angle, scale, dx, dy);
+                    let mut moved = affine(image, self.shape, angle, scale, dx, dy);
+                    if how.elastic > 0.0 {
+                        moved = elastic(&moved, self.shape, how.elastic, 4.0, rng);
+                    }
                     pixels.extend(moved.iter().map(|&p| f32::from(p) / 255.0));
                 }
                 None => pixels.extend(image.iter().map(|&p| f32::from(p) / 255.0)),
@@ -141,6 +143,17 @@ impl Dataset {
             labels: Tensor::<1, Int>::from_data(TensorData::new(labels, [indices.len()]), device),
         }
     }
+}
+
+/// How training images are distorted.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Augment {
+    /// Largest shift in pixels (each image is also rotated by up to ±12° and scaled by up to
+    /// ±10 %).
+    pub max_shift: usize,
+    /// Elastic distortion: the largest displacement in pixels of a field smoothed over 4 pixels
+    /// (0: none).
+    pub elastic: f32,
 }
 
 /// A small, seeded generator (SplitMix64) for shuffling and augmentation, identical natively

@@ -6,8 +6,8 @@ mod idx;
 mod images;
 mod resize;
 
-pub use augment::{affine, shift};
-pub use dataset::{Dataset, SplitMix};
+pub use augment::{affine, elastic, shift};
+pub use dataset::{Augment, Dataset, SplitMix};
 pub use idx::{Idx, parse_idx};
 pub use images::{images_tensor, labels_tensor};
 pub use resize::{MAX_SIDE, fit_image};

@@ -8,7 +8,7 @@ use super::evaluate::{Evaluation, evaluate};
 use super::plateau::ReduceLrOnPlateauConfig;
 use super::step::{adam, train_step};
 use crate::clock::now_ms;
-use crate::data::{Dataset, SplitMix};
+use crate::data::{Augment, Dataset, SplitMix};
 use crate::error;
 use crate::model::{ImageClassifier, check_input};
 use crate::pause::yield_to_event_loop;
@@ -34,6 +34,10 @@ pub struct FitConfig {
     /// and scale (±10 %) it (0: no augmentation).
     #[config(default = 0)]
     pub max_shift: usize,
+    /// Augmentation: elastic distortion of up to this many pixels (0: none). Applies only
+    /// when `max_shift` > 0.
+    #[config(default = 0.0)]
+    pub elastic: f32,
     /// Seed of the shuffle and the augmentation.
     #[config(default = 42)]
     pub seed: u64,
@@ -147,7 +151,11 @@ pub async fn fit<M: ImageClassifier>(
                     stopped: true,
                 });
             }
-            let augment = (config.max_shift > 0).then_some((&mut rng, config.max_shift));
+            let how = Augment {
+                max_shift: config.max_shift,
+                elastic: config.elastic,
+            };
+            let augment = (config.max_shift > 0).then_some((&mut rng, how));
             let batch = train.batch(chunk, device, augment);
             let (next, loss) = train_step(model, &mut optim, &batch, lr);
             model = next;
