@@ -11,6 +11,7 @@ import type {
   EpochEvent,
   Evaluation,
   FeatureMap,
+  Filters,
   FitOptions,
   ImageInput,
   LoadOptions,
@@ -28,6 +29,7 @@ export interface ConvlensModel {
   readonly info: ModelInfo;
   classify(input: ImageInput, options?: { topK?: number }): Promise<Prediction[]>;
   featureMaps(input: ImageInput): Promise<FeatureMap[]>;
+  filters(): Promise<Filters>;
   fit(dataset: Dataset, options?: FitOptions): Promise<EpochEvent[]>;
   evaluate(dataset: Dataset): Promise<Evaluation>;
   exportWeights(): Promise<Uint8Array>;
@@ -160,6 +162,17 @@ export class Model implements ConvlensModel {
     this.#checkAlive();
     const image = toImage(input);
     return this.#run((net) => net.featureMaps(image.data, Uint32Array.from(image.shape)));
+  }
+
+  /**
+   * The first convolution's kernels: what the network looks for in the pixels.
+   *
+   * @example
+   * await model.filters(); // { layer: "conv1", shape: [6, 1, 5, 5], data: Float32Array(150) }
+   */
+  async filters(): Promise<Filters> {
+    this.#checkAlive();
+    return this.#run((net) => net.filters());
   }
 
   /**

@@ -6,6 +6,7 @@ export type Method =
   | "load"
   | "classify"
   | "featureMaps"
+  | "filters"
   | "fit"
   | "abort"
   | "evaluate"

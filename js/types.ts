@@ -70,6 +70,14 @@ export interface FeatureMap {
   data: Float32Array;
 }
 
+/** The first convolution's kernels. */
+export interface Filters {
+  layer: string;
+  /** `[outChannels, inChannels, kernelHeight, kernelWidth]`. */
+  shape: [number, number, number, number];
+  data: Float32Array;
+}
+
 /** Labelled images; every image has the model's input shape. */
 export interface Dataset {
   /** Image after image, channel-major: bytes 0–255 or floats 0–1. */

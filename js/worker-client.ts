@@ -10,6 +10,7 @@ import type {
   EpochEvent,
   Evaluation,
   FeatureMap,
+  Filters,
   FitOptions,
   ImageInput,
   LoadOptions,
@@ -70,6 +71,10 @@ class WorkerModel implements ConvlensModel {
 
   async featureMaps(input: ImageInput): Promise<FeatureMap[]> {
     return this.call<FeatureMap[]>("featureMaps", [toImage(input)]).done;
+  }
+
+  async filters(): Promise<Filters> {
+    return this.call<Filters>("filters", []).done;
   }
 
   async fit(dataset: Dataset, options: FitOptions = {}): Promise<EpochEvent[]> {

@@ -40,6 +40,8 @@ async function handle({ id, method, args }: Request): Promise<unknown> {
       return need().classify(args[0] as PlainImage, args[1] as { topK?: number });
     case "featureMaps":
       return need().featureMaps(args[0] as PlainImage);
+    case "filters":
+      return need().filters();
     case "fit": {
       const [dataset, options] = args as [Dataset, FitOptions & { wantSteps: boolean }];
       const controller = new AbortController();

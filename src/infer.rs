@@ -53,3 +53,15 @@ pub async fn feature_maps<M: ImageClassifier>(
         .map(|((layer, shape), data)| FeatureMap { layer, shape, data })
         .collect())
 }
+
+/// The first convolution's kernels, read back: `(layer, [out, in, kh, kw], values)`.
+///
+/// # Errors
+/// [`crate::Error::Backend`] when reading fails.
+pub async fn first_filters<M: ImageClassifier>(
+    model: &M,
+) -> Result<(&'static str, [usize; 4], Vec<f32>)> {
+    let (layer, weight) = model.first_filters();
+    let shape = weight.dims();
+    Ok((layer, shape, read(weight).await?))
+}

@@ -77,6 +77,10 @@ impl AlexNetConfig {
 }
 
 impl ImageClassifier for AlexNet {
+    fn first_filters(&self) -> (&'static str, Tensor<4>) {
+        ("conv1", self.convs[0].weight.val())
+    }
+
     fn input_shape(&self) -> [usize; 3] {
         self.input_shape
     }

@@ -49,6 +49,10 @@ impl LeNet5Config {
 }
 
 impl ImageClassifier for LeNet5 {
+    fn first_filters(&self) -> (&'static str, Tensor<4>) {
+        ("conv1", self.conv1.weight.val())
+    }
+
     fn input_shape(&self) -> [usize; 3] {
         [1, 28, 28]
     }

@@ -49,6 +49,10 @@ pub trait ImageClassifier: Module {
         Some(burn_path.to_string())
     }
 
+    /// The first convolution's name and kernels, `[out_channels, in_channels, kh, kw]`: what
+    /// the network looks for in the raw pixels.
+    fn first_filters(&self) -> (&'static str, Tensor<4>);
+
     /// Class scores plus the output of every layer, in order.
     fn activations(&self, input: Tensor<4>) -> Activations {
         let mut rec = Recorder::on();

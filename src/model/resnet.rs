@@ -109,6 +109,10 @@ const STAGE_NAMES: [[&str; 3]; 3] = [
 ];
 
 impl ImageClassifier for ResNet {
+    fn first_filters(&self) -> (&'static str, Tensor<4>) {
+        ("stem", self.stem.weight.val())
+    }
+
     fn input_shape(&self) -> [usize; 3] {
         self.input_shape
     }

@@ -91,6 +91,10 @@ const BLOCK_NAMES: [[&str; 3]; 8] = [
 ];
 
 impl ImageClassifier for VisualIntelligenceNetwork {
+    fn first_filters(&self) -> (&'static str, Tensor<4>) {
+        ("feature_extractor", self.feature_extractor.weight.val())
+    }
+
     /// The PyTorch module name for one of this module's Burn module paths, so that a
     /// `state_dict` of the reference class loads (see [`crate::weights::load_pytorch_safetensors`]):
     /// `feature_extractor` → `feature_extractor.0`, `complexity_layers.{i}.conv` →

@@ -118,3 +118,13 @@ pub(crate) fn fit_event(event: &FitEvent) -> JsValue {
     }
     out
 }
+
+/// `{ layer, shape: [out, in, kh, kw], data: Float32Array }`.
+pub(crate) fn filters(layer: &str, shape: [usize; 4], data: &[f32]) -> JsValue {
+    let out: JsValue = Object::new().into();
+    set(&out, "layer", &layer.into());
+    let dims: Array = shape.iter().map(|&d| JsValue::from(d as u32)).collect();
+    set(&out, "shape", &dims.into());
+    set(&out, "data", &Float32Array::from(data).into());
+    out
+}

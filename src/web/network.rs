@@ -11,7 +11,7 @@ use js_sys::{Float32Array, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::convert::{backend, evaluation, feature_maps, js_error, shape3};
+use super::convert::{backend, evaluation, feature_maps, filters, js_error, shape3};
 use crate::data::{Dataset, fit_image, images_tensor};
 use crate::device::{BackendRequest, SelectedBackend, select};
 use crate::error::{Error, Result};
@@ -178,6 +178,19 @@ impl Network {
                 with_any_model!(model, |m| infer::feature_maps(&m.valid(), image).await)
             };
             Ok(feature_maps(run.await.map_err(js_error)?))
+        })
+    }
+
+    /// The first convolution's kernels: `{ layer, shape: [out, in, kh, kw], data }`.
+    pub fn filters(&self) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            let run = async {
+                let model = inner.model()?;
+                with_any_model!(model, |m| infer::first_filters(&m.valid()).await)
+            };
+            let (layer, shape, data) = run.await.map_err(js_error)?;
+            Ok(filters(layer, shape, &data))
         })
     }
 

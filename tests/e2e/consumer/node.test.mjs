@@ -63,6 +63,8 @@ test("the shipped LeNet-5 classifies held-out digits; feature maps of every laye
       "pool2:16x5x5", "fc1:120x1x1", "relu3:120x1x1", "fc2:84x1x1", "relu4:84x1x1", "fc3:10x1x1"],
   );
   for (const m of maps) assert.equal(m.data.length, m.shape[0] * m.shape[1] * m.shape[2]);
+  const filters = await model.filters();
+  assert.deepEqual([filters.layer, filters.shape, filters.data.length], ["conv1", [6, 1, 5, 5], 150]);
   model.dispose();
 });
 
