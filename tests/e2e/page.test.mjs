@@ -1,8 +1,10 @@
-// The first page, served by the README's demo command, in headless Chromium with and without
-// WebGPU: it shows the backend and adapter, and classifies what is drawn on the pad.
+// The demo page, served by the README's demo command, in headless Chromium with and without
+// WebGPU: the backend shown, real digits drawn with the mouse, every layer's feature maps,
+// training in the page, IndexedDB, phone width. Screenshots of each state go to artifacts/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { digits } from "./consumer/digits.mjs";
 import { ARTIFACTS, launch, startDemo } from "./helpers.mjs";
 
 let demo;
@@ -28,7 +30,13 @@ async function drawSeven(page) {
   await page.mouse.up();
 }
 
+/** Waits until the page has classified the last input (it classifies while drawing). */
+async function settled(page) {
+  await page.waitForFunction(() => !document.body.dataset.busy && document.body.dataset.top !== undefined, null, { timeout: 300_000 });
+}
+
 async function scores(page) {
+  await settled(page);
   await page.waitForFunction(() => document.querySelectorAll("#scores li").length === 10, null, { timeout: 300_000 });
   return page.$$eval("#scores .value", (els) => els.map((e) => Number(e.textContent)));
 }
@@ -71,6 +79,120 @@ test("without the WebGPU flag the page falls back to the CPU backend and says wh
     assert.equal((await scores(page)).length, 10);
     await page.screenshot({ path: join(ARTIFACTS, "page-cpu.png"), fullPage: true });
     assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+/** Draws a 28×28 digit on the pad with mouse strokes: one stroke per run of ink in each row. */
+async function drawDigit(page, pixels) {
+  const box = await page.locator("#pad").boundingBox();
+  const at = (x, y) => [box.x + ((x + 0.5) / 28) * box.width, box.y + ((y + 0.5) / 28) * box.height];
+  for (let y = 0; y < 28; y++) {
+    for (let x = 0; x < 28; x++) {
+      if (pixels[y * 28 + x] < 128) continue;
+      let end = x;
+      while (end + 1 < 28 && pixels[y * 28 + end + 1] >= 128) end++;
+      await page.mouse.move(...at(x, y));
+      await page.mouse.down();
+      await page.mouse.move(...at(end + 0.01, y), { steps: 2 });
+      await page.mouse.up();
+      x = end;
+    }
+  }
+}
+
+test("real held-out digits drawn with mouse strokes are read correctly; every layer's feature maps render", { timeout: 900_000 }, async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const { page, errors } = await openPage(browser);
+    await page.waitForFunction(() => document.body.dataset.model === "lenet5-mnist", null, { timeout: 300_000 });
+    const heldOut = digits("test", 8);
+    const read = [];
+    for (let i = 0; i < 8; i++) {
+      await page.click("#clear");
+      await drawDigit(page, heldOut.images.subarray(i * 784, (i + 1) * 784));
+      await settled(page);
+      read.push(Number(await page.locator("body").getAttribute("data-top")));
+      if (i === 0) await page.screenshot({ path: join(ARTIFACTS, "page-drawn-digit.png"), fullPage: true });
+    }
+    const right = read.filter((d, i) => d === heldOut.labels[i]).length;
+    console.log(`drawn digits ${Array.from(heldOut.labels).join("")} read as ${read.join("")}`);
+    assert.ok(right >= 7, `${right}/8 drawn held-out digits read correctly: labels ${Array.from(heldOut.labels)} read ${read}`);
+
+    await page.waitForFunction(() => document.body.dataset.maps === "ready");
+    const layers = await page.$$eval("#maps .layer", (els) =>
+      els.map((e) => [e.dataset.layer, Number(e.dataset.channels), e.querySelectorAll(".cells canvas").length]));
+    assert.deepEqual(layers.map(([l]) => l),
+      ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "fc1", "relu3", "fc2", "relu4", "fc3"]);
+    assert.deepEqual(layers.map(([, c]) => c), [6, 6, 6, 16, 16, 16, 120, 120, 84, 84, 10]);
+    for (const [layer, channels, tiles] of layers) assert.equal(tiles, channels, `${layer}: one tile per channel`);
+    assert.equal(await page.locator("#filter-grid .cells canvas").count(), 6, "conv1's six 5×5 kernels");
+    await page.locator('#maps .layer[data-layer="conv2"] canvas').nth(3).click();
+    assert.match(await page.textContent("#zoom-caption"), /conv2, channel 3 \(10×10\)/);
+    await page.screenshot({ path: join(ARTIFACTS, "page-feature-maps.png"), fullPage: true });
+    await page.keyboard.press("Escape");
+
+    // A gallery sample (a held-out Fashion-MNIST item) goes through the same path.
+    await page.locator('#gallery canvas[data-dataset="mnist"]').first().click();
+    await page.waitForFunction(() => document.body.dataset.top !== undefined);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("one short epoch of training moves the progress bar and the charts, the loss falls, and a reload restores the model", { timeout: 900_000 }, async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+    const page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(demo.url);
+    await page.waitForFunction(() => document.body.dataset.model === "lenet5-mnist", null, { timeout: 300_000 });
+    await page.fill("#train-epochs", "1");
+    await page.fill("#train-batch", "32");
+    await page.selectOption("#train-model", "lenet5");
+    await page.selectOption("#train-data", "mnist");
+    await page.click("#train-start");
+    await page.waitForFunction(() => Number(document.getElementById("chart-loss").dataset.points) > 5);
+    await page.screenshot({ path: join(ARTIFACTS, "page-training.png"), fullPage: true });
+    // The page answers while the worker trains.
+    assert.equal(await page.evaluate(() => 1 + 1), 2);
+    await page.waitForFunction(() => document.body.dataset.training === "idle" && document.body.dataset.model === "saved", null, { timeout: 600_000 });
+    assert.equal(await page.locator("#train-progress").evaluate((p) => p.value), 1);
+    const loss = await page.locator("#chart-loss").evaluate((c) => ({ ...c.dataset }));
+    assert.ok(Number(loss.last) < Number(loss.first), `the loss fell: ${loss.first} → ${loss.last}`);
+    assert.equal(await page.locator("#chart-accuracy").getAttribute("data-points"), "1");
+    assert.equal(await page.locator("#chart-lr").getAttribute("data-points"), "2");
+    const stats = await page.textContent("#train-stats");
+    const accuracy = Number(stats.match(/validation accuracy ([\d.]+) %/)?.[1]);
+    assert.ok(accuracy > 60, `after one epoch on 2,000 digits: ${stats}`);
+    await page.screenshot({ path: join(ARTIFACTS, "page-trained.png"), fullPage: true });
+
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.model === "saved", null, { timeout: 300_000 });
+    assert.match(await page.textContent("#model-info"), /restored from this browser/);
+    assert.match(await page.locator("#model-select option:checked").textContent(), /Your trained LeNet-5 \(mnist, saved/);
+    await page.screenshot({ path: join(ARTIFACTS, "page-restored.png"), fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("usable at phone width", { timeout: 600_000 }, async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
+    await page.goto(demo.url);
+    await page.waitForFunction(() => document.body.dataset.model === "lenet5-mnist", null, { timeout: 300_000 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no horizontal scrolling (${overflow}px too wide)`);
+    await drawSeven(page);
+    await page.waitForFunction(() => document.body.dataset.top !== undefined);
+    await page.screenshot({ path: join(ARTIFACTS, "page-phone.png"), fullPage: true });
   } finally {
     await browser.close();
   }

@@ -1,17 +1,25 @@
-// The first page: which backend runs, a drawing pad, LeNet-5's ten scores — on the same JS API
-// npm users get.
-import { Model } from "../convlens/index.js";
+// The demo page: pick a model and a backend, draw / upload / pick an image, see the classes and
+// every layer's feature maps, train a network in a Web Worker and keep it — all on the same JS
+// API npm users get.
+import { Model, architectures, pretrained } from "../convlens/index.js";
+import { decode, fetchDataset, paint, SIZE } from "./images.js";
+import { drawZoom, renderFilters, renderMaps } from "./maps.js";
+import { setupPad } from "./pad.js";
+import { loadSaved, save } from "./store.js";
+import { setupTraining } from "./training.js";
 
 const $ = (id) => document.getElementById(id);
-const SIZE = 28;
+const NAMES = { lenet5: "LeNet-5", vin: "VisualIntelligenceNetwork", resnet8: "ResNet-8", alexnet: "AlexNet" };
 
-/** `?backend=cpu` or `?backend=webgpu` forces a backend; the default lets convlens choose. */
+const state = { model: null, choice: null, choices: new Map(), pixels: null, parameters: {} };
+
 function requestedBackend() {
   const value = new URLSearchParams(location.search).get("backend");
   return value === "cpu" || value === "webgpu" ? value : "auto";
 }
 
 function showBackend(backend) {
+  $("backend-status").className = "";
   $("backend-status").textContent = backend.name === "webgpu" ? "WebGPU is running the network." : "The CPU backend is running the network.";
   $("backend-name").textContent = backend.name === "webgpu" ? "WebGPU" : "CPU (Burn flex, wasm)";
   const a = backend.adapter;
@@ -22,107 +30,267 @@ function showBackend(backend) {
   document.body.dataset.backend = backend.name;
 }
 
-function showError(err) {
-  const p = $("backend-status");
+function showError(err, where = "backend-status") {
+  const p = $(where);
   p.textContent = `${err.code ? err.code + ": " : ""}${err.message ?? err}`;
   p.className = "error";
-  document.body.dataset.backend = "error";
+  if (where === "backend-status") document.body.dataset.backend = "error";
+  console.warn(err);
 }
 
-/** A 280×280 pad scaled down to the 28×28 greyscale image the network reads. */
-function setupPad(onChange) {
-  const pad = $("pad");
-  const ctx = pad.getContext("2d");
-  const preview = $("preview").getContext("2d", { willReadFrequently: true });
-  const clear = () => {
-    ctx.fillStyle = "#000";
-    ctx.fillRect(0, 0, pad.width, pad.height);
-    refresh();
-  };
-  const refresh = () => {
-    preview.imageSmoothingEnabled = true;
-    preview.imageSmoothingQuality = "high";
-    preview.drawImage(pad, 0, 0, SIZE, SIZE);
-    const rgba = preview.getImageData(0, 0, SIZE, SIZE).data;
-    const pixels = new Float32Array(SIZE * SIZE);
-    for (let i = 0; i < pixels.length; i++) pixels[i] = rgba[i * 4] / 255;
-    onChange(pixels);
-  };
-  let last = null;
-  const point = (e) => {
-    const r = pad.getBoundingClientRect();
-    return [((e.clientX - r.left) * pad.width) / r.width, ((e.clientY - r.top) * pad.height) / r.height];
-  };
-  pad.addEventListener("pointerdown", (e) => {
-    pad.setPointerCapture(e.pointerId);
-    last = point(e);
-  });
-  pad.addEventListener("pointermove", (e) => {
-    if (!last) return;
-    const p = point(e);
-    ctx.strokeStyle = "#fff";
-    ctx.lineWidth = 22;
-    ctx.lineCap = "round";
-    ctx.beginPath();
-    ctx.moveTo(...last);
-    ctx.lineTo(...p);
-    ctx.stroke();
-    last = p;
-    refresh();
-  });
-  const end = () => { last = null; };
-  pad.addEventListener("pointerup", end);
-  pad.addEventListener("pointercancel", end);
-  $("clear").addEventListener("click", clear);
-  clear();
+function zoom(caption, values, h, w) {
+  drawZoom($("zoom-canvas"), values, h, w);
+  $("zoom-caption").textContent = caption;
+  $("zoom").showModal();
 }
 
-function showScores(probs, ms) {
-  const best = probs.indexOf(Math.max(...probs));
-  $("scores").replaceChildren(...Array.from(probs, (p, digit) => {
-    const li = document.createElement("li");
-    li.className = digit === best ? "top" : "";
-    li.dataset.digit = String(digit);
-    const label = document.createElement("span");
-    label.textContent = String(digit);
-    const bar = document.createElement("span");
-    bar.className = "bar";
-    bar.style.width = `${(p * 100).toFixed(1)}%`;
-    const value = document.createElement("span");
-    value.className = "value";
-    value.textContent = p.toFixed(3);
-    li.append(label, bar, value);
-    return li;
-  }));
-  $("timing").textContent = `inference: ${ms.toFixed(1)} ms`;
+function showScores(predictions, ms) {
+  const byIndex = [...predictions].sort((a, b) => a.index - b.index);
+  const best = predictions[0].index;
+  $("scores").replaceChildren(
+    ...byIndex.map((p) => {
+      const li = document.createElement("li");
+      li.className = p.index === best ? "top" : "";
+      li.dataset.index = String(p.index);
+      const label = document.createElement("span");
+      label.className = "label";
+      label.textContent = p.label;
+      const bar = document.createElement("span");
+      bar.className = "bar";
+      bar.style.width = `${(p.score * 100).toFixed(1)}%`;
+      const value = document.createElement("span");
+      value.className = "value";
+      value.textContent = p.score.toFixed(3);
+      li.append(label, bar, value);
+      return li;
+    }),
+  );
+  document.body.dataset.top = predictions[0].label;
+  $("timing").textContent = `inference: ${ms.toFixed(1)} ms · top: ${predictions[0].label}`;
+}
+
+// One classification at a time; while one runs, only the newest input waits.
+let running = false;
+let pending = null;
+async function look(pixels) {
+  state.pixels = pixels;
+  if (pixels) paint($("preview"), pixels);
+  pending = pixels;
+  if (running || !state.model) return;
+  running = true;
+  document.body.dataset.busy = "1";
+  while (pending) {
+    const input = { data: pending, shape: [1, SIZE, SIZE] };
+    pending = null;
+    try {
+      const t0 = performance.now();
+      const predictions = await state.model.classify(input);
+      showScores(predictions, performance.now() - t0);
+      renderMaps($("maps"), await state.model.featureMaps(input), zoom);
+      document.body.dataset.maps = "ready";
+    } catch (err) {
+      showError(err, "model-status");
+    }
+  }
+  running = false;
+  delete document.body.dataset.busy;
+}
+
+function describe(model, note) {
+  const { architecture, inputShape, classes, parameters } = model.info;
+  $("model-info").textContent = `${NAMES[architecture] ?? architecture}: ${parameters.toLocaleString("en")} parameters, ` +
+    `input ${inputShape.join("×")}, ${classes.length} classes (${classes.slice(0, 4).join(", ")}…)${note ? ` — ${note}` : ""}`;
+}
+
+async function use(model, note) {
+  const old = state.model;
+  state.model = model;
+  if (old && old !== model) old.dispose();
+  showBackend(model.backend);
+  describe(model, note);
+  renderFilters($("filters"), await model.filters(), zoom);
+  if (state.pixels) await look(state.pixels);
+}
+
+async function loadChoice(id) {
+  const choice = state.choices.get(id);
+  state.choice = id;
+  $("model-status").className = "hint";
+  $("model-status").textContent = `loading ${choice.label}…`;
+  document.body.dataset.model = "loading";
+  try {
+    const model = await Model.load(choice.source, {
+      backend: $("backend-select").value,
+      worker: true,
+      onProgress: (p) => {
+        if (p.phase === "weights" && p.total) $("model-status").textContent = `weights: ${Math.round((100 * p.loaded) / p.total)} %`;
+      },
+    });
+    await use(model, choice.note);
+    $("model-status").textContent = `${choice.label} ready`;
+    document.body.dataset.model = id;
+  } catch (err) {
+    showError(err, "model-status");
+    if (!state.model) showError(err);
+  }
+}
+
+function addChoice(id, label, source, note) {
+  state.choices.set(id, { label, source, note });
+  let option = [...$("model-select").options].find((o) => o.value === id);
+  if (!option) $("model-select").append((option = new Option(label, id)));
+  option.textContent = label;
+}
+
+async function setupGallery(pad) {
+  const tiles = [];
+  for (const name of ["mnist", "fashion"]) {
+    const set = await fetchDataset(name, "test");
+    for (let i = 0; i < 10; i++) {
+      const pixels = Float32Array.from(set.images.subarray(i * 784, (i + 1) * 784), (v) => v / 255);
+      const canvas = document.createElement("canvas");
+      canvas.width = canvas.height = SIZE;
+      paint(canvas, pixels);
+      canvas.title = `${name} held-out #${i} (label ${set.labels[i]})`;
+      canvas.dataset.dataset = name;
+      canvas.dataset.label = String(set.labels[i]);
+      canvas.tabIndex = 0;
+      const pick = () => {
+        pad.show(canvas, SIZE, SIZE);
+        look(pixels); // exactly the held-out image, not re-centred
+      };
+      canvas.addEventListener("click", pick);
+      canvas.addEventListener("keydown", (e) => e.key === "Enter" && pick());
+      tiles.push(canvas);
+    }
+  }
+  $("gallery").replaceChildren(...tiles);
+}
+
+function setupFiles(pad) {
+  const showImage = async (file) => {
+    try {
+      const bitmap = await decode(file);
+      pad.show(bitmap, bitmap.width, bitmap.height);
+      look(pad.read());
+    } catch (err) {
+      showError(err, "model-status");
+    }
+  };
+  $("upload").addEventListener("change", (e) => e.target.files[0] && showImage(e.target.files[0]));
+  $("pad").addEventListener("dragover", (e) => e.preventDefault());
+  $("pad").addEventListener("drop", (e) => {
+    e.preventDefault();
+    const file = e.dataTransfer.files[0];
+    if (file) showImage(file);
+  });
+  if (navigator.mediaDevices?.getUserMedia) {
+    $("webcam").hidden = false;
+    let stream = null;
+    $("webcam").addEventListener("click", async () => {
+      const video = $("camera");
+      try {
+        if (!stream) {
+          stream = await navigator.mediaDevices.getUserMedia({ video: true });
+          video.srcObject = stream;
+          video.hidden = false;
+          await video.play();
+          $("webcam").textContent = "Snapshot";
+          return;
+        }
+        pad.show(video, video.videoWidth, video.videoHeight);
+        look(pad.read());
+      } catch (err) {
+        showError(new Error(`no camera: ${err.message}`), "model-status");
+      }
+    });
+  }
+  $("download-weights").addEventListener("click", async () => {
+    try {
+      const bytes = await state.model.exportWeights();
+      const a = document.createElement("a");
+      a.href = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
+      a.download = `${state.model.info.architecture}.bpk`;
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    } catch (err) {
+      showError(err, "model-status");
+    }
+  });
+  $("weights-file").addEventListener("change", async (e) => {
+    const file = e.target.files[0];
+    if (!file || !state.model) return;
+    const { architecture, classes } = state.model.info;
+    try {
+      const weights = new Uint8Array(await file.arrayBuffer());
+      const source = { architecture, classes, weights };
+      addChoice("file", `${NAMES[architecture]} · ${file.name}`, source, `weights from ${file.name}`);
+      $("model-select").value = "file";
+      await loadChoice("file");
+    } catch (err) {
+      showError(err, "model-status");
+    }
+  });
 }
 
 async function main() {
-  const model = await Model.load("lenet5-mnist", { backend: requestedBackend() });
-  showBackend(model.backend);
-  // One classification at a time; while one runs, only the newest drawing waits.
-  let running = false;
-  let pending = null;
-  const classify = async (pixels) => {
-    pending = pixels;
-    if (running) return;
-    running = true;
-    while (pending) {
-      const input = pending;
-      pending = null;
-      const t0 = performance.now();
+  $("backend-select").value = requestedBackend();
+  const [shipped, archs] = await Promise.all([pretrained(), architectures()]);
+  for (const a of archs) state.parameters[a.name] = a.parameters;
+  for (const p of shipped) {
+    const data = p.dataset === "mnist" ? "MNIST" : "Fashion-MNIST";
+    addChoice(p.name, `${NAMES[p.architecture]} · ${data} (${state.parameters[p.architecture].toLocaleString("en")} parameters)`, p.name, `trained on ${data}`);
+  }
+  for (const a of archs) {
+    addChoice(`fresh-${a.name}`, `${NAMES[a.name]} · untrained (${a.parameters.toLocaleString("en")} parameters)`, { architecture: a.name }, "random weights");
+  }
+  const saved = await loadSaved().catch(() => undefined);
+  if (saved) {
+    const when = new Date(saved.savedAt).toLocaleString();
+    addChoice("saved", `Your trained ${NAMES[saved.architecture]} (${saved.dataset}, saved ${when})`,
+      { architecture: saved.architecture, classes: saved.classes, weights: saved.weights }, "your model, restored from this browser");
+  }
+  const tool = () => document.querySelector("input[name=tool]:checked").value;
+  const pad = setupPad($("pad"), { tool, onChange: (pixels) => (pixels ? look(pixels) : clearOutputs()) });
+  pad.clear();
+  setupFiles(pad);
+  setupGallery(pad).catch((err) => showError(err, "model-status"));
+  $("clear").addEventListener("click", () => pad.clear());
+  $("model-select").addEventListener("change", (e) => loadChoice(e.target.value));
+  $("backend-select").addEventListener("change", () => loadChoice(state.choice));
+  setupTraining({
+    architectures: archs,
+    backend: () => $("backend-select").value,
+    onError: (err) => showError(err, "train-stats"),
+    onTrained: async (model, summary) => {
+      const label = `Your trained ${NAMES[summary.architecture]} (${summary.dataset}, ${summary.epochs} epochs)`;
+      const entry = { ...summary, classes: model.info.classes, savedAt: Date.now() };
       try {
-        const predictions = await model.classify({ data: input, shape: [1, SIZE, SIZE] });
-        const probs = new Array(predictions.length);
-        for (const p of predictions) probs[p.index] = p.score;
-        showScores(probs, performance.now() - t0);
+        entry.weights = await model.exportWeights();
+        await save(entry);
+        addChoice("saved", label, { architecture: entry.architecture, classes: entry.classes, weights: entry.weights }, "your model, saved in this browser");
+        $("model-select").value = "saved";
+        state.choice = "saved";
+        await use(model, "your model, saved in this browser");
+        $("model-status").textContent = `${label} is classifying now; it is kept in this browser`;
+        document.body.dataset.model = "saved";
       } catch (err) {
-        showError(err);
+        showError(err, "model-status");
       }
-    }
-    running = false;
-  };
-  setupPad(classify);
+    },
+  });
+  const first = saved ? "saved" : "lenet5-mnist";
+  $("model-select").value = first;
+  await loadChoice(first);
 }
 
-main().catch(showError);
+function clearOutputs() {
+  state.pixels = null;
+  paint($("preview"), new Float32Array(SIZE * SIZE));
+  $("scores").replaceChildren();
+  $("maps").replaceChildren();
+  $("timing").textContent = "";
+  delete document.body.dataset.top;
+}
+
+main().catch((err) => showError(err));

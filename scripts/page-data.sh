@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Copies the datasets' browser subsets (IDX: 2,000 training and 500 held-out images each of
+# MNIST and Fashion-MNIST, written by scripts/fetch-data.sh) where the page build picks them up.
+# Run by Trunk as a pre_build hook.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+cd "$ROOT"
+[ -f "$CONVLENS_DATA/assets/mnist-train-images.idx" ] || die "no data subsets: run scripts/setup.sh"
+mkdir -p target/page-data
+cp "$CONVLENS_DATA"/assets/*.idx target/page-data/

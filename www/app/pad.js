@@ -1,0 +1,50 @@
+// The drawing pad: pen and eraser strokes with the mouse, a finger or a stylus.
+import { toMnist } from "./images.js";
+
+/** Sets up `#pad`; calls `onChange(pixels)` with the 28×28 image after every stroke segment. */
+export function setupPad(pad, { onChange, tool }) {
+  const ctx = pad.getContext("2d", { willReadFrequently: true });
+  const api = {
+    clear() {
+      ctx.fillStyle = "#000";
+      ctx.fillRect(0, 0, pad.width, pad.height);
+      onChange(null);
+    },
+    /** Shows an image on the pad (scaled to fit) and classifies it. */
+    show(source, width, height) {
+      ctx.fillStyle = "#000";
+      ctx.fillRect(0, 0, pad.width, pad.height);
+      const s = Math.min(pad.width / width, pad.height / height);
+      ctx.imageSmoothingEnabled = width > 28;
+      ctx.drawImage(source, (pad.width - width * s) / 2, (pad.height - height * s) / 2, width * s, height * s);
+    },
+    read: () => toMnist(pad, pad.width, pad.height),
+  };
+  let last = null;
+  const point = (e) => {
+    const r = pad.getBoundingClientRect();
+    return [((e.clientX - r.left) * pad.width) / r.width, ((e.clientY - r.top) * pad.height) / r.height];
+  };
+  pad.addEventListener("pointerdown", (e) => {
+    pad.setPointerCapture(e.pointerId);
+    last = point(e);
+  });
+  pad.addEventListener("pointermove", (e) => {
+    if (!last) return;
+    const p = point(e);
+    const erasing = tool() === "eraser";
+    ctx.strokeStyle = erasing ? "#000" : "#fff";
+    ctx.lineWidth = erasing ? 40 : 22;
+    ctx.lineCap = "round";
+    ctx.beginPath();
+    ctx.moveTo(...last);
+    ctx.lineTo(...p);
+    ctx.stroke();
+    last = p;
+    onChange(api.read());
+  });
+  const end = () => { last = null; };
+  pad.addEventListener("pointerup", end);
+  pad.addEventListener("pointercancel", end);
+  return api;
+}

@@ -1,0 +1,139 @@
+// The training panel: a fresh network trained in a Web Worker with live charts.
+import { Model, ConvlensError } from "../convlens/index.js";
+import { drawChart } from "./charts.js";
+import { fetchDataset } from "./images.js";
+
+const $ = (id) => document.getElementById(id);
+const LABELS = {
+  mnist: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+  fashion: ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
+};
+
+/**
+ * Wires the panel. `backend()` gives the backend to train on; `onTrained(model, summary)` receives
+ * the trained model when training ends (completed or stopped).
+ */
+export function setupTraining({ architectures, backend, onTrained, onError }) {
+  $("train-model").replaceChildren(
+    ...architectures.map((a) => new Option(`${a.name} (${a.parameters.toLocaleString("en")} parameters)`, a.name)),
+  );
+  let run = null; // { model, controller, epochsDone, paused, history, steps, … }
+  const charts = () => {
+    const h = run?.history ?? [];
+    drawChart($("chart-loss"), [
+      { name: "step", points: run?.steps ?? [] },
+      { name: "train", points: h.map((e) => [e.epoch, e.trainLoss]), dots: true },
+      { name: "validation", points: h.map((e) => [e.epoch, e.validation.loss]), dots: true },
+    ]);
+    drawChart($("chart-accuracy"), [{ name: "validation", points: h.map((e) => [e.epoch, e.validation.accuracy]), dots: true }], { yMax: 1 });
+    drawChart($("chart-lr"), [{ name: "lr", points: h.flatMap((e) => [[e.epoch - 1, e.lr], [e.epoch, e.nextLr]]), dots: true }], { log: true });
+  };
+  const buttons = (state) => {
+    $("train-start").disabled = state === "running";
+    $("train-start").textContent = state === "paused" ? "Resume" : "Start";
+    $("train-pause").disabled = state !== "running";
+    $("train-stop").disabled = state === "idle";
+    document.body.dataset.training = state;
+  };
+  charts();
+  buttons("idle");
+
+  async function train() {
+    const { model, total } = run;
+    const remaining = total - run.epochsDone;
+    run.controller = new AbortController();
+    buttons("running");
+    const started = run.epochsDone;
+    try {
+      await model.fit(run.train, {
+        epochs: remaining,
+        batchSize: run.batchSize,
+        learningRate: run.lr,
+        validationData: run.validation,
+        readLossEvery: 5,
+        signal: run.controller.signal,
+        onStep: (e) => {
+          const epoch = started + e.epoch;
+          const progress = (epoch - 1 + e.step / e.stepsPerEpoch) / total;
+          $("train-progress").value = progress;
+          if (e.loss !== null) {
+            run.steps.push([epoch - 1 + e.step / e.stepsPerEpoch, e.loss]);
+            charts();
+          }
+          $("train-stats").textContent =
+            `epoch ${epoch}/${total} · step ${e.step}/${e.stepsPerEpoch} · ${e.imagesPerSecond.toFixed(0)} images/s · lr ${e.lr.toExponential(0)}`;
+        },
+        onEpoch: (e) => {
+          run.history.push({ ...e, epoch: started + e.epoch });
+          run.lr = e.nextLr;
+          run.epochsDone = started + e.epoch;
+          charts();
+        },
+      });
+      finish("done");
+    } catch (err) {
+      if (err instanceof ConvlensError && err.code === "ABORTED") {
+        if (run.stopping) finish("stopped");
+        else buttons("paused");
+      } else {
+        buttons("idle");
+        onError(err);
+        run = null;
+      }
+    }
+  }
+
+  function finish(how) {
+    const last = run.history.at(-1);
+    const summary = {
+      architecture: run.model.info.architecture,
+      dataset: run.dataset,
+      epochs: run.epochsDone,
+      accuracy: last?.validation.accuracy ?? null,
+      how,
+    };
+    $("train-stats").textContent = `${how}: ${summary.epochs} epoch(s)` +
+      (last ? `, validation accuracy ${(100 * last.validation.accuracy).toFixed(1)} %` : "");
+    if (how === "done") $("train-progress").value = 1;
+    buttons("idle");
+    const model = run.model;
+    run = null;
+    onTrained(model, summary);
+  }
+
+  $("train-start").addEventListener("click", async () => {
+    if (run) return train(); // resume
+    const dataset = $("train-data").value;
+    const num = (id, lo, hi) => {
+      const v = Number($(id).value);
+      if (!(v >= lo && v <= hi)) throw new Error(`${$(id).labels[0]?.textContent.trim() ?? id} must be between ${lo} and ${hi}`);
+      return v;
+    };
+    try {
+      const total = Math.round(num("train-epochs", 1, 50));
+      const batchSize = Math.round(num("train-batch", 1, 512));
+      const lr = num("train-lr", 1e-5, 1);
+      buttons("running");
+      $("train-stats").textContent = "loading the data and a fresh network…";
+      const [trainSet, validationSet] = await Promise.all([fetchDataset(dataset, "train"), fetchDataset(dataset, "test")]);
+      const model = await Model.load(
+        { architecture: $("train-model").value, classes: LABELS[dataset] },
+        { backend: backend(), worker: true },
+      );
+      run = { model, dataset, train: trainSet, validation: validationSet, total, batchSize, lr, epochsDone: 0, history: [], steps: [] };
+      $("train-progress").value = 0;
+      charts();
+      await train();
+    } catch (err) {
+      buttons("idle");
+      onError(err);
+    }
+  });
+  $("train-pause").addEventListener("click", () => run?.controller?.abort());
+  $("train-stop").addEventListener("click", () => {
+    if (!run) return;
+    run.stopping = true;
+    if (document.body.dataset.training === "paused") finish("stopped");
+    else run.controller?.abort();
+  });
+}
