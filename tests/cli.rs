@@ -1,0 +1,75 @@
+//! The native CLI as users run it: `eval` reproduces the shipped LeNet-5's accuracy (README),
+//! `export` writes a PyTorch state_dict, `models` lists the registry. Needs the data of
+//! scripts/fetch-data.sh.
+
+use std::process::Command;
+
+fn convlens(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_convlens"))
+        .args(args)
+        .output()
+        .expect("the convlens binary runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "convlens {args:?} failed:\n{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+#[test]
+fn eval_reproduces_the_shipped_lenet5_accuracy() {
+    let weights = concat!(env!("CARGO_MANIFEST_DIR"), "/weights/lenet5-mnist.bpk");
+    let out = convlens(&[
+        "eval",
+        "--model",
+        "lenet5",
+        "--data",
+        "mnist",
+        "--weights",
+        weights,
+    ]);
+    // The figure in the README's table.
+    assert!(
+        out.contains("accuracy 98.95% loss 0.0426 on 2000 images"),
+        "{out}"
+    );
+}
+
+#[test]
+fn export_writes_a_state_dict_and_models_lists_the_zoo() {
+    let weights = concat!(env!("CARGO_MANIFEST_DIR"), "/weights/lenet5-mnist.bpk");
+    let out = std::env::temp_dir().join(format!(
+        "convlens-export-{}.safetensors",
+        std::process::id()
+    ));
+    let printed = convlens(&[
+        "export",
+        "--model",
+        "lenet5",
+        "--weights",
+        weights,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let tensors = convlens::weights::parse_safetensors(&std::fs::read(&out).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&out);
+    assert!(printed.contains("10 tensors"), "{printed}");
+    // PyTorch's layout: Linear weights are [out, in].
+    assert_eq!(tensors["fc1.weight"].shape, vec![120, 400]);
+    assert_eq!(tensors["conv1.weight"].shape, vec![6, 1, 5, 5]);
+
+    let models = convlens(&["models"]);
+    for line in [
+        "lenet5",
+        "61706",
+        "vin",
+        "resnet8",
+        "alexnet",
+        "lenet5-mnist",
+        "Ankle boot",
+    ] {
+        assert!(models.contains(line), "{line} missing from:\n{models}");
+    }
+}
