@@ -112,6 +112,8 @@ export interface EpochEvent {
   type: "epoch";
   epoch: number;
   trainLoss: number;
+  /** Fraction of this epoch's (augmented) training images classified correctly as they were seen. */
+  trainAccuracy: number;
   validation: Evaluation;
   /** The learning rate used in this epoch. */
   lr: number;

@@ -62,6 +62,10 @@ fn fit_reports_steps_and_epochs_and_learns() {
     assert!(epochs.iter().all(|e| e.lr == 1e-3 && e.next_lr == 1e-3));
     let last = &epochs[2];
     assert!(last.train_loss < epochs[0].train_loss, "{epochs:?}");
+    assert!(
+        last.train_accuracy > epochs[0].train_accuracy && last.train_accuracy <= 1.0,
+        "{epochs:?}"
+    );
     assert!(last.validation.accuracy > 0.5, "{last:?}");
 }
 

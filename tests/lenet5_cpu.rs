@@ -46,7 +46,7 @@ fn train(steps: usize) -> Vec<f32> {
     let batch = fixed_batch(&device);
     let mut losses = Vec::new();
     for _ in 0..steps {
-        let (next, loss) = train_step(model, &mut optim, &batch, 1e-3);
+        let (next, loss, _) = train_step(model, &mut optim, &batch, 1e-3);
         model = next;
         losses.push(block_on(read(loss)).unwrap()[0]);
     }

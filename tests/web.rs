@@ -121,7 +121,7 @@ async fn webgpu_twenty_adam_steps_lower_the_loss() {
     let mut first = None;
     let mut last = None;
     for step in 0..20 {
-        let (next, loss) = train_step(model, &mut optim, &batch, 1e-3);
+        let (next, loss, _) = train_step(model, &mut optim, &batch, 1e-3);
         model = next;
         // Let the page breathe between steps, as the training loop does.
         yield_to_event_loop().await;

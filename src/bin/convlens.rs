@@ -351,6 +351,7 @@ fn print_progress(event: &FitEvent) {
         FitEvent::Epoch(EpochEvent {
             epoch,
             train_loss,
+            train_accuracy,
             validation,
             lr,
             next_lr,
@@ -359,7 +360,8 @@ fn print_progress(event: &FitEvent) {
         }) => {
             let _ = writeln!(
                 err,
-                "\repoch {epoch:>2}: train loss {train_loss:.4} | validation loss {:.4} accuracy {:.2}% | lr {lr:.0e} -> {next_lr:.0e} | {seconds:.0} s{}",
+                "\repoch {epoch:>2}: train loss {train_loss:.4} accuracy {:.2}% | validation loss {:.4} accuracy {:.2}% | lr {lr:.0e} -> {next_lr:.0e} | {seconds:.0} s{}",
+                train_accuracy * 100.0,
                 validation.loss,
                 validation.accuracy * 100.0,
                 " ".repeat(20)

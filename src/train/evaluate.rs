@@ -1,7 +1,7 @@
 //! Loss and accuracy of a model on a dataset, read back once at the end.
 
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::prelude::{Device, Tensor};
+use burn::prelude::{Device, Int, Tensor};
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
@@ -18,6 +18,21 @@ pub struct Evaluation {
     pub accuracy: f32,
     /// How many images were evaluated.
     pub images: usize,
+}
+
+/// How many rows of `logits` have their largest score at `labels` (a `[1]` tensor, on the
+/// device).
+///
+/// # Shapes
+/// - `logits`: `[batch, classes]`, `labels`: `[batch]`
+pub(crate) fn hits(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
+    logits
+        .argmax(1)
+        .squeeze_dim::<1>(1)
+        .equal(labels)
+        .int()
+        .sum()
+        .float()
 }
 
 /// Evaluates `model` (inference mode: call `.valid()` on a training model) on every image.
@@ -43,14 +58,7 @@ pub async fn evaluate<M: ImageClassifier>(
     for chunk in indices.chunks(batch_size) {
         let batch = data.batch(chunk, device, None);
         let logits = model.logits(batch.images);
-        let hits = logits
-            .clone()
-            .argmax(1)
-            .squeeze_dim::<1>(1)
-            .equal(batch.labels.clone())
-            .int()
-            .sum()
-            .float();
+        let hits = hits(logits.clone(), batch.labels.clone());
         loss_sum = loss_sum + loss_fn.forward(logits, batch.labels) * chunk.len() as f32;
         correct = correct + hits;
         yield_to_event_loop().await;

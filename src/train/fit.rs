@@ -12,7 +12,7 @@ use crate::data::{Augment, Dataset, SplitMix};
 use crate::error;
 use crate::model::{ImageClassifier, check_input};
 use crate::pause::yield_to_event_loop;
-use crate::readback::read;
+use crate::readback::{read, read_all};
 
 /// How to train. The defaults are the strategy we were asked for: Adam at 1e-3, the lr cut ×0.1
 /// when the validation loss has not improved for 3 epochs.
@@ -70,6 +70,9 @@ pub struct EpochEvent {
     pub epoch: usize,
     /// Mean training loss over the epoch's batches.
     pub train_loss: f32,
+    /// Fraction of the epoch's training images classified correctly (as they were seen, with
+    /// augmentation, by the weights of the moment).
+    pub train_accuracy: f32,
     /// Loss and accuracy on the validation set.
     pub validation: Evaluation,
     /// The learning rate used during this epoch.
@@ -142,6 +145,7 @@ pub async fn fit<M: ImageClassifier>(
         let lr = scheduler.lr();
         rng.shuffle(&mut order);
         let mut loss_sum: Tensor<1> = Tensor::zeros([1], device);
+        let mut correct_sum: Tensor<1> = Tensor::zeros([1], device);
         let mut seen = 0usize;
         for (i, chunk) in order.chunks(config.batch_size).enumerate() {
             if should_stop() {
@@ -157,8 +161,9 @@ pub async fn fit<M: ImageClassifier>(
             };
             let augment = (config.max_shift > 0).then_some((&mut rng, how));
             let batch = train.batch(chunk, device, augment);
-            let (next, loss) = train_step(model, &mut optim, &batch, lr);
+            let (next, loss, correct) = train_step(model, &mut optim, &batch, lr);
             model = next;
+            correct_sum = correct_sum + correct;
             loss_sum = loss_sum + loss.clone() * chunk.len() as f32;
             seen += chunk.len();
             let step = i + 1;
@@ -180,12 +185,14 @@ pub async fn fit<M: ImageClassifier>(
             yield_to_event_loop().await;
         }
         let train_seconds = (now_ms() - started) / 1000.0;
-        let train_loss = read(loss_sum).await?[0] / seen as f32;
+        let sums = read_all(vec![loss_sum, correct_sum]).await?;
+        let (train_loss, train_accuracy) = (sums[0][0] / seen as f32, sums[1][0] / seen as f32);
         let validation = evaluate(&model.valid(), validation, config.batch_size, device).await?;
         let next_lr = scheduler.step(f64::from(validation.loss));
         let event = EpochEvent {
             epoch,
             train_loss,
+            train_accuracy,
             validation,
             lr,
             next_lr,

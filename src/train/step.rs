@@ -4,6 +4,7 @@ use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::{Int, Tensor};
 
+use super::evaluate::hits;
 use crate::model::ImageClassifier;
 
 /// Images and their class indices, on the training device.
@@ -20,9 +21,10 @@ pub fn adam() -> ModuleOptimizer {
     AdamConfig::new().with_epsilon(1e-8).init()
 }
 
-/// Runs one step of `optim` on `batch` and returns the updated model and the batch's mean
-/// cross-entropy loss *before* the update (a `[1]` tensor, still on the device: read it only
-/// when you need it, since a GPU read stalls the pipeline).
+/// Runs one step of `optim` on `batch` and returns the updated model, the batch's mean
+/// cross-entropy loss and how many of its images were classified correctly, both *before* the
+/// update (`[1]` tensors, still on the device: read them only when you need them, since a GPU
+/// read stalls the pipeline).
 ///
 /// The model's parameters must live on an autodiff device (`device.autodiff()`).
 ///
@@ -33,12 +35,13 @@ pub fn train_step<M: ImageClassifier>(
     optim: &mut ModuleOptimizer,
     batch: &Batch,
     learning_rate: f64,
-) -> (M, Tensor<1>) {
+) -> (M, Tensor<1>, Tensor<1>) {
     let logits = model.logits(batch.images.clone());
+    let correct = hits(logits.clone().detach(), batch.labels.clone());
     let loss = CrossEntropyLossConfig::new()
         .init(&logits.device())
         .forward(logits, batch.labels.clone());
     let grads = GradientsParams::from_grads(loss.backward(), &model);
     let model = optim.step(learning_rate, model, grads);
-    (model, loss.detach())
+    (model, loss.detach(), correct)
 }

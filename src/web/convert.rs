@@ -90,7 +90,7 @@ pub(crate) fn evaluation(e: &Evaluation) -> JsValue {
 }
 
 /// `{ type: "step", epoch, step, stepsPerEpoch, loss, lr, imagesPerSecond }` or
-/// `{ type: "epoch", epoch, trainLoss, validation: { loss, accuracy, images }, lr, nextLr,
+/// `{ type: "epoch", epoch, trainLoss, trainAccuracy, validation: { loss, accuracy, images }, lr, nextLr,
 /// seconds, imagesPerSecond }` (`loss` is `null` on steps where it was not read).
 pub(crate) fn fit_event(event: &FitEvent) -> JsValue {
     let out: JsValue = Object::new().into();
@@ -109,6 +109,7 @@ pub(crate) fn fit_event(event: &FitEvent) -> JsValue {
             set(&out, "type", &"epoch".into());
             set(&out, "epoch", &(e.epoch as f64).into());
             set(&out, "trainLoss", &f64::from(e.train_loss).into());
+            set(&out, "trainAccuracy", &f64::from(e.train_accuracy).into());
             set(&out, "validation", &evaluation(&e.validation));
             set(&out, "lr", &e.lr.into());
             set(&out, "nextLr", &e.next_lr.into());

@@ -58,6 +58,8 @@ test("Vite consumer of the packed tarball, in Chromium on WebGPU", async () => {
     const right = out.tops.filter((t, i) => t === test_.labels[i]).length;
     assert.ok(right >= 19, `${right}/20 digits drawn on canvases right`);
     assert.ok(Math.abs(out.scores.reduce((a, b) => a + b, 0) - 1) < 1e-4);
+    const label = test_.labels[0];
+    assert.deepEqual(out.inputs, { imageData: label, imageBitmap: label, offscreenCanvas: label, image: label });
     assert.equal(out.maps.length, 11);
     assert.deepEqual(out.maps[0], { layer: "conv1", shape: [6, 28, 28], length: 6 * 28 * 28 });
     assert.equal(out.history.length, 1);

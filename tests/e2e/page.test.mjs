@@ -3,6 +3,7 @@
 // training in the page, IndexedDB, phone width. Screenshots of each state go to artifacts/.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { digits } from "./consumer/digits.mjs";
 import { ARTIFACTS, launch, startDemo } from "./helpers.mjs";
@@ -133,9 +134,36 @@ test("real held-out digits drawn with mouse strokes are read correctly; every la
     await page.screenshot({ path: join(ARTIFACTS, "page-feature-maps.png"), fullPage: true });
     await page.keyboard.press("Escape");
 
-    // A gallery sample (a held-out Fashion-MNIST item) goes through the same path.
-    await page.locator('#gallery canvas[data-dataset="mnist"]').first().click();
-    await page.waitForFunction(() => document.body.dataset.top !== undefined);
+    // A gallery sample is classified as it is.
+    const sample = page.locator('#gallery canvas[data-dataset="mnist"]').nth(2);
+    const sampleLabel = await sample.getAttribute("data-label");
+    await sample.click();
+    await settled(page);
+    assert.equal(await page.locator("body").getAttribute("data-top"), sampleLabel);
+
+    // The same digit as a PNG file, uploaded and then dropped on the pad, 4× larger.
+    const png = await sample.evaluate((c) => {
+      const big = document.createElement("canvas");
+      big.width = big.height = 112;
+      const ctx = big.getContext("2d");
+      ctx.imageSmoothingEnabled = false;
+      ctx.drawImage(c, 0, 0, 112, 112);
+      return big.toDataURL("image/png");
+    });
+    const buffer = Buffer.from(png.split(",")[1], "base64");
+    await page.click("#clear");
+    await page.setInputFiles("#upload", { name: "digit.png", mimeType: "image/png", buffer });
+    await settled(page);
+    assert.equal(await page.locator("body").getAttribute("data-top"), sampleLabel, "uploaded");
+    await page.click("#clear");
+    await page.evaluate((base64) => {
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], "digit.png", { type: "image/png" }));
+      document.getElementById("pad").dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, png.split(",")[1]);
+    await settled(page);
+    assert.equal(await page.locator("body").getAttribute("data-top"), sampleLabel, "dropped");
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
@@ -151,25 +179,42 @@ test("one short epoch of training moves the progress bar and the charts, the los
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(demo.url);
     await page.waitForFunction(() => document.body.dataset.model === "lenet5-mnist", null, { timeout: 300_000 });
-    await page.fill("#train-epochs", "1");
+    await page.fill("#train-epochs", "2");
     await page.fill("#train-batch", "32");
     await page.selectOption("#train-model", "lenet5");
     await page.selectOption("#train-data", "mnist");
     await page.click("#train-start");
     await page.waitForFunction(() => Number(document.getElementById("chart-loss").dataset.points) > 5);
     await page.screenshot({ path: join(ARTIFACTS, "page-training.png"), fullPage: true });
-    // The page answers while the worker trains.
+    // The page answers while the worker trains; pause stops it, resume goes on.
     assert.equal(await page.evaluate(() => 1 + 1), 2);
+    await page.click("#train-pause");
+    await page.waitForFunction(() => document.body.dataset.training === "paused");
+    assert.equal(await page.textContent("#train-start"), "Resume");
+    const pausedAt = await page.locator("#train-progress").evaluate((p) => p.value);
+    assert.ok(pausedAt > 0 && pausedAt < 1, `paused at ${pausedAt}`);
+    await page.click("#train-start");
     await page.waitForFunction(() => document.body.dataset.training === "idle" && document.body.dataset.model === "saved", null, { timeout: 600_000 });
     assert.equal(await page.locator("#train-progress").evaluate((p) => p.value), 1);
     const loss = await page.locator("#chart-loss").evaluate((c) => ({ ...c.dataset }));
     assert.ok(Number(loss.last) < Number(loss.first), `the loss fell: ${loss.first} → ${loss.last}`);
-    assert.equal(await page.locator("#chart-accuracy").getAttribute("data-points"), "1");
-    assert.equal(await page.locator("#chart-lr").getAttribute("data-points"), "2");
+    assert.equal(await page.locator("#chart-accuracy").getAttribute("data-points"), "4", "training and validation accuracy, 2 epochs");
+    assert.equal(await page.locator("#chart-lr").getAttribute("data-points"), "4", "lr before and after each epoch");
     const stats = await page.textContent("#train-stats");
     const accuracy = Number(stats.match(/validation accuracy ([\d.]+) %/)?.[1]);
     assert.ok(accuracy > 60, `after one epoch on 2,000 digits: ${stats}`);
     await page.screenshot({ path: join(ARTIFACTS, "page-trained.png"), fullPage: true });
+
+    // Download the weights and load them back from the file.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-weights")]);
+    assert.equal(download.suggestedFilename(), "lenet5.bpk");
+    const weights = readFileSync(await download.path());
+    assert.ok(weights.length > 60_000 * 4, `${weights.length} bytes`);
+    await page.setInputFiles("#weights-file", { name: "lenet5.bpk", mimeType: "application/octet-stream", buffer: weights });
+    await page.waitForFunction(() => document.body.dataset.model === "file");
+    assert.match(await page.textContent("#model-info"), /weights from lenet5\.bpk/);
+    await drawSeven(page);
+    await settled(page);
 
     await page.reload();
     await page.waitForFunction(() => document.body.dataset.model === "saved", null, { timeout: 300_000 });

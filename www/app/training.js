@@ -25,7 +25,10 @@ export function setupTraining({ architectures, backend, onTrained, onError }) {
       { name: "train", points: h.map((e) => [e.epoch, e.trainLoss]), dots: true },
       { name: "validation", points: h.map((e) => [e.epoch, e.validation.loss]), dots: true },
     ]);
-    drawChart($("chart-accuracy"), [{ name: "validation", points: h.map((e) => [e.epoch, e.validation.accuracy]), dots: true }], { yMax: 1 });
+    drawChart($("chart-accuracy"), [
+      { name: "validation", points: h.map((e) => [e.epoch, e.validation.accuracy]), dots: true },
+      { name: "train", points: h.map((e) => [e.epoch, e.trainAccuracy]), dots: true },
+    ], { yMax: 1 });
     drawChart($("chart-lr"), [{ name: "lr", points: h.flatMap((e) => [[e.epoch - 1, e.lr], [e.epoch, e.nextLr]]), dots: true }], { log: true });
   };
   const buttons = (state) => {
@@ -41,6 +44,8 @@ export function setupTraining({ architectures, backend, onTrained, onError }) {
   async function train() {
     const { model, total } = run;
     const remaining = total - run.epochsDone;
+    // A paused epoch starts again: drop its steps from the chart.
+    run.steps = run.steps.filter(([x]) => x <= run.epochsDone);
     run.controller = new AbortController();
     buttons("running");
     const started = run.epochsDone;

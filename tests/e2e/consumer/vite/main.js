@@ -28,6 +28,18 @@ window.convlensTest = async ({ test, train }) => {
   }
   const first = canvasOf(test.images.slice(0, 784));
   out.scores = (await model.classify(first)).map((p) => p.score);
+  const top = async (input) => (await model.classify(input, { topK: 1 }))[0].index;
+  const offscreen = new OffscreenCanvas(28, 28);
+  offscreen.getContext("2d").drawImage(first, 0, 0);
+  const img = new Image();
+  img.src = first.toDataURL();
+  await img.decode();
+  out.inputs = {
+    imageData: await top(first.getContext("2d").getImageData(0, 0, 28, 28)),
+    imageBitmap: await top(await createImageBitmap(first)),
+    offscreenCanvas: await top(offscreen),
+    image: await top(img),
+  };
   out.maps = (await model.featureMaps(first)).map((m) => ({ layer: m.layer, shape: m.shape, length: m.data.length }));
 
   const fresh = await Model.load({ architecture: "lenet5" }, { backend: "webgpu" });
