@@ -11,9 +11,9 @@ function idx(path) {
 }
 
 /** `{ images, labels, shape: [1, 28, 28] }` of `split` ("train" or "test"), the first `n`. */
-export function digits(split, n, dir = join(process.env.CONVLENS_DATA, "assets")) {
-  const images = idx(join(dir, `mnist-${split}-images.idx`));
-  const labels = idx(join(dir, `mnist-${split}-labels.idx`));
+export function digits(split, n, dataset = "mnist", dir = join(process.env.CONVLENS_DATA, "assets")) {
+  const images = idx(join(dir, `${dataset}-${split}-images.idx`));
+  const labels = idx(join(dir, `${dataset}-${split}-labels.idx`));
   const count = Math.min(n, labels.shape[0]);
   return {
     images: images.data.slice(0, count * 784),

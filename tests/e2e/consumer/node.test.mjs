@@ -68,6 +68,18 @@ test("the shipped LeNet-5 classifies held-out digits; feature maps of every laye
   model.dispose();
 });
 
+test("the shipped VisualIntelligenceNetwork reads held-out Fashion-MNIST", async () => {
+  const model = await Model.load("vin-fashion");
+  assert.equal(model.info.architecture, "vin");
+  assert.equal(model.info.classes[9], "Ankle boot");
+  const items = digits("test", 500, "fashion");
+  const { accuracy } = await model.evaluate(items);
+  assert.ok(accuracy > 0.88, `accuracy ${accuracy} on 500 held-out items`);
+  const [top] = await model.classify(image(items, 0), { topK: 1 });
+  assert.equal(top.label, model.info.classes[items.labels[0]]);
+  model.dispose();
+});
+
 test("fit, evaluate, export and reload; abort; busy; queued calls", async () => {
   const train = digits("train", 1500);
   const model = await Model.load({ architecture: "lenet5" });
