@@ -31,6 +31,7 @@ const USAGE: &str = "usage:
                  their Burn module paths)
   convlens models  (the architectures, their parameter counts and the shipped weights)
 options:
+  --validation N   how many of the training images validate (default: mnist 1000, fashion 5000)
   --init FILE      start from these weights instead of a random initialisation (to resume a run:
                    the model is saved to --out after every epoch; Adam's moments start afresh)
   --data-dir DIR   where scripts/fetch-data.sh put the IDX files (default ~/.cache/convlens/data)
@@ -154,8 +155,8 @@ struct DataSplits {
 }
 
 impl DataSplits {
-    /// MNIST: 8,000 deduplicated digits for training (the last 1,000 of them validate) and
-    /// 2,000 held-out digits. Fashion-MNIST: the official 60,000 (the last 5,000 validate) and
+    /// MNIST: 8,000 deduplicated digits for training (the last 1,000 of them validate, or
+    /// `--validation N`) and 2,000 held-out digits. Fashion-MNIST: the official 60,000 (the last 5,000 validate) and
     /// the official 10,000 test images.
     fn load(flags: &HashMap<String, String>) -> Result<Self> {
         let dir = flags.get("data-dir").map(PathBuf::from).unwrap_or_else(|| {
@@ -178,6 +179,13 @@ impl DataSplits {
             }
         };
         let all = read_split(&dir, &format!("{prefix}-train"))?;
+        let validation = number(flags, "validation", validation)?;
+        if validation == 0 || validation >= all.len() {
+            return Err(Error::BadInput(format!(
+                "--validation must be between 1 and {}",
+                all.len() - 1
+            )));
+        }
         let limit = number(flags, "limit", all.len())?.min(all.len());
         let (train, validation) = all.split_at(all.len() - validation);
         Ok(Self {

@@ -110,9 +110,7 @@ pub fn load_pytorch_safetensors<M: Module>(
 ) -> Result<M> {
     let mut mapper = PyTorchMapper {
         tensors: parse_safetensors(bytes)?,
-        path: Vec::new(),
-        containers: Vec::new(),
-        pytorch_key: &pytorch_key,
+        names: PyTorchNames::new(&pytorch_key),
         errors: Vec::new(),
     };
     let module = module.map(&mut mapper);
@@ -129,39 +127,71 @@ pub fn load_pytorch_safetensors<M: Module>(
     }
 }
 
-struct PyTorchMapper<'a, F> {
-    tensors: HashMap<String, NamedTensor>,
+/// Where a module traversal is, and the PyTorch name of the parameter it is at.
+struct PyTorchNames<'a, F> {
     path: Vec<String>,
+    /// `containers[k]` is the type of the module that holds `path[k]`.
     containers: Vec<String>,
     pytorch_key: &'a F,
+}
+
+impl<'a, F: Fn(&str) -> Option<String>> PyTorchNames<'a, F> {
+    fn new(pytorch_key: &'a F) -> Self {
+        Self {
+            path: Vec::new(),
+            containers: Vec::new(),
+            pytorch_key,
+        }
+    }
+
+    fn enter(&mut self, name: &str, container_type: &str) {
+        self.path.push(name.to_string());
+        self.containers.push(container_type.to_string());
+    }
+
+    fn exit(&mut self) {
+        self.path.pop();
+        self.containers.pop();
+    }
+
+    /// `(PyTorch key, stored transposed?, Burn path)` of the current parameter.
+    fn current(&self) -> std::result::Result<(String, bool, String), String> {
+        let burn_path = self.path.join(".");
+        let (leaf, parents) = self
+            .path
+            .split_last()
+            .ok_or_else(|| "a parameter outside any module".to_string())?;
+        let parent = self.containers.last().map_or("", String::as_str);
+        let module_key = (self.pytorch_key)(&parents.join("."))
+            .ok_or_else(|| format!("no PyTorch name for parameter {burn_path}"))?;
+        let (leaf, transpose) = pytorch_leaf(parent, leaf);
+        Ok((format!("{module_key}.{leaf}"), transpose, burn_path))
+    }
+}
+
+struct PyTorchMapper<'a, F> {
+    tensors: HashMap<String, NamedTensor>,
+    names: PyTorchNames<'a, F>,
     errors: Vec<String>,
 }
 
 impl<F: Fn(&str) -> Option<String>> ModuleMapper for PyTorchMapper<'_, F> {
     fn enter_module(&mut self, name: &str, container_type: &str) {
-        self.path.push(name.to_string());
-        self.containers.push(container_type.to_string());
+        self.names.enter(name, container_type);
     }
 
     fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.path.pop();
-        self.containers.pop();
+        self.names.exit();
     }
 
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let Some((leaf, parents)) = self.path.split_last() else {
-            return param;
+        let (key, transpose, burn_path) = match self.names.current() {
+            Ok(found) => found,
+            Err(e) => {
+                self.errors.push(e);
+                return param;
+            }
         };
-        // `containers[k]` is the type of the module that holds `path[k]`.
-        let parent = self.containers.last().map_or("", String::as_str);
-        let burn_path = self.path.join(".");
-        let Some(module_key) = (self.pytorch_key)(&parents.join(".")) else {
-            self.errors
-                .push(format!("no PyTorch name for parameter {burn_path}"));
-            return param;
-        };
-        let (leaf, transpose) = pytorch_leaf(parent, leaf);
-        let key = format!("{module_key}.{leaf}");
         let Some(tensor) = self.tensors.remove(&key) else {
             self.errors.push(format!("missing {key} (for {burn_path})"));
             return param;
@@ -216,9 +246,7 @@ pub fn to_pytorch_safetensors<M: Module>(
 ) -> Result<Vec<u8>> {
     let mut visitor = PyTorchExporter {
         tensors: Vec::new(),
-        path: Vec::new(),
-        containers: Vec::new(),
-        pytorch_key: &pytorch_key,
+        names: PyTorchNames::new(&pytorch_key),
         errors: Vec::new(),
     };
     module.visit(&mut visitor);
@@ -254,36 +282,27 @@ pub fn to_pytorch_safetensors<M: Module>(
 
 struct PyTorchExporter<'a, F> {
     tensors: Vec<(String, NamedTensor)>,
-    path: Vec<String>,
-    containers: Vec<String>,
-    pytorch_key: &'a F,
+    names: PyTorchNames<'a, F>,
     errors: Vec<String>,
 }
 
 impl<F: Fn(&str) -> Option<String>> ModuleVisitor for PyTorchExporter<'_, F> {
     fn enter_module(&mut self, name: &str, container_type: &str) {
-        self.path.push(name.to_string());
-        self.containers.push(container_type.to_string());
+        self.names.enter(name, container_type);
     }
 
     fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.path.pop();
-        self.containers.pop();
+        self.names.exit();
     }
 
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let Some((leaf, parents)) = self.path.split_last() else {
-            return;
+        let (key, transpose, _) = match self.names.current() {
+            Ok(found) => found,
+            Err(e) => {
+                self.errors.push(e);
+                return;
+            }
         };
-        let parent = self.containers.last().map_or("", String::as_str);
-        let Some(module_key) = (self.pytorch_key)(&parents.join(".")) else {
-            self.errors.push(format!(
-                "no PyTorch name for parameter {}",
-                self.path.join(".")
-            ));
-            return;
-        };
-        let (leaf, transpose) = pytorch_leaf(parent, leaf);
         let mut value = param.val();
         if transpose {
             value = value.transpose();
@@ -291,10 +310,8 @@ impl<F: Fn(&str) -> Option<String>> ModuleVisitor for PyTorchExporter<'_, F> {
         let data = value.into_data();
         let shape = data.shape().to_vec();
         match data.try_into_vec::<f32>() {
-            Ok(data) => self
-                .tensors
-                .push((format!("{module_key}.{leaf}"), NamedTensor { shape, data })),
-            Err(e) => self.errors.push(format!("{module_key}.{leaf}: {e:?}")),
+            Ok(data) => self.tensors.push((key, NamedTensor { shape, data })),
+            Err(e) => self.errors.push(format!("{key}: {e:?}")),
         }
     }
 }

@@ -12,8 +12,8 @@ let demo;
 before(async () => { demo = await startDemo(); });
 after(() => demo?.stop());
 
-async function openPage(browser, query = "") {
-  const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
+async function openPage(browser, query = "", viewport = { width: 1100, height: 800 }) {
+  const page = await browser.newPage({ viewport, deviceScaleFactor: viewport.width < 500 ? 2 : 1 });
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
   page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
@@ -173,11 +173,7 @@ test("real held-out digits drawn with mouse strokes are read correctly; every la
 test("one short epoch of training moves the progress bar and the charts, the loss falls, and a reload restores the model", { timeout: 900_000 }, async () => {
   const browser = await launch({ webgpu: false });
   try {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
-    const page = await context.newPage();
-    const errors = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    await page.goto(demo.url);
+    const { page, errors } = await openPage(browser, "", { width: 1100, height: 900 });
     await page.waitForFunction(() => document.body.dataset.model === "lenet5-mnist", null, { timeout: 300_000 });
     await page.fill("#train-epochs", "2");
     await page.fill("#train-batch", "32");
@@ -230,14 +226,14 @@ test("one short epoch of training moves the progress bar and the charts, the los
 test("usable at phone width", { timeout: 600_000 }, async () => {
   const browser = await launch({ webgpu: false });
   try {
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2 });
-    await page.goto(demo.url);
+    const { page, errors } = await openPage(browser, "", { width: 390, height: 844 });
     await page.waitForFunction(() => document.body.dataset.model === "lenet5-mnist", null, { timeout: 300_000 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `no horizontal scrolling (${overflow}px too wide)`);
     await drawSeven(page);
     await page.waitForFunction(() => document.body.dataset.top !== undefined);
     await page.screenshot({ path: join(ARTIFACTS, "page-phone.png"), fullPage: true });
+    assert.deepEqual(errors, []);
   } finally {
     await browser.close();
   }
