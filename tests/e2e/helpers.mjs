@@ -50,9 +50,9 @@ export async function startDemo() {
 }
 
 /** Debian's Chromium, with WebGPU on or off. Never a downloaded browser. */
-export async function launch({ webgpu }) {
+export async function launch({ webgpu, args = [] }) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-    args: webgpu ? [...BASE_ARGS, "--enable-unsafe-webgpu"] : BASE_ARGS,
+    args: [...BASE_ARGS, ...(webgpu ? ["--enable-unsafe-webgpu"] : []), ...args],
   });
 }

@@ -223,8 +223,9 @@ test("one short epoch of training moves the progress bar and the charts, the los
   }
 });
 
-test("usable at phone width", { timeout: 600_000 }, async () => {
-  const browser = await launch({ webgpu: false });
+test("usable at phone width, with a webcam snapshot as input", { timeout: 600_000 }, async () => {
+  // Chromium's fake camera (a synthetic test pattern) stands in for a real one.
+  const browser = await launch({ webgpu: false, args: ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"] });
   try {
     const { page, errors } = await openPage(browser, "", { width: 390, height: 844 });
     await page.waitForFunction(() => document.body.dataset.model === "lenet5-mnist", null, { timeout: 300_000 });
@@ -233,6 +234,16 @@ test("usable at phone width", { timeout: 600_000 }, async () => {
     await drawSeven(page);
     await page.waitForFunction(() => document.body.dataset.top !== undefined);
     await page.screenshot({ path: join(ARTIFACTS, "page-phone.png"), fullPage: true });
+
+    await page.click("#clear");
+    assert.equal(await page.isVisible("#webcam"), true, "a camera exists, so the button shows");
+    await page.click("#webcam");
+    await page.waitForFunction(() => document.getElementById("camera").videoWidth > 0);
+    assert.equal(await page.textContent("#webcam"), "Snapshot");
+    await page.click("#webcam");
+    await settled(page);
+    assert.equal(await page.locator("#scores li").count(), 10, "the snapshot was classified");
+    await page.screenshot({ path: join(ARTIFACTS, "page-webcam.png"), fullPage: true });
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
