@@ -31,7 +31,8 @@ const USAGE: &str = "usage:
                  their Burn module paths)
   convlens models  (the architectures, their parameter counts and the shipped weights)
 options:
-  --validation N   how many of the training images validate (default: mnist 1000, fashion 5000)
+  --validation N   how many of the training images validate (default: mnist 1000, fashion 5000;
+                   0: train on all of them and let the scheduler watch the training loss)
   --init FILE      start from these weights instead of a random initialisation (to resume a run:
                    the model is saved to --out after every epoch; Adam's moments start afresh)
   --data-dir DIR   where scripts/fetch-data.sh put the IDX files (default ~/.cache/convlens/data)
@@ -180,14 +181,19 @@ impl DataSplits {
         };
         let all = read_split(&dir, &format!("{prefix}-train"))?;
         let validation = number(flags, "validation", validation)?;
-        if validation == 0 || validation >= all.len() {
+        if validation >= all.len() {
             return Err(Error::BadInput(format!(
-                "--validation must be between 1 and {}",
-                all.len() - 1
+                "--validation must be below {}",
+                all.len()
             )));
         }
         let limit = number(flags, "limit", all.len())?.min(all.len());
-        let (train, validation) = all.split_at(all.len() - validation);
+        let (train, validation) = if validation == 0 {
+            // Train on everything; the scheduler then watches the loss on the training images.
+            (all.clone(), all)
+        } else {
+            all.split_at(all.len() - validation)
+        };
         Ok(Self {
             name,
             train: train.take(limit),
