@@ -8,9 +8,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 
 profile=${CONVLENS_PACKAGE_PROFILE:-wasm-small}
+wasm="$CONVLENS_WASM_TARGET/wasm32-unknown-unknown/$profile/convlens.wasm"
+# Checkouts share the target directory, and a cdylib's file name has no hash: when another
+# checkout wrote convlens.wasm last, cargo would still call ours fresh. Make it rebuild.
+if [ -f "$wasm" ] && [ "$(cat "$wasm.checkout" 2>/dev/null)" != "$ROOT" ]; then
+  touch src/lib.rs
+fi
 log "building the wasm module (profile $profile)"
 with_wasm_env cargo build --locked --profile "$profile" --target wasm32-unknown-unknown --lib >&2
-wasm="$CONVLENS_WASM_TARGET/wasm32-unknown-unknown/$profile/convlens.wasm"
+echo "$ROOT" > "$wasm.checkout"
 
 log "wasm-bindgen --target web"
 rm -rf js/wasm target/npm
