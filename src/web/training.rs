@@ -61,7 +61,8 @@ impl Network {
                 inner.stop.set(false);
                 let emit = |event: &crate::train::FitEvent| {
                     if let Some(f) = &on_event {
-                        // A throwing callback must not end training; the page sees its error.
+                        // What the callback throws is the JS layer's business (js/model.ts
+                        // catches it there, stops training and rejects with it).
                         let _ = f.call1(&JsValue::NULL, &fit_event(event));
                     }
                 };
