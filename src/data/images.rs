@@ -33,6 +33,20 @@ pub fn images_tensor(
     Ok(Tensor::from_data(data, device))
 }
 
+/// Checks that every label is a class index below `classes`.
+///
+/// # Errors
+/// [`Error::BadInput`] naming the first label out of range.
+pub fn check_labels(labels: &[u8], classes: usize) -> Result<()> {
+    match labels.iter().find(|&&l| usize::from(l) >= classes) {
+        Some(bad) => Err(Error::BadInput(format!(
+            "label {bad} is out of range: the model has {classes} classes (0..{})",
+            classes.saturating_sub(1)
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Builds a `[batch]` integer tensor of class indices.
 ///
 /// # Errors
@@ -41,12 +55,7 @@ pub fn labels_tensor(labels: &[u8], classes: usize, device: &Device) -> Result<T
     if labels.is_empty() {
         return Err(Error::BadInput("no labels given".to_string()));
     }
-    if let Some(bad) = labels.iter().find(|&&l| usize::from(l) >= classes) {
-        return Err(Error::BadInput(format!(
-            "label {bad} is out of range: the model has {classes} classes (0..{})",
-            classes - 1
-        )));
-    }
+    check_labels(labels, classes)?;
     let data = TensorData::new(
         labels.iter().map(|&l| i64::from(l)).collect(),
         [labels.len()],

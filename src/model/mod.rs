@@ -12,7 +12,7 @@ pub use activations::{Activations, LayerActivation, Recorder};
 pub use alexnet::{AlexNet, AlexNetConfig};
 pub use any::AnyModel;
 pub use lenet5::{LeNet5, LeNet5Config};
-pub use registry::{Architecture, DIGITS, FASHION, Pretrained};
+pub use registry::{Architecture, DIGITS, FASHION, Pretrained, trainable_parameters};
 pub use resnet::{ResNet, ResNetConfig};
 pub use vin::{VinConfig, VisualIntelligenceNetwork};
 

@@ -75,7 +75,7 @@ impl Architecture {
     /// Trainable parameters (weights and biases; BatchNorm's running statistics are not
     /// counted, as in PyTorch's `sum(p.numel() for p in model.parameters())`).
     pub fn parameters(self) -> usize {
-        crate::with_any_model!(self.init(&Device::flex()), |m| trainable(&m))
+        crate::with_any_model!(self.init(&Device::flex()), |m| trainable_parameters(&m))
     }
 
     /// `[channels, height, width]` of one input image.
@@ -89,8 +89,9 @@ impl Architecture {
     }
 }
 
-/// Counts the values of every float parameter except BatchNorm's running statistics.
-fn trainable<M: Module>(module: &M) -> usize {
+/// Counts the values of every float parameter of `module` except BatchNorm's running
+/// statistics.
+pub fn trainable_parameters<M: Module>(module: &M) -> usize {
     #[derive(Default)]
     struct Counter {
         leaf: String,

@@ -1,16 +1,12 @@
 //! What JS can ask before creating a network: the architectures, the shipped weights and the
 //! backends this browser offers.
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
-use super::convert::{adapter_info, backend, js_error};
+use super::convert::{adapter_info, backend, js_error, set};
 use crate::device::{BackendRequest, select};
 use crate::model::{Architecture, Pretrained};
-
-fn set(target: &JsValue, key: &str, value: &JsValue) {
-    let _ = Reflect::set(target, &JsValue::from_str(key), value);
-}
 
 fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> JsValue {
     items

@@ -15,7 +15,8 @@ pub(crate) fn js_error(err: Error) -> JsValue {
     js.into()
 }
 
-fn set(target: &JsValue, key: &str, value: &JsValue) {
+/// Sets `target[key] = value` on an object we created (which cannot fail).
+pub(crate) fn set(target: &JsValue, key: &str, value: &JsValue) {
     // Setting a property on a plain object we just created cannot fail.
     let _ = Reflect::set(target, &JsValue::from_str(key), value);
 }

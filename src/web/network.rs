@@ -12,10 +12,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::convert::{backend, evaluation, feature_maps, filters, js_error, shape3};
-use crate::data::{Dataset, fit_image, images_tensor};
+use crate::data::{Dataset, check_labels, fit_image, images_tensor};
 use crate::device::{BackendRequest, SelectedBackend, select};
 use crate::error::{Error, Result};
-use crate::model::{AnyModel, Architecture};
+use crate::model::{AnyModel, Architecture, trainable_parameters};
 use crate::train::evaluate;
 use crate::{infer, weights, with_any_model};
 
@@ -25,6 +25,8 @@ pub(super) struct Inner {
     pub(super) train_device: Device,
     pub(super) architecture: Architecture,
     pub(super) classes: usize,
+    /// Trainable parameters of this network (its class count included).
+    pub(super) parameters: usize,
     /// `None` while `fit` has the model checked out.
     pub(super) model: RefCell<Option<AnyModel>>,
     pub(super) disposed: Cell<bool>,
@@ -102,12 +104,14 @@ impl Network {
             }
             None => model,
         };
+        let parameters = with_any_model!(&model, |m| trainable_parameters(m));
         Ok(Network {
             inner: Rc::new(Inner {
                 backend: selected,
                 train_device,
                 architecture,
                 classes: classes as usize,
+                parameters,
                 model: RefCell::new(Some(model)),
                 disposed: Cell::new(false),
                 stop: Cell::new(false),
@@ -146,7 +150,7 @@ impl Network {
     /// Trainable parameters.
     #[wasm_bindgen(getter)]
     pub fn parameters(&self) -> u32 {
-        self.inner.architecture.parameters() as u32
+        self.inner.parameters as u32
     }
 
     /// Softmax probabilities (`classes` values) for one image given as `pixels` in `[0, 1]`
@@ -243,13 +247,7 @@ impl Network {
 impl Inner {
     /// Checks bytes and labels against the model and builds a dataset.
     pub(super) fn dataset(&self, images: Vec<u8>, labels: Vec<u8>) -> Result<Dataset> {
-        if let Some(bad) = labels.iter().find(|&&l| usize::from(l) >= self.classes) {
-            return Err(Error::BadInput(format!(
-                "label {bad} is out of range: the model has {} classes (0..{})",
-                self.classes,
-                self.classes - 1
-            )));
-        }
+        check_labels(&labels, self.classes)?;
         Dataset::new(images, labels, self.architecture.input_shape())
     }
 }

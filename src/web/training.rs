@@ -9,6 +9,7 @@ use wasm_bindgen_futures::future_to_promise;
 use super::convert::{fit_event, js_error};
 use super::network::Network;
 use crate::error::{Error, Result};
+use crate::model::AnyModel;
 use crate::train::{FitConfig, fit};
 use crate::with_any_model;
 
@@ -67,9 +68,8 @@ impl Network {
                     }
                 };
                 let device = inner.train_device.clone();
-                let mut stopped_at = None;
-                let model = with_any_model!(model, |m| {
-                    match fit(
+                let outcome = with_any_model!(model, |m| {
+                    let trained = fit(
                         m.clone(),
                         &train,
                         &validation,
@@ -78,21 +78,14 @@ impl Network {
                         |e, _| emit(e),
                         || inner.stop.get(),
                     )
-                    .await
-                    {
-                        Ok(outcome) => {
-                            if outcome.stopped {
-                                stopped_at = Some(outcome.epochs.len());
-                            }
-                            Ok((outcome.model, outcome.epochs))
-                        }
+                    .await;
+                    match trained {
+                        Ok(o) => Ok((AnyModel::from(o.model), o.epochs, o.stopped)),
                         // Give the untouched model back before failing.
-                        Err(e) => Err((m, e)),
+                        Err(e) => Err((AnyModel::from(m), e)),
                     }
-                    .map(|(model, epochs)| (crate::model::AnyModel::from(model), epochs))
-                    .map_err(|(model, e)| (crate::model::AnyModel::from(model), e))
                 });
-                let (model, epochs) = match model {
+                let (model, epochs, stopped) = match outcome {
                     Ok(done) => done,
                     Err((model, e)) => {
                         inner.put_model(model);
@@ -100,11 +93,11 @@ impl Network {
                     }
                 };
                 inner.put_model(model);
-                if let Some(done) = stopped_at {
+                if stopped {
                     return Err(Error::Aborted(format!(
                         "training stopped during epoch {}; the model keeps the weights of the \
                          last completed step",
-                        done + 1
+                        epochs.len() + 1
                     )));
                 }
                 let history = Array::new();

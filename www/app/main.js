@@ -260,6 +260,8 @@ async function main() {
   $("backend-select").addEventListener("change", () => loadChoice(state.choice));
   setupTraining({
     architectures: archs,
+    // The class labels of each dataset, from the registry's shipped models.
+    labels: Object.fromEntries(shipped.map((p) => [p.dataset, p.labels])),
     backend: () => $("backend-select").value,
     onError: (err) => showError(err, "train-stats"),
     onTrained: async (model, summary) => {

@@ -4,16 +4,13 @@ import { drawChart } from "./charts.js";
 import { fetchDataset } from "./images.js";
 
 const $ = (id) => document.getElementById(id);
-const LABELS = {
-  mnist: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
-  fashion: ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
-};
 
 /**
- * Wires the panel. `backend()` gives the backend to train on; `onTrained(model, summary)` receives
+ * Wires the panel. `labels` maps a dataset name to its class labels; `backend()` gives the
+ * backend to train on; `onTrained(model, summary)` receives
  * the trained model when training ends (completed or stopped).
  */
-export function setupTraining({ architectures, backend, onTrained, onError }) {
+export function setupTraining({ architectures, labels, backend, onTrained, onError }) {
   $("train-model").replaceChildren(
     ...architectures.map((a) => new Option(`${a.name} (${a.parameters.toLocaleString("en")} parameters)`, a.name)),
   );
@@ -122,7 +119,7 @@ export function setupTraining({ architectures, backend, onTrained, onError }) {
       $("train-stats").textContent = "loading the data and a fresh network…";
       const [trainSet, validationSet] = await Promise.all([fetchDataset(dataset, "train"), fetchDataset(dataset, "test")]);
       const model = await Model.load(
-        { architecture: $("train-model").value, classes: LABELS[dataset] },
+        { architecture: $("train-model").value, classes: labels[dataset] },
         { backend: backend(), worker: true },
       );
       run = { model, dataset, train: trainSet, validation: validationSet, total, batchSize, lr, epochsDone: 0, history: [], steps: [] };
