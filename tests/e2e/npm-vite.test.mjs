@@ -69,6 +69,8 @@ test("Vite consumer of the packed tarball, in Chromium on WebGPU", async () => {
     assert.equal(out.worker.backend, "cpu");
     assert.equal(out.worker.top, test_.labels[0]);
     assert.equal(out.worker.epochs, 1);
+    // Progress from the worker arrives as callbacks.
+    assert.deepEqual(out.worker.callbacks, { phases: ["runtime", "weights", "backend"], steps: Math.ceil(230 / 64), epochs: 1 });
   } finally {
     await browser.close();
     try { process.kill(-server.pid, "SIGTERM"); } catch { /* gone */ }

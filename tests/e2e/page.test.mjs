@@ -62,6 +62,10 @@ test("with --enable-unsafe-webgpu the page runs on WebGPU and names the adapter"
     assert.equal(probs.indexOf(Math.max(...probs)), 7, `the drawn 7 is read as 7: ${probs}`);
     assert.match(await page.textContent("#timing"), /inference: [\d.]+ ms/);
     await page.screenshot({ path: join(ARTIFACTS, "page-webgpu.png"), fullPage: true });
+    // The switch moves the model to the CPU backend.
+    await page.selectOption("#backend-select", "cpu");
+    await page.waitForFunction(() => document.body.dataset.backend === "cpu");
+    assert.equal(await page.textContent("#backend-name"), "CPU (Burn flex, wasm)");
     assert.deepEqual(errors, []);
     console.log(`webgpu adapter shown: ${adapter}`);
   } finally {
@@ -107,6 +111,8 @@ test("real held-out digits drawn with mouse strokes are read correctly; every la
   const browser = await launch({ webgpu: false });
   try {
     const { page, errors } = await openPage(browser);
+    const foreign = [];
+    page.on("request", (r) => { if (!r.url().startsWith(demo.url) && !r.url().startsWith("blob:") && !r.url().startsWith("data:")) foreign.push(r.url()); });
     await page.waitForFunction(() => document.body.dataset.model === "lenet5-mnist", null, { timeout: 300_000 });
     const heldOut = digits("test", 8);
     const read = [];
@@ -164,6 +170,21 @@ test("real held-out digits drawn with mouse strokes are read correctly; every la
     }, png.split(",")[1]);
     await settled(page);
     assert.equal(await page.locator("body").getAttribute("data-top"), sampleLabel, "dropped");
+
+    // The model picker: every shipped model and architecture with its parameter count.
+    const options = await page.$$eval("#model-select option", (os) => os.map((o) => o.textContent));
+    assert.ok(options.includes("LeNet-5 · MNIST (61,706 parameters)"), options.join(" | "));
+    assert.ok(options.includes("VisualIntelligenceNetwork · Fashion-MNIST (371,722 parameters)"), options.join(" | "));
+    for (const name of ["ResNet-8", "AlexNet"]) assert.ok(options.some((o) => o.startsWith(`${name} · untrained (`)), name);
+    await page.selectOption("#model-select", "vin-fashion");
+    await page.waitForFunction(() => document.body.dataset.model === "vin-fashion", null, { timeout: 300_000 });
+    const item = page.locator('#gallery canvas[data-dataset="fashion"]').first();
+    assert.equal(await item.getAttribute("data-label"), "9", "Fashion-MNIST label 9 is an ankle boot");
+    await item.click();
+    await settled(page);
+    assert.equal(await page.locator("body").getAttribute("data-top"), "Ankle boot", "held-out Fashion item 0");
+    assert.equal(await page.locator("#maps .layer").count(), 14, "VIN's 14 layers");
+    assert.deepEqual(foreign, [], "no request outside the page's origin");
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

@@ -55,10 +55,14 @@ window.convlensTest = async ({ test, train }) => {
   fresh.dispose();
   model.dispose();
 
-  const worker = await Model.load("lenet5-mnist", { worker: true, backend: "cpu" });
+  const phases = [];
+  const worker = await Model.load("lenet5-mnist", { worker: true, backend: "cpu", onProgress: (p) => phases.push(p.phase) });
   out.worker = { backend: worker.backend.name, top: (await worker.classify(first, { topK: 1 }))[0].index };
-  const workerFit = await worker.fit(data, { epochs: 1, batchSize: 64 });
+  let workerSteps = 0;
+  const workerEpochs = [];
+  const workerFit = await worker.fit(data, { epochs: 1, batchSize: 64, onStep: () => workerSteps++, onEpoch: (e) => workerEpochs.push(e) });
   out.worker.epochs = workerFit.length;
+  out.worker.callbacks = { phases: [...new Set(phases)], steps: workerSteps, epochs: workerEpochs.length };
   worker.dispose();
   document.getElementById("status").textContent = "done";
   return out;
