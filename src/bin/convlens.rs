@@ -31,7 +31,7 @@ const USAGE: &str = "usage:
                  their Burn module paths)
   convlens models  (the architectures, their parameter counts and the shipped weights)
 options:
-  --validation N   how many of the training images validate (default: mnist 1000, fashion 5000;
+  --validation N   how many of the training images validate (default 5000;
                    0: train on all of them and let the scheduler watch the training loss)
   --init FILE      start from these weights instead of a random initialisation (to resume a run:
                    the model is saved to --out after every epoch; Adam's moments start afresh)
@@ -156,9 +156,8 @@ struct DataSplits {
 }
 
 impl DataSplits {
-    /// MNIST: 8,000 deduplicated digits for training (the last 1,000 of them validate, or
-    /// `--validation N`) and 2,000 held-out digits. Fashion-MNIST: the official 60,000 (the last 5,000 validate) and
-    /// the official 10,000 test images.
+    /// MNIST and Fashion-MNIST alike: the official 60,000 training images (the last 5,000 of
+    /// them validate, or `--validation N`) and the official 10,000 test images.
     fn load(flags: &HashMap<String, String>) -> Result<Self> {
         let dir = flags.get("data-dir").map(PathBuf::from).unwrap_or_else(|| {
             let home = std::env::var_os("HOME")
@@ -170,9 +169,9 @@ impl DataSplits {
                 .join("data")
         });
         let name = flags.get("data").cloned().unwrap_or_default();
-        let (prefix, validation) = match name.as_str() {
-            "mnist" => ("mnist", 1000),
-            "fashion" => ("fashion", 5000),
+        let prefix = match name.as_str() {
+            "mnist" => "mnist",
+            "fashion" => "fashion",
             other => {
                 return Err(Error::BadInput(format!(
                     "unknown dataset {other:?}; use mnist or fashion"
@@ -180,7 +179,7 @@ impl DataSplits {
             }
         };
         let all = read_split(&dir, &format!("{prefix}-train"))?;
-        let validation = number(flags, "validation", validation)?;
+        let validation = number(flags, "validation", 5000)?;
         if validation >= all.len() {
             return Err(Error::BadInput(format!(
                 "--validation must be below {}",
