@@ -60,7 +60,7 @@ async fn webgpu_lenet5_learns_real_digits_from_scratch_in_the_browser() {
     let train = train_digits();
     let held_out = held_out_digits();
     assert_eq!((train.len(), held_out.len()), (2000, 500));
-    let config = FitConfig::new().with_epochs(2).with_batch_size(32);
+    let config = FitConfig::new().with_epochs(2).with_batch_size(16);
     let mut step_lrs = Vec::new();
     let mut epochs = Vec::new();
     let outcome = fit(
@@ -81,15 +81,16 @@ async fn webgpu_lenet5_learns_real_digits_from_scratch_in_the_browser() {
     .await
     .unwrap();
     assert!(!outcome.stopped);
-    assert_eq!(step_lrs.len(), 2 * 63);
+    assert_eq!(step_lrs.len(), 2 * 125);
     assert!(
         step_lrs.iter().all(|&lr| lr == 1e-3),
         "the scheduler's lr is in every step event"
     );
     assert_eq!(epochs.len(), 2);
     assert!(epochs.iter().all(|e| e.lr == 1e-3 && e.next_lr == 1e-3));
-    // Measured: 75.6 % after epoch 1, 88.0 % after epoch 2 (batch 16: 89.4 %, at twice the
-    // time). The 90 % aim needs a third epoch, which SwiftShader makes slow in CI.
+    // Measured on SwiftShader (the first 2,000 official training digits, the first 500 test
+    // digits): 83.0 % after epoch 1, 88.6 % after epoch 2, 279 s. Batch 32 reached only 81.2 %;
+    // batch 8 (natively 89.7 % on all 10,000 test digits) took 563 s, too slow for CI.
     let accuracy = epochs[1].validation.accuracy;
     assert!(
         accuracy >= 0.85,
