@@ -1,4 +1,4 @@
-//! The native CLI as users run it: `eval` reproduces the shipped LeNet-5's accuracy (README),
+//! The native CLI as users run it: `eval` reproduces the shipped models' accuracies (README),
 //! `export` writes a PyTorch state_dict, `models` lists the registry. Needs the data of
 //! scripts/fetch-data.sh.
 
@@ -18,21 +18,36 @@ fn convlens(args: &[&str]) -> String {
     text
 }
 
-#[test]
-fn eval_reproduces_the_shipped_lenet5_accuracy() {
-    let weights = concat!(env!("CARGO_MANIFEST_DIR"), "/weights/lenet5-mnist.bpk");
-    let out = convlens(&[
+/// `convlens eval` on shipped weights, as the README runs it.
+fn eval(model: &str, data: &str, weights: &str) -> String {
+    let weights = format!("{}/weights/{weights}", env!("CARGO_MANIFEST_DIR"));
+    convlens(&[
         "eval",
         "--model",
-        "lenet5",
+        model,
         "--data",
-        "mnist",
+        data,
         "--weights",
-        weights,
-    ]);
-    // The figure in the README's table.
+        &weights,
+    ])
+}
+
+#[test]
+fn eval_reproduces_the_shipped_lenet5_accuracy() {
+    let out = eval("lenet5", "mnist", "lenet5-mnist.bpk");
+    // The figure in the README's table: the official MNIST test set.
     assert!(
         out.contains("accuracy 99.39% loss 0.0214 on 10000 images"),
+        "{out}"
+    );
+}
+
+#[test]
+fn eval_reproduces_the_shipped_vin_accuracy() {
+    let out = eval("vin", "fashion", "vin-fashion.bpk");
+    // The figure in the README's table: the official Fashion-MNIST test set.
+    assert!(
+        out.contains("accuracy 91.75% loss 0.2567 on 10000 images"),
         "{out}"
     );
 }
