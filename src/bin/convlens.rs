@@ -169,16 +169,12 @@ impl DataSplits {
                 .join("data")
         });
         let name = flags.get("data").cloned().unwrap_or_default();
-        let prefix = match name.as_str() {
-            "mnist" => "mnist",
-            "fashion" => "fashion",
-            other => {
-                return Err(Error::BadInput(format!(
-                    "unknown dataset {other:?}; use mnist or fashion"
-                )));
-            }
-        };
-        let all = read_split(&dir, &format!("{prefix}-train"))?;
+        if !["mnist", "fashion"].contains(&name.as_str()) {
+            return Err(Error::BadInput(format!(
+                "unknown dataset {name:?}; use mnist or fashion"
+            )));
+        }
+        let all = read_split(&dir, &format!("{name}-train"))?;
         let validation = number(flags, "validation", 5000)?;
         if validation >= all.len() {
             return Err(Error::BadInput(format!(
@@ -193,11 +189,12 @@ impl DataSplits {
         } else {
             all.split_at(all.len() - validation)
         };
+        let test = read_split(&dir, &format!("{name}-test"))?;
         Ok(Self {
             name,
             train: train.take(limit),
             validation,
-            test: read_split(&dir, &format!("{prefix}-test"))?,
+            test,
         })
     }
 }
