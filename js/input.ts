@@ -1,10 +1,20 @@
 /** Images and datasets from JS values → the flat arrays the wasm module reads. */
 
 import { badInput } from "./errors.js";
-import type { Dataset, ImageInput, Pixels } from "./types.js";
+import type { Dataset, ImageBatch, ImageInput, Pixels } from "./types.js";
 
 /** A drawable image is drawn at most this large before the network's own resize. */
 const MAX_DRAW = 1024;
+
+/** The most images one call reads (the wasm module's limit too). */
+export const MAX_BATCH = 1024;
+
+/** One image or several of one size as float pixels `[n, c, h, w]`; `batch` says which was asked. */
+export interface PlainImages {
+  data: Float32Array;
+  shape: [number, number, number, number];
+  batch: boolean;
+}
 
 /** Float pixels in [0, 1], channel-major, and their shape. */
 export interface PlainImage {
@@ -77,12 +87,7 @@ export function toImage(input: ImageInput): PlainImage {
   if (isImageData(input)) return fromRgba(input.data, input.width, input.height);
   if (isPixels(input)) {
     const shape = checkShape(input.shape);
-    const { data } = input;
-    if (data instanceof Float32Array) return { data, shape };
-    if (data instanceof Uint8Array || data instanceof Uint8ClampedArray) {
-      return { data: Float32Array.from(data, (v) => v / 255), shape };
-    }
-    throw badInput("data must be a Float32Array (0–1) or a Uint8Array (0–255)");
+    return { data: floats(input.data), shape };
   }
   const drawable = input as CanvasImageSource & { width?: number; height?: number };
   if (
@@ -99,6 +104,55 @@ export function toImage(input: ImageInput): PlainImage {
   throw badInput(
     "input must be ImageData, a canvas, an ImageBitmap, an <img>, or { data, shape: [c, h, w] }",
   );
+}
+
+function floats(data: unknown): Float32Array {
+  if (data instanceof Float32Array) return data;
+  if (data instanceof Uint8Array || data instanceof Uint8ClampedArray) return Float32Array.from(data, (v) => v / 255);
+  throw badInput("data must be a Float32Array (0–1) or a Uint8Array (0–255)");
+}
+
+/**
+ * One image or a batch (an array of images of one size, or `{ data, shape: [n, c, h, w] }`)
+ * → float pixels `[n, c, h, w]`. Throws `BAD_INPUT` for anything else.
+ */
+export function toImages(input: ImageInput | ImageBatch): PlainImages {
+  if (Array.isArray(input)) {
+    if (input.length === 0) throw badInput("the array of images is empty");
+    if (input.length > MAX_BATCH) throw badInput(`a batch holds at most ${MAX_BATCH} images, got ${input.length}`);
+    const images = input.map((image) => toImage(image));
+    const shape = images[0].shape;
+    const per = shape[0] * shape[1] * shape[2];
+    const data = new Float32Array(images.length * per);
+    images.forEach((image, i) => {
+      if (image.shape.some((d, j) => d !== shape[j])) {
+        throw badInput(
+          `image ${i} is ${JSON.stringify(image.shape)} but image 0 is ${JSON.stringify(shape)}; the images of one call must share a shape`,
+        );
+      }
+      data.set(image.data, i * per);
+    });
+    return { data, shape: [images.length, ...shape], batch: true };
+  }
+  if (isPixels(input) && Array.isArray(input.shape) && (input.shape as unknown[]).length === 4) {
+    const shape = input.shape as unknown[];
+    if (!shape.every((d) => Number.isInteger(d) && (d as number) > 0)) {
+      throw badInput(`shape must be [images, channels, height, width] of positive integers, got ${JSON.stringify(shape)}`);
+    }
+    const [n, c, h, w] = shape as [number, number, number, number];
+    if (n > MAX_BATCH) throw badInput(`a batch holds at most ${MAX_BATCH} images, got ${n}`);
+    if (input.data?.length !== n * c * h * w) {
+      throw badInput(`shape ${JSON.stringify(shape)} needs ${n * c * h * w} values, got ${input.data?.length}`);
+    }
+    return { data: floats(input.data), shape: [n, c, h, w], batch: true };
+  }
+  const one = toImage(input as ImageInput);
+  return { data: one.data, shape: [1, ...one.shape], batch: false };
+}
+
+/** What a worker is sent for {@link toImages}' result: a batch, or one image as it came. */
+export function wireImages(images: PlainImages): Pixels | { data: Float32Array; shape: number[] } {
+  return { data: images.data, shape: images.batch ? images.shape : images.shape.slice(1) };
 }
 
 /** Bytes and labels for the wasm module, checked against the model's input shape. */

@@ -2,7 +2,7 @@
 
 import type { Network } from "./wasm/convlens.js";
 import { ConvlensError, badInput, fromWasm } from "./errors.js";
-import { toDataset, toImage } from "./input.js";
+import { toDataset, toImages } from "./input.js";
 import type { PretrainedInfo } from "./catalog.js";
 import { currentPlatform, runtime } from "./runtime.js";
 import type {
@@ -13,6 +13,7 @@ import type {
   FeatureMap,
   Filters,
   FitOptions,
+  ImageBatch,
   ImageInput,
   LoadOptions,
   ModelInfo,
@@ -28,7 +29,11 @@ export interface ConvlensModel {
   readonly backend: BackendInfo;
   readonly info: ModelInfo;
   classify(input: ImageInput, options?: { topK?: number }): Promise<Prediction[]>;
+  classify(input: ImageBatch, options?: { topK?: number }): Promise<Prediction[][]>;
+  classify(input: ImageInput | ImageBatch, options?: { topK?: number }): Promise<Prediction[] | Prediction[][]>;
   featureMaps(input: ImageInput): Promise<FeatureMap[]>;
+  featureMaps(input: ImageBatch): Promise<FeatureMap[][]>;
+  featureMaps(input: ImageInput | ImageBatch): Promise<FeatureMap[] | FeatureMap[][]>;
   filters(): Promise<Filters>;
   fit(dataset: Dataset, options?: FitOptions): Promise<EpochEvent[]>;
   evaluate(dataset: Dataset): Promise<Evaluation>;
@@ -133,35 +138,61 @@ export class Model implements ConvlensModel {
   }
 
   /**
-   * Classifies one image of any size (resized to `info.inputShape`).
+   * Classifies one image of any size (resized to `info.inputShape`), or several in one forward
+   * pass: an array of images of one size, or `{ data, shape: [n, c, h, w] }` (one result per image).
    *
    * @example
    * await model.classify(canvas, { topK: 3 });
    * // [{ label: "7", index: 7, score: 0.98 }, { label: "2", index: 2, score: 0.01 }, …]
+   * await model.classify([canvasA, canvasB], { topK: 1 });
+   * // [[{ label: "7", index: 7, score: 0.98 }], [{ label: "1", index: 1, score: 0.99 }]]
    */
-  async classify(input: ImageInput, options: { topK?: number } = {}): Promise<Prediction[]> {
+  async classify(input: ImageInput, options?: { topK?: number }): Promise<Prediction[]>;
+  async classify(input: ImageBatch, options?: { topK?: number }): Promise<Prediction[][]>;
+  async classify(input: ImageInput | ImageBatch, options?: { topK?: number }): Promise<Prediction[] | Prediction[][]>;
+  async classify(
+    input: ImageInput | ImageBatch,
+    options: { topK?: number } = {},
+  ): Promise<Prediction[] | Prediction[][]> {
     this.#checkAlive();
     const classes = this.info.classes;
     const topK = options.topK ?? classes.length;
     if (!Number.isInteger(topK) || topK < 1) throw badInput(`topK must be a whole number ≥ 1, got ${topK}`);
-    const image = toImage(input);
-    const probs = await this.#run((net) => net.classify(image.data, Uint32Array.from(image.shape)));
-    return Array.from(probs as Float32Array, (score, index) => ({ label: classes[index] ?? String(index), index, score }))
-      .sort((a, b) => b.score - a.score)
-      .slice(0, topK);
+    const images = toImages(input);
+    const probs = (await this.#run((net) =>
+      net.classify(images.data, Uint32Array.from(images.shape)),
+    )) as Float32Array;
+    const k = classes.length;
+    const ranked = Array.from({ length: images.shape[0] }, (_, i) =>
+      Array.from(probs.subarray(i * k, (i + 1) * k), (score, index) => ({
+        label: classes[index] ?? String(index),
+        index,
+        score,
+      }))
+        .sort((a, b) => b.score - a.score)
+        .slice(0, topK),
+    );
+    return images.batch ? ranked : ranked[0];
   }
 
   /**
-   * Every layer's output for one image, in forward order.
+   * Every layer's output for one image, in forward order; for a batch (as for `classify`),
+   * one such array per image, from one forward pass.
    *
    * @example
    * const maps = await model.featureMaps(canvas);
    * maps[0]; // { layer: "conv1", shape: [6, 28, 28], data: Float32Array(4704) }
    */
-  async featureMaps(input: ImageInput): Promise<FeatureMap[]> {
+  async featureMaps(input: ImageInput): Promise<FeatureMap[]>;
+  async featureMaps(input: ImageBatch): Promise<FeatureMap[][]>;
+  async featureMaps(input: ImageInput | ImageBatch): Promise<FeatureMap[] | FeatureMap[][]>;
+  async featureMaps(input: ImageInput | ImageBatch): Promise<FeatureMap[] | FeatureMap[][]> {
     this.#checkAlive();
-    const image = toImage(input);
-    return this.#run((net) => net.featureMaps(image.data, Uint32Array.from(image.shape)));
+    const images = toImages(input);
+    const maps = (await this.#run((net) =>
+      net.featureMaps(images.data, Uint32Array.from(images.shape)),
+    )) as FeatureMap[][];
+    return images.batch ? maps : maps[0];
   }
 
   /**

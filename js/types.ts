@@ -55,6 +55,18 @@ export type ImageInput =
   | ImageBitmap
   | HTMLImageElement;
 
+/** Several images of one size in one array: `[images, channels, height, width]`, image after image. */
+export interface PixelBatch {
+  data: Float32Array | Uint8Array | Uint8ClampedArray;
+  shape: [number, number, number, number];
+}
+
+/**
+ * Several images for one call of {@link Model.classify} or {@link Model.featureMaps}, run as
+ * one forward pass: an array of images of one size, or a {@link PixelBatch}.
+ */
+export type ImageBatch = ImageInput[] | PixelBatch;
+
 /** One class and its probability. */
 export interface Prediction {
   label: string;

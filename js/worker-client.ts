@@ -1,7 +1,7 @@
 /** `Model.load(…, { worker: true })`: the same API, with the model in a Web Worker. */
 
 import { ConvlensError } from "./errors.js";
-import { toImage } from "./input.js";
+import { toImages, wireImages } from "./input.js";
 import type { ConvlensModel } from "./model.js";
 import type { Method, Reply } from "./protocol.js";
 import type {
@@ -12,6 +12,7 @@ import type {
   FeatureMap,
   Filters,
   FitOptions,
+  ImageBatch,
   ImageInput,
   LoadOptions,
   ModelInfo,
@@ -65,12 +66,21 @@ class WorkerModel implements ConvlensModel {
     return { id, done };
   }
 
-  async classify(input: ImageInput, options: { topK?: number } = {}): Promise<Prediction[]> {
-    return this.call<Prediction[]>("classify", [toImage(input), options]).done;
+  async classify(input: ImageInput, options?: { topK?: number }): Promise<Prediction[]>;
+  async classify(input: ImageBatch, options?: { topK?: number }): Promise<Prediction[][]>;
+  async classify(input: ImageInput | ImageBatch, options?: { topK?: number }): Promise<Prediction[] | Prediction[][]>;
+  async classify(
+    input: ImageInput | ImageBatch,
+    options: { topK?: number } = {},
+  ): Promise<Prediction[] | Prediction[][]> {
+    return this.call<Prediction[]>("classify", [wireImages(toImages(input)), options]).done;
   }
 
-  async featureMaps(input: ImageInput): Promise<FeatureMap[]> {
-    return this.call<FeatureMap[]>("featureMaps", [toImage(input)]).done;
+  async featureMaps(input: ImageInput): Promise<FeatureMap[]>;
+  async featureMaps(input: ImageBatch): Promise<FeatureMap[][]>;
+  async featureMaps(input: ImageInput | ImageBatch): Promise<FeatureMap[] | FeatureMap[][]>;
+  async featureMaps(input: ImageInput | ImageBatch): Promise<FeatureMap[] | FeatureMap[][]> {
+    return this.call<FeatureMap[]>("featureMaps", [wireImages(toImages(input))]).done;
   }
 
   async filters(): Promise<Filters> {

@@ -8,8 +8,7 @@ import { browserPlatform } from "./browser.js";
 import { Model, type ConvlensModel } from "./model.js";
 import { setPlatform } from "./runtime.js";
 import type { Reply, Request } from "./protocol.js";
-import type { Dataset, FitOptions, LoadOptions, ModelSource } from "./types.js";
-import type { PlainImage } from "./input.js";
+import type { Dataset, FitOptions, LoadOptions, ModelSource, PixelBatch, Pixels } from "./types.js";
 
 const scope = self as unknown as {
   onmessage: ((e: MessageEvent<Request>) => void) | null;
@@ -37,9 +36,9 @@ async function handle({ id, method, args }: Request): Promise<unknown> {
       return { backend: model.backend, info: model.info };
     }
     case "classify":
-      return need().classify(args[0] as PlainImage, args[1] as { topK?: number });
+      return need().classify(args[0] as Pixels | PixelBatch, args[1] as { topK?: number });
     case "featureMaps":
-      return need().featureMaps(args[0] as PlainImage);
+      return need().featureMaps(args[0] as Pixels | PixelBatch);
     case "filters":
       return need().filters();
     case "fit": {

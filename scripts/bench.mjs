@@ -1,51 +1,135 @@
-// Serves dist/ (the build of the page) and benches/web/ on 127.0.0.1, opens the
-// inference benchmark in headless Chromium with WebGPU on, and prints the timings.
-// Usage: node scripts/bench.mjs <dist-dir> <chromium-path>
-import { createServer } from "node:http";
-import { readFile } from "node:fs/promises";
-import { extname, join, normalize } from "node:path";
+// The side-by-side benchmark: convlens and TensorFlow.js (4.22, a devDependency used only here)
+// on the same nets, weights, images and browser. One headless Chromium session per backend
+// (WebGPU with --enable-unsafe-webgpu; the CPU path), a fresh browser context per page, so each
+// page's time to first result and downloaded bytes are those of a first visit.
+// Usage: node scripts/bench.mjs [--nets lenet5,vin] [--libs convlens,tfjs] [--steps 3] [--json FILE]
+// Expects target/npm (scripts/package.sh) and target/page-data (scripts/page-data.sh).
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
+import { decode } from "cborg";
 import { chromium } from "playwright-core";
 
-const [dist, browserPath] = process.argv.slice(2);
-const root = new URL("..", import.meta.url).pathname;
-const TYPES = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".css": "text/css" };
+const ROOT = new URL("..", import.meta.url).pathname;
+const { values: opts } = parseArgs({
+  options: {
+    nets: { type: "string", default: "lenet5,vin" },
+    libs: { type: "string", default: "convlens,tfjs" },
+    steps: { type: "string", default: "3" },
+    json: { type: "string" },
+    chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
+  },
+});
+const NETS = opts.nets.split(",");
+const SHIPPED = { lenet5: "lenet5-mnist", vin: "vin-fashion" };
 
-const server = createServer(async (req, res) => {
-  const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
-  const file = path.startsWith("/bench/") ? join(root, "benches/web", path.slice(7)) : join(dist, path);
-  try {
-    const body = await readFile(file);
-    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
-    res.end(body);
-  } catch {
-    res.writeHead(404).end();
+// Where each shipped burnpack's tensors lie, for the TF.js page (convlens parses the file itself).
+const indexDir = mkdtempSync(join(tmpdir(), "convlens-bench-"));
+for (const file of Object.values(SHIPPED)) {
+  const bytes = readFileSync(join(ROOT, "target/npm/weights", `${file}.bpk`));
+  const metadataSize = bytes.readUInt32LE(6);
+  const { tensors } = decode(bytes.subarray(10, 10 + metadataSize), { useMaps: false });
+  const index = { dataStart: Math.ceil((10 + metadataSize) / 256) * 256, tensors: {} };
+  for (const [name, t] of Object.entries(tensors)) {
+    if (t.dtype !== "F32") throw new Error(`${file}: ${name} is ${t.dtype}, expected F32`);
+    index.tensors[name] = { shape: t.shape, begin: Number(t.data_offsets[0]), end: Number(t.data_offsets[1]) };
   }
-});
-await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
-const url = `http://127.0.0.1:${server.address().port}/bench/inference.html`;
+  writeFileSync(join(indexDir, `${file}.json`), JSON.stringify(index));
+}
 
-const browser = await chromium.launch({
-  executablePath: browserPath,
-  args: ["--headless=new", "--no-sandbox", "--enable-unsafe-webgpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+// Not cross-origin isolated: neither library gets threads (as on most sites).
+const server = spawn(process.execPath, [join(ROOT, "scripts/serve.mjs"), "--port", "0",
+  "--mount", `/bench/=${join(ROOT, "benches/web")}`,
+  "--mount", `/tfjs/=${join(ROOT, "node_modules/@tensorflow")}`,
+  "--mount", `/bench-weights/=${indexDir}`], { stdio: ["ignore", "pipe", "inherit"] });
+const base = await new Promise((ok, fail) => {
+  server.stdout.on("data", (d) => { const m = /http:\/\/[\d.:]+\//.exec(String(d)); if (m) ok(m[0]); });
+  server.on("exit", (code) => fail(new Error(`scripts/serve.mjs exited ${code}`)));
 });
+
+const ARGS = ["--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-component-update",
+  "--disable-sync", "--no-first-run", "--disable-quic"];
+// The libraries' code (the benchmark's own side-by-side.js is not counted; tfjs-nets.js, TF.js's
+// model definition, is — convlens's is inside its wasm).
+const isCode = (url) => /\.(m?js|wasm)$/.test(url) && !url.endsWith("/side-by-side.js");
+
+/** Opens one page in a fresh context; its result plus the gzip -9 bytes it downloaded. */
+async function run(browser, lib, backend, net) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const urls = new Set();
+  page.on("response", (r) => { if (r.status() === 200 && r.url().startsWith(base)) urls.add(r.url()); });
+  page.on("console", (m) => m.type() === "error" && console.error(`[${lib}/${backend}/${net}]`, m.text()));
+  const t0 = Date.now();
+  await page.goto(`${base}bench/side-by-side.html?lib=${lib}&backend=${backend}&net=${net}&steps=${opts.steps}`);
+  await page.waitForFunction(() => window.benchResult, null, { timeout: 30 * 60_000 });
+  const result = await page.evaluate(() => window.benchResult);
+  await context.close();
+  // Each response fetched again here (a streamed wasm body is not kept by the browser) and gzipped at -9.
+  const downloads = [];
+  for (const url of urls) downloads.push({ url, gz: gzipSync(Buffer.from(await (await fetch(url)).arrayBuffer()), { level: 9 }).length });
+  result.downloads = downloads;
+  result.codeGzipBytes = downloads.filter((d) => isCode(d.url)).reduce((s, d) => s + d.gz, 0);
+  result.allGzipBytes = downloads.reduce((s, d) => s + d.gz, 0);
+  console.error(`${lib}/${backend}/${net}: ${result.error ?? "done"} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  return { ...result, backendInfo: result.backend, lib, backend, net };
+}
+
+const sessions = [
+  { name: "webgpu", args: ["--enable-unsafe-webgpu"], pages: [["convlens", "webgpu"], ["tfjs", "webgpu"]] },
+  { name: "cpu", args: [], pages: [["convlens", "cpu"], ["tfjs", "wasm"], ["tfjs", "cpu"]] },
+];
+const results = [];
 try {
-  const page = await browser.newPage();
-  page.on("console", (m) => m.type() === "error" && console.error("[page]", m.text()));
-  await page.goto(url);
-  await page.waitForFunction(() => window.benchResults, null, { timeout: 600_000 });
-  const results = await page.evaluate(() => window.benchResults);
-  console.log(JSON.stringify(results, null, 2));
-  for (const r of [].concat(results)) {
-    if (r.error) { console.log(`${r.backend?.name}: ${r.error}`); continue; }
-    const a = r.backend.adapter;
-    const name = r.backend.name + (a ? ` (${a.vendor} ${a.architecture}${a.isFallbackAdapter ? ", fallback adapter" : ""})` : "");
-    for (const [op, t] of Object.entries(r.ops)) {
-      console.log(`${name.padEnd(40)} ${op.padEnd(20)}: median ${t.medianMs.toFixed(2)} ms, min ${t.minMs.toFixed(2)} ms, first call ${t.firstMs.toFixed(1)} ms (${t.runs} runs)`);
+  for (const session of sessions) {
+    const browser = await chromium.launch({ executablePath: opts.chromium, args: [...ARGS, ...session.args] });
+    try {
+      for (const net of NETS) {
+        for (const [lib, backend] of session.pages) {
+          if (opts.libs.split(",").includes(lib)) results.push(await run(browser, lib, backend, net));
+        }
+      }
+    } finally {
+      await browser.close();
     }
-    console.log(`${name.padEnd(40)} training (batch 32)  : ${r.trainImagesPerSecond.toFixed(1)} images/s`);
   }
 } finally {
-  await browser.close();
-  server.close();
+  server.kill();
 }
+if (opts.json) writeFileSync(opts.json, JSON.stringify(results, null, 1));
+
+// The table: convlens ÷ TF.js per phase.
+const find = (lib, backend, net) => results.find((r) => r.lib === lib && r.backend === backend && r.net === net);
+const ms = (r, key) => (r && !r.error && r[key] ? r[key].medianMs : undefined);
+const fmt = (v, d = 1) => (v === undefined ? "—" : v.toFixed(d));
+const ratio = (a, b) => (a === undefined || b === undefined ? "—" : `${fmt(a, a < 10 ? 2 : 0)} / ${fmt(b, b < 10 ? 2 : 0)} = **${(a / b).toFixed(2)}×**`);
+const maxDiff = (a, b) => {
+  if (!a?.probabilities || !b?.probabilities) return undefined;
+  let m = 0;
+  a.probabilities.forEach((row, i) => row.forEach((p, j) => { m = Math.max(m, Math.abs(p - b.probabilities[i][j])); }));
+  return m;
+};
+const lines = [];
+const adapter = find("convlens", "webgpu", NETS[0])?.backendInfo?.adapter;
+lines.push(`Chromium ${(await chromium.launch({ executablePath: opts.chromium }).then(async (b) => { const v = b.version(); await b.close(); return v; }))}, WebGPU adapter: ${adapter ? `${adapter.vendor} ${adapter.architecture}${adapter.isFallbackAdapter ? " (fallback)" : ""}` : "none"}; times in ms (median).`);
+lines.push("");
+lines.push("| net, phase | convlens WebGPU ÷ TF.js webgpu | convlens CPU ÷ TF.js wasm | convlens CPU ÷ TF.js cpu |");
+lines.push("|---|---|---|---|");
+for (const net of NETS) {
+  const [gw, tw, cc, tm, tc] = [find("convlens", "webgpu", net), find("tfjs", "webgpu", net), find("convlens", "cpu", net), find("tfjs", "wasm", net), find("tfjs", "cpu", net)];
+  for (const [phase, key] of [["inference, 1 image", "infer1"], ["inference, 64 images", "infer64"], ["Adam step, batch 64", "step64"]]) {
+    lines.push(`| ${net}, ${phase} | ${ratio(ms(gw, key), ms(tw, key))} | ${key === "step64" ? "TF.js wasm cannot train" : ratio(ms(cc, key), ms(tm, key))} | ${ratio(ms(cc, key), ms(tc, key))} |`);
+  }
+  const first = (r) => (r && !r.error ? r.firstResultMs : undefined);
+  lines.push(`| ${net}, time to first result | ${ratio(first(gw), first(tw))} | ${ratio(first(cc), first(tm))} | ${ratio(first(cc), first(tc))} |`);
+  const kib = (r) => (r && !r.error ? r.codeGzipBytes / 1024 : undefined);
+  lines.push(`| ${net}, JS + wasm downloaded, KiB gzip -9 | ${ratio(kib(gw), kib(tw))} | ${ratio(kib(cc), kib(tm))} | ${ratio(kib(cc), kib(tc))} |`);
+  const agree = [maxDiff(gw, tw), maxDiff(cc, tm), maxDiff(cc, tc)].map((d) => (d === undefined ? "—" : d.toExponential(1)));
+  lines.push(`| ${net}, max \\|Δ probability\\| over 64 images | ${agree[0]} | ${agree[1]} | ${agree[2]} |`);
+}
+const errors = results.filter((r) => r.error).map((r) => `${r.lib}/${r.backend}/${r.net}: ${r.error}`);
+console.log(lines.join("\n"));
+if (errors.length) console.log(`\nerrors:\n${errors.join("\n")}`);

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Measures the shipped wasm (raw and gzipped size) and LeNet-5's inference and training speed
-# in headless Chromium, on WebGPU and on the CPU backend. A benchmark, never a test.
+# The side-by-side benchmark against TensorFlow.js (scripts/bench.mjs): builds the npm package
+# as users get it (profile wasm-small) and the datasets' browser subsets, prints the wasm's size
+# and the table of convlens ÷ TF.js ratios. A benchmark, never a test. Arguments go to bench.mjs
+# (e.g. --nets lenet5 --steps 3 --json out.json).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 "$ROOT/scripts/setup.sh"
-dist="$CONVLENS_CACHE/bench-dist"
-with_wasm_env trunk build --release --offline --dist "$dist" >&2
-wasm="$dist/convlens/wasm/convlens_bg.wasm"
+"$ROOT/scripts/package.sh" >/dev/null
+"$ROOT/scripts/page-data.sh"
+wasm=target/npm/dist/wasm/convlens_bg.wasm
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
-printf 'wasm (wasm-small): %s bytes (%.1f MB) raw, %s bytes (%.1f MB) gzip -9\n' \
-  "$raw" "$(echo "$raw / 1048576" | bc -l)" "$gz" "$(echo "$gz / 1048576" | bc -l)"
-node scripts/bench.mjs "$dist" "$(chromium_path)"
+printf 'convlens_bg.wasm: %s bytes raw, %s bytes gzip -9 (%.2f MiB)\n' "$raw" "$gz" "$(echo "$gz / 1048576" | bc -l)"
+printf 'load while measuring: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+CHROMIUM=$(chromium_path) node scripts/bench.mjs "$@"

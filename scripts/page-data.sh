@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Copies the datasets' browser subsets (IDX: 2,000 training and 500 held-out images each of
 # MNIST and Fashion-MNIST, written by scripts/fetch-data.sh) where the page build picks them up.
-# Run by Trunk as a pre_build hook.
+# Run by scripts/demo.sh.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"

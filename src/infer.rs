@@ -37,7 +37,22 @@ pub async fn feature_maps<M: ImageClassifier>(
     images: Tensor<4>,
 ) -> Result<Vec<FeatureMap>> {
     check_input(model.input_shape(), images.dims())?;
-    let activations = model.activations(images.narrow(0, 0, 1));
+    let mut first = feature_maps_per_image(model, images.narrow(0, 0, 1)).await?;
+    Ok(first.remove(0))
+}
+
+/// Every layer's output for each image of `images` (one forward pass, one read), image after
+/// image; each image's maps in forward order.
+///
+/// # Errors
+/// As for [`probabilities`].
+pub async fn feature_maps_per_image<M: ImageClassifier>(
+    model: &M,
+    images: Tensor<4>,
+) -> Result<Vec<Vec<FeatureMap>>> {
+    check_input(model.input_shape(), images.dims())?;
+    let batch = images.dims()[0];
+    let activations = model.activations(images);
     let shapes: Vec<_> = activations
         .layers
         .iter()
@@ -47,11 +62,18 @@ pub async fn feature_maps<M: ImageClassifier>(
         })
         .collect();
     let data = read_all(activations.layers.into_iter().map(|a| a.tensor).collect()).await?;
-    Ok(shapes
-        .into_iter()
-        .zip(data)
-        .map(|((layer, shape), data)| FeatureMap { layer, shape, data })
-        .collect())
+    let mut per_image: Vec<Vec<FeatureMap>> = (0..batch).map(|_| Vec::new()).collect();
+    for ((layer, shape), values) in shapes.into_iter().zip(data) {
+        let per = shape.iter().product::<usize>();
+        for (maps, chunk) in per_image.iter_mut().zip(values.chunks_exact(per)) {
+            maps.push(FeatureMap {
+                layer,
+                shape,
+                data: chunk.to_vec(),
+            });
+        }
+    }
+    Ok(per_image)
 }
 
 /// The first convolution's kernels, read back: `(layer, [out, in, kh, kw], values)`.

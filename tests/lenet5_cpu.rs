@@ -4,7 +4,7 @@
 use burn::prelude::{Device, Tensor, TensorData};
 use convlens::data::{images_tensor, labels_tensor};
 use convlens::device::{BackendKind, BackendRequest, select};
-use convlens::infer::{feature_maps, probabilities};
+use convlens::infer::{feature_maps, feature_maps_per_image, probabilities};
 use convlens::model::{ImageClassifier, LeNet5Config};
 use convlens::readback::read;
 use convlens::train::{Batch, adam, train_step};
@@ -104,8 +104,22 @@ fn probabilities_sum_to_one_and_feature_maps_cover_every_layer() {
         let sum: f32 = row.iter().sum();
         assert!((sum - 1.0).abs() < 1e-5, "{sum}");
     }
-    let maps = block_on(feature_maps(&model, images)).unwrap();
+    let maps = block_on(feature_maps(&model, images.clone())).unwrap();
     assert_eq!(maps.len(), 11);
+    // One forward pass over the batch gives each image the maps it gets alone.
+    let per_image = block_on(feature_maps_per_image(&model, images.clone())).unwrap();
+    assert_eq!(per_image.len(), 8);
+    let third = block_on(feature_maps(&model, images.narrow(0, 2, 1))).unwrap();
+    for (batched, alone) in per_image[2].iter().zip(&third) {
+        assert_eq!((batched.layer, batched.shape), (alone.layer, alone.shape));
+        let diff = batched
+            .data
+            .iter()
+            .zip(&alone.data)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        assert!(diff < 1e-5, "{}: {diff}", alone.layer);
+    }
     assert_eq!(maps[0].layer, "conv1");
     assert_eq!(maps[0].shape, [6, 28, 28]);
     for map in &maps {

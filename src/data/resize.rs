@@ -55,6 +55,52 @@ pub fn fit_image(pixels: &[f32], from: [usize; 3], to: [usize; 3]) -> Result<Vec
     Ok(out)
 }
 
+/// The most images one call may fit (and one forward pass may read).
+pub const MAX_BATCH: usize = 1024;
+
+/// Several images of one shape (`pixels` laid out `[n, c, h, w]`, image after image), each
+/// fitted to `to` as by [`fit_image`]; the result is `n` images of `to`, image after image.
+///
+/// # Errors
+/// [`Error::BadInput`] when `n` is 0 or above [`MAX_BATCH`], `pixels.len()` is not `n·c·h·w`,
+/// or an image is rejected by [`fit_image`].
+pub fn fit_images(pixels: &[f32], from: [usize; 4], to: [usize; 3]) -> Result<Vec<f32>> {
+    let [n, c, h, w] = from;
+    if n == 0 || n > MAX_BATCH {
+        return Err(Error::BadInput(format!(
+            "a batch holds 1 to {MAX_BATCH} images, got {n}"
+        )));
+    }
+    let per = c
+        .checked_mul(h)
+        .and_then(|v| v.checked_mul(w))
+        .filter(|&p| p > 0)
+        .ok_or_else(|| {
+            Error::BadInput(format!("image shape {:?} is empty or too large", [c, h, w]))
+        })?;
+    if n.checked_mul(per) != Some(pixels.len()) {
+        return Err(Error::BadInput(format!(
+            "shape {from:?} needs {n}×{per} values, got {}",
+            pixels.len()
+        )));
+    }
+    if [c, h, w] == to {
+        // Already the network's input: only the values need checking.
+        if let Some(i) = pixels.iter().position(|v| !v.is_finite()) {
+            return Err(Error::BadInput(format!(
+                "value {i} is {}; pixels must be finite numbers",
+                pixels[i]
+            )));
+        }
+        return Ok(pixels.to_vec());
+    }
+    let mut out = Vec::with_capacity(n * to.iter().product::<usize>());
+    for image in pixels.chunks_exact(per) {
+        out.extend(fit_image(image, [c, h, w], to)?);
+    }
+    Ok(out)
+}
+
 /// Planes of `channels` values each, converted from `from` channels to `to`: RGB(A) → grey is
 /// ITU-R BT.601 luminance (alpha dropped), grey → RGB repeats the plane.
 fn convert_channels(pixels: &[f32], from: usize, plane: usize, to: usize) -> Vec<f32> {
@@ -135,6 +181,30 @@ mod tests {
         let red = [1.0, 0.0, 0.0];
         assert!((fit_image(&red, [3, 1, 1], [1, 1, 1]).unwrap()[0] - 0.299).abs() < 1e-6);
         assert_eq!(fit_image(&[0.5], [1, 1, 1], [3, 1, 1]).unwrap(), [0.5; 3]);
+    }
+
+    #[test]
+    fn a_batch_is_fitted_image_by_image() {
+        // Two 1×2 images grown to 1×4 each: the same as fitting them one at a time.
+        let out = fit_images(&[0.0, 1.0, 1.0, 0.0], [2, 1, 1, 2], [1, 1, 4]).unwrap();
+        assert_eq!(out, [0.0, 0.25, 0.75, 1.0, 1.0, 0.75, 0.25, 0.0]);
+        let same = fit_images(&[0.5; 8], [2, 1, 2, 2], [1, 2, 2]).unwrap();
+        assert_eq!(same, [0.5; 8]);
+    }
+
+    #[test]
+    fn bad_batches_are_bad_input() {
+        for (pixels, shape) in [
+            (vec![0.0; 4], [0, 1, 2, 2]),
+            (vec![0.0; 4], [MAX_BATCH + 1, 1, 1, 1]),
+            (vec![0.0; 7], [2, 1, 2, 2]),
+            (vec![0.0; 4], [1, 1, usize::MAX, 2]),
+            (vec![0.0, f32::INFINITY], [2, 1, 1, 1]),
+            (vec![0.0; 8], [2, 2, 1, 2]),
+        ] {
+            let err = fit_images(&pixels, shape, [1, 1, 1]).unwrap_err();
+            assert_eq!(err.code(), "BAD_INPUT", "{shape:?}");
+        }
     }
 
     #[test]

@@ -71,14 +71,24 @@ pub(crate) fn feature_maps(maps: Vec<FeatureMap>) -> JsValue {
     out.into()
 }
 
-/// `[c, h, w]` from a JS array of three dimensions.
-pub(crate) fn shape3(shape: &[u32]) -> Result<[usize; 3], Error> {
+/// `[n, c, h, w]` from a JS array of four dimensions, or `[1, c, h, w]` from three.
+pub(crate) fn batch_shape(shape: &[u32]) -> Result<[usize; 4], Error> {
     match shape {
-        [c, h, w] => Ok([*c as usize, *h as usize, *w as usize]),
+        [c, h, w] => Ok([1, *c as usize, *h as usize, *w as usize]),
+        [n, c, h, w] => Ok([*n as usize, *c as usize, *h as usize, *w as usize]),
         other => Err(Error::BadInput(format!(
-            "an image shape is [channels, height, width], got {other:?}"
+            "shape is [channels, height, width] for one image or [images, channels, height, width] for several, got {other:?}"
         ))),
     }
+}
+
+/// One array per image of [`feature_maps`].
+pub(crate) fn feature_maps_per_image(images: Vec<Vec<FeatureMap>>) -> JsValue {
+    images
+        .into_iter()
+        .map(feature_maps)
+        .collect::<Array>()
+        .into()
 }
 
 /// `{ loss, accuracy, images }`.

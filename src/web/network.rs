@@ -11,8 +11,8 @@ use js_sys::{Float32Array, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::convert::{backend, evaluation, feature_maps, filters, js_error, shape3};
-use crate::data::{Dataset, check_labels, fit_image, images_tensor};
+use super::convert::{backend, batch_shape, evaluation, feature_maps_per_image, filters, js_error};
+use crate::data::{Dataset, check_labels, fit_images, images_tensor};
 use crate::device::{BackendRequest, SelectedBackend, select};
 use crate::error::{Error, Result};
 use crate::model::{AnyModel, Architecture, trainable_parameters};
@@ -62,10 +62,11 @@ impl Inner {
         }
     }
 
-    /// One image of any size and 1, 3 or 4 channels, fitted to the model's input.
-    pub(super) fn image(&self, pixels: &[f32], shape: &[u32]) -> Result<burn::prelude::Tensor<4>> {
+    /// One image (`shape` `[c, h, w]`) or several of one size (`[n, c, h, w]`), any size and
+    /// 1, 3 or 4 channels, each fitted to the model's input: a `[n, …input]` tensor.
+    pub(super) fn images(&self, pixels: &[f32], shape: &[u32]) -> Result<burn::prelude::Tensor<4>> {
         let input = self.architecture.input_shape();
-        let fitted = fit_image(pixels, shape3(shape)?, input)?;
+        let fitted = fit_images(pixels, batch_shape(shape)?, input)?;
         images_tensor(&fitted, input, &self.backend.device)
     }
 }
@@ -153,35 +154,37 @@ impl Network {
         self.inner.parameters as u32
     }
 
-    /// Softmax probabilities (`classes` values) for one image given as `pixels` in `[0, 1]`
-    /// laid out `[c, h, w]` (channel-major); any size, 1, 3 or 4 channels.
+    /// Softmax probabilities (`classes` values per image, image after image) for one image
+    /// given as `pixels` in `[0, 1]` laid out `[c, h, w]` (channel-major), or several of one
+    /// size laid out `[n, c, h, w]`, read in one forward pass; any size, 1, 3 or 4 channels.
     pub fn classify(&self, pixels: Float32Array, shape: Vec<u32>) -> Promise {
         let inner = Rc::clone(&self.inner);
         let pixels = pixels.to_vec();
         future_to_promise(async move {
             let run = async {
-                let image = inner.image(&pixels, &shape)?;
+                let images = inner.images(&pixels, &shape)?;
                 let model = inner.model()?;
-                with_any_model!(model, |m| infer::probabilities(&m.valid(), image).await)
+                with_any_model!(model, |m| infer::probabilities(&m.valid(), images).await)
             };
             let probs = run.await.map_err(js_error)?;
             Ok(Float32Array::from(probs.as_slice()).into())
         })
     }
 
-    /// Every layer's output for one image (as for `classify`):
-    /// `[{ layer, shape: [c, h, w], data }]`.
+    /// Every layer's output for each image (as for `classify`), from one forward pass:
+    /// `[[{ layer, shape: [c, h, w], data }, …], …]`, one array per image.
     #[wasm_bindgen(js_name = featureMaps)]
     pub fn feature_maps(&self, pixels: Float32Array, shape: Vec<u32>) -> Promise {
         let inner = Rc::clone(&self.inner);
         let pixels = pixels.to_vec();
         future_to_promise(async move {
             let run = async {
-                let image = inner.image(&pixels, &shape)?;
+                let images = inner.images(&pixels, &shape)?;
                 let model = inner.model()?;
-                with_any_model!(model, |m| infer::feature_maps(&m.valid(), image).await)
+                with_any_model!(model, |m| infer::feature_maps_per_image(&m.valid(), images)
+                    .await)
             };
-            Ok(feature_maps(run.await.map_err(js_error)?))
+            Ok(feature_maps_per_image(run.await.map_err(js_error)?))
         })
     }
 

@@ -68,6 +68,8 @@ test("Vite consumer of the packed tarball, in Chromium on WebGPU", async () => {
     assert.deepEqual(out.error, { isConvlensError: true, code: "BAD_INPUT" });
     assert.equal(out.worker.backend, "cpu");
     assert.equal(out.worker.top, test_.labels[0]);
+    assert.deepEqual(out.batch.worker, [test_.labels[0], test_.labels[1]]);
+    assert.deepEqual(out.batch.webgpu, [test_.labels[0], test_.labels[1]]);
     assert.equal(out.worker.epochs, 1);
     // Progress from the worker arrives as callbacks.
     assert.deepEqual(out.worker.callbacks, { phases: ["runtime", "weights", "backend"], steps: Math.ceil(230 / 64), epochs: 1 });

@@ -68,6 +68,40 @@ test("the shipped LeNet-5 classifies held-out digits; feature maps of every laye
   model.dispose();
 });
 
+test("batches: several images in one classify / featureMaps call give what one at a time gives", async () => {
+  const model = await Model.load("lenet5-mnist");
+  const n = 16;
+  const singles = [];
+  for (let i = 0; i < n; i++) singles.push(await model.classify(image(heldOut, i), { topK: 3 }));
+  // An array of images, and one { data, shape: [n, c, h, w] } block: one result per image.
+  const fromArray = await model.classify(Array.from({ length: n }, (_, i) => image(heldOut, i)), { topK: 3 });
+  const block = new Uint8Array(n * 784);
+  for (let i = 0; i < n; i++) block.set(image(heldOut, i).data, i * 784);
+  const fromBlock = await model.classify({ data: block, shape: [n, 1, 28, 28] }, { topK: 3 });
+  for (const batch of [fromArray, fromBlock]) {
+    assert.equal(batch.length, n);
+    batch.forEach((top, i) => {
+      assert.deepEqual(top.map((p) => p.index), singles[i].map((p) => p.index), `image ${i}`);
+      top.forEach((p, k) => assert.ok(Math.abs(p.score - singles[i][k].score) < 1e-5, `image ${i}`));
+    });
+  }
+  // A batch of one is still a batch (an array of results); other sizes are resized per image.
+  const one = await model.classify([image(heldOut, 0)], { topK: 1 });
+  assert.equal(one.length, 1);
+  assert.equal(one[0][0].index, singles[0][0].index);
+  const maps = await model.featureMaps({ data: block.subarray(0, 2 * 784), shape: [2, 1, 28, 28] });
+  assert.equal(maps.length, 2);
+  assert.deepEqual(maps[1], await model.featureMaps(image(heldOut, 1)));
+  // Mixed sizes, empty arrays and shapes that do not match the data are BAD_INPUT.
+  await expectCode(model.classify([image(heldOut, 0), { data: new Uint8Array(3 * 56 * 56), shape: [3, 56, 56] }]), "BAD_INPUT");
+  await expectCode(model.classify([]), "BAD_INPUT");
+  await expectCode(model.classify({ data: block, shape: [n + 1, 1, 28, 28] }), "BAD_INPUT");
+  await expectCode(model.classify({ data: block, shape: [n, 1, 28, 0] }), "BAD_INPUT");
+  await expectCode(model.classify({ data: new Float32Array(1025 * 4), shape: [1025, 1, 2, 2] }), "BAD_INPUT");
+  assert.equal((await model.classify(image(heldOut, 0), { topK: 1 }))[0].index, singles[0][0].index);
+  model.dispose();
+});
+
 test("the shipped VisualIntelligenceNetwork reads held-out Fashion-MNIST", async () => {
   const model = await Model.load("vin-fashion");
   assert.equal(model.info.architecture, "vin");

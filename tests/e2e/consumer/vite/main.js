@@ -40,6 +40,9 @@ window.convlensTest = async ({ test, train }) => {
     offscreenCanvas: await top(offscreen),
     image: await top(img),
   };
+  // Several canvases in one call on WebGPU (one forward pass): one result list per image.
+  const pair = [first, canvasOf(test.images.slice(784, 2 * 784))];
+  out.batch = { webgpu: (await model.classify(pair, { topK: 1 })).map((r) => r[0].index) };
   out.maps = (await model.featureMaps(first)).map((m) => ({ layer: m.layer, shape: m.shape, length: m.data.length }));
 
   const fresh = await Model.load({ architecture: "lenet5" }, { backend: "webgpu" });
@@ -58,6 +61,8 @@ window.convlensTest = async ({ test, train }) => {
   const phases = [];
   const worker = await Model.load("lenet5-mnist", { worker: true, backend: "cpu", onProgress: (p) => phases.push(p.phase) });
   out.worker = { backend: worker.backend.name, top: (await worker.classify(first, { topK: 1 }))[0].index };
+  // Several canvases in one call through the worker: one result list per image.
+  out.batch.worker = (await worker.classify(pair, { topK: 1 })).map((r) => r[0].index);
   let workerSteps = 0;
   const workerEpochs = [];
   const workerFit = await worker.fit(data, { epochs: 1, batchSize: 64, onStep: () => workerSteps++, onEpoch: (e) => workerEpochs.push(e) });

@@ -1,0 +1,53 @@
+// Serves the demo page on 127.0.0.1 straight from the checkout (no copying, no bundler): the
+// page (www/), the npm package's build (target/npm: its dist/ as /convlens/, its weights as
+// /weights/) and the datasets' browser subsets (target/page-data as /data/). The benchmarks add
+// their own folders with --mount URL=DIR. --isolate sends every response cross-origin isolated
+// (COOP same-origin, COEP require-corp), as a page that wants wasm threads must be.
+// Usage: node scripts/serve.mjs [--port N] [--isolate] [--mount /url/=dir …]   (prints the URL)
+import { createServer } from "node:http";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import sirv from "sirv";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const { values } = parseArgs({
+  options: {
+    port: { type: "string", default: process.env.PORT ?? "8080" },
+    mount: { type: "string", multiple: true, default: [] },
+    isolate: { type: "boolean", default: false },
+  },
+});
+
+/** URL prefix → folder; the longest matching prefix wins. */
+const mounts = [
+  ["/convlens/", join(ROOT, "target/npm/dist")],
+  ["/weights/", join(ROOT, "target/npm/weights")],
+  ["/data/", join(ROOT, "target/page-data")],
+  ["/", join(ROOT, "www")],
+  ...values.mount.map((m) => {
+    const at = m.indexOf("=");
+    if (at < 1) throw new Error(`--mount wants /url/=dir, got ${m}`);
+    return [m.slice(0, at), m.slice(at + 1)];
+  }),
+]
+  .sort((a, b) => b[0].length - a[0].length)
+  .map(([prefix, dir]) => [prefix, sirv(dir, { dev: true, dotfiles: false })]);
+
+const isolate = values.isolate;
+const server = createServer((req, res) => {
+  if (isolate) {
+    res.setHeader("Cross-Origin-Opener-Policy", "same-origin");
+    res.setHeader("Cross-Origin-Embedder-Policy", "require-corp");
+  }
+  const path = new URL(req.url, "http://x").pathname;
+  const [prefix, serve] = mounts.find(([p]) => path.startsWith(p)) ?? [];
+  if (!serve) return res.writeHead(404).end();
+  const original = req.url;
+  req.url = "/" + original.slice(prefix.length);
+  serve(req, res, () => {
+    res.writeHead(404).end(`not found: ${original}`);
+  });
+});
+server.listen(Number(values.port), "127.0.0.1", () => {
+  console.log(`convlens: serving on http://127.0.0.1:${server.address().port}/`);
+});
