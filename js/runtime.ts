@@ -27,9 +27,25 @@ export function currentPlatform(): Platform {
   return platform;
 }
 
+/**
+ * The smallest module that uses a 128-bit SIMD instruction (the probe of the wasm-feature-detect
+ * project): convlens's module is built with `+simd128`, which an engine without WebAssembly SIMD
+ * refuses to compile.
+ */
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
+
 /** The initialised wasm bindings (loaded on first use, shared afterwards). */
 export function runtime(): Promise<typeof wasm> {
   ready ??= (async () => {
+    if (typeof WebAssembly !== "object" || !WebAssembly.validate(SIMD_PROBE)) {
+      ready = undefined;
+      throw new ConvlensError(
+        "BACKEND",
+        "this JavaScript engine has no WebAssembly SIMD, which convlens needs: use Chrome or Edge 91+, Firefox 89+, Safari 16.4+ or Node 16.4+",
+      );
+    }
     try {
       await init({ module_or_path: await currentPlatform().wasm() });
       return wasm;

@@ -130,6 +130,17 @@ for (const net of NETS) {
   const agree = [maxDiff(gw, tw), maxDiff(cc, tm), maxDiff(cc, tc)].map((d) => (d === undefined ? "—" : d.toExponential(1)));
   lines.push(`| ${net}, max \\|Δ probability\\| over 64 images | ${agree[0]} | ${agree[1]} | ${agree[2]} |`);
 }
+lines.push("");
+lines.push("WebGPU work per call (compute dispatches / queue submits / buffer maps = reads back):");
+lines.push("");
+lines.push("| net, phase | convlens | TF.js |");
+lines.push("|---|---|---|");
+const work = (r, key) => { const w = r?.gpuWork?.[key]; return w ? `${w.dispatches} / ${w.submits} / ${w.reads}` : "—"; };
+for (const net of NETS) {
+  for (const [phase, key] of [["inference, 1 image", "infer1"], ["inference, 64 images", "infer64"], ["Adam step, batch 64", "step64"]]) {
+    lines.push(`| ${net}, ${phase} | ${work(find("convlens", "webgpu", net), key)} | ${work(find("tfjs", "webgpu", net), key)} |`);
+  }
+}
 const errors = results.filter((r) => r.error).map((r) => `${r.lib}/${r.backend}/${r.net}: ${r.error}`);
 console.log(lines.join("\n"));
 if (errors.length) console.log(`\nerrors:\n${errors.join("\n")}`);

@@ -12,6 +12,27 @@ const SHIPPED = { lenet5: "lenet5-mnist", vin: "vin-fashion" };
 const DATA = { lenet5: "mnist", vin: "fashion" };
 const BATCH = 64;
 
+// WebGPU work per call, counted by wrapping the API both libraries call: compute dispatches,
+// queue submissions and buffer maps (each map is a read back to the CPU that waits for the GPU).
+const gpu = { dispatches: 0, submits: 0, reads: 0 };
+if (globalThis.GPUComputePassEncoder) {
+  const count = (proto, method, key) => {
+    const original = proto[method];
+    proto[method] = function (...args) { gpu[key]++; return original.apply(this, args); };
+  };
+  count(GPUComputePassEncoder.prototype, "dispatchWorkgroups", "dispatches");
+  count(GPUComputePassEncoder.prototype, "dispatchWorkgroupsIndirect", "dispatches");
+  count(GPUQueue.prototype, "submit", "submits");
+  count(GPUBuffer.prototype, "mapAsync", "reads");
+}
+/** GPU work done by one call of `fn` (after a warm-up call unless `warm`). */
+async function gpuWork(fn, warm = false) {
+  if (!warm) await fn();
+  const before = { ...gpu };
+  await fn();
+  return Object.fromEntries(Object.entries(gpu).map(([k, v]) => [k, v - before[k]]));
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Runs `fn` once (warm-up), then again until `minRuns` runs and `budgetMs` have passed (at most `maxRuns`). */
@@ -66,12 +87,20 @@ async function convlens() {
     infer64: await time(() => model.classify(batch)),
     probabilities,
   };
+  if (BACKEND === "webgpu") {
+    result.gpuWork = { infer1: await gpuWork(() => model.classify(one)), infer64: await gpuWork(() => model.classify(batch)) };
+  }
   // Adam steps at batch 64, the loss read after every step (as TF.js's minimize below).
   const stepsAt = [];
+  const gpuAt = [];
   await model.fit(batches(data, STEPS), {
     epochs: 1, batchSize: BATCH, readLossEvery: 1, validationData: batches(data, 1),
-    onStep: () => stepsAt.push(performance.now()),
+    onStep: () => { stepsAt.push(performance.now()); gpuAt.push({ ...gpu }); },
   });
+  if (BACKEND === "webgpu" && gpuAt.length >= 2) {
+    const [a, b] = gpuAt.slice(-2);
+    result.gpuWork.step64 = Object.fromEntries(Object.keys(gpu).map((k) => [k, b[k] - a[k]]));
+  }
   const intervals = stepsAt.slice(1).map((t, i) => t - stepsAt[i]);
   result.step64 = { medianMs: median(intervals), minMs: Math.min(...intervals), runs: intervals.length };
   return result;
@@ -122,6 +151,9 @@ async function tfjs() {
     infer64: await time(() => predict(data.images, BATCH)),
     probabilities,
   };
+  if (BACKEND === "webgpu") {
+    result.gpuWork = { infer1: await gpuWork(() => predict(one, 1)), infer64: await gpuWork(() => predict(data.images, BATCH)) };
+  }
   if (BACKEND !== "wasm") {
     // One Adam step (lr 1e-3) on mean cross-entropy at batch 64, the loss read after each.
     const optimizer = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
@@ -133,6 +165,7 @@ async function tfjs() {
       loss.dispose();
     };
     result.step64 = await time(step, { minRuns: Math.max(1, STEPS - 1), maxRuns: STEPS, budgetMs: 0 });
+    if (BACKEND === "webgpu") result.gpuWork.step64 = await gpuWork(step, true);
   }
   return result;
 }
