@@ -11,9 +11,11 @@ pub use network::Network;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-/// Installs a panic hook so that a bug (never bad input, which returns errors) is logged with
-/// its message instead of as `unreachable`.
+/// Runs the static constructors once ([`crate::device::run_static_constructors`]) and installs
+/// a panic hook so that a bug (never bad input, which returns errors) is logged with its message
+/// instead of as `unreachable`.
 #[wasm_bindgen(start)]
 pub fn start() {
+    crate::device::run_static_constructors();
     console_error_panic_hook::set_once();
 }
