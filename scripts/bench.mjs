@@ -2,7 +2,8 @@
 // on the same nets, weights, images and browser. One headless Chromium session per backend
 // (WebGPU with --enable-unsafe-webgpu; the CPU path), a fresh browser context per page, so each
 // page's time to first result and downloaded bytes are those of a first visit.
-// Usage: node scripts/bench.mjs [--nets lenet5,vin] [--libs convlens,tfjs] [--steps 3] [--json FILE]
+// Usage: node scripts/bench.mjs [--nets lenet5,vin] [--libs convlens,tfjs] [--sessions webgpu,cpu]
+//                               [--steps 3] [--json FILE]
 // Expects target/npm (scripts/package.sh) and target/page-data (scripts/page-data.sh).
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -18,6 +19,7 @@ const { values: opts } = parseArgs({
   options: {
     nets: { type: "string", default: "lenet5,vin" },
     libs: { type: "string", default: "convlens,tfjs" },
+    sessions: { type: "string", default: "webgpu,cpu" },
     steps: { type: "string", default: "3" },
     json: { type: "string" },
     chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
@@ -84,7 +86,7 @@ const sessions = [
 ];
 const results = [];
 try {
-  for (const session of sessions) {
+  for (const session of sessions.filter((s) => opts.sessions.split(",").includes(s.name))) {
     const browser = await chromium.launch({ executablePath: opts.chromium, args: [...ARGS, ...session.args] });
     try {
       for (const net of NETS) {
