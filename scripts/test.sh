@@ -20,9 +20,11 @@ log "native tests (CPU backend)"
 CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo test --locked --features cli
 
 log "browser tests (headless Chromium, WebGPU)"
-# The release profile: Burn in a debug wasm build is too slow. SwiftShader needs a long timeout.
+# The profile the package ships (wasm-small): Burn in a debug wasm build is too slow, and sharing
+# the package's dependency build saves a whole optimised build of Burn for wasm (15–18 min cold
+# here). SwiftShader needs a long timeout.
 CHROMEDRIVER=$(chromedriver_path) WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-900} \
-  with_wasm_env cargo test --locked --release --target wasm32-unknown-unknown --test web --test web_training
+  with_wasm_env cargo test --locked --profile wasm-small --target wasm32-unknown-unknown --test web --test web_training
 
 log "the npm package (scripts/package.sh)"
 tarball=$("$ROOT/scripts/package.sh")
