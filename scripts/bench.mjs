@@ -107,7 +107,7 @@ if (opts.json) writeFileSync(opts.json, JSON.stringify(results, null, 1));
 const find = (lib, backend, net) => results.find((r) => r.lib === lib && r.backend === backend && r.net === net);
 const ms = (r, key) => (r && !r.error && r[key] ? r[key].medianMs : undefined);
 const fmt = (v, d = 1) => (v === undefined ? "—" : v.toFixed(d));
-const ratio = (a, b) => (a === undefined || b === undefined ? "—" : `${fmt(a, a < 10 ? 2 : 0)} / ${fmt(b, b < 10 ? 2 : 0)} = **${(a / b).toFixed(2)}×**`);
+const ratio = (a, b) => (a === undefined || b === undefined ? "—" : `${fmt(a, a < 10 ? 2 : 0)} / ${fmt(b, b < 10 ? 2 : 0)} = **${a / b < 0.01 ? (a / b).toPrecision(1) : (a / b).toFixed(2)}×**`);
 const maxDiff = (a, b) => {
   if (!a?.probabilities || !b?.probabilities) return undefined;
   let m = 0;
