@@ -174,7 +174,7 @@ export type ModelSource =
   | string
   | {
       architecture: string;
-      /** Bytes from {@link Model.exportWeights}; omitted: freshly initialised. */
+      /** Bytes from {@link Model.exportWeights}; omitted: freshly initialised (from a fixed seed, so repeatable). */
       weights?: Uint8Array | ArrayBuffer;
       /** Class labels (their number sets the output size); default the digits 0–9. */
       classes?: string[];

@@ -71,6 +71,9 @@ impl Inner {
     }
 }
 
+/// The seed of a freshly initialised network's weights.
+const FRESH_WEIGHTS_SEED: u64 = 42;
+
 /// A network on a chosen backend.
 #[wasm_bindgen]
 pub struct Network {
@@ -81,7 +84,8 @@ pub struct Network {
 impl Network {
     /// Creates `architecture` (`"lenet5"`, `"vin"`, `"resnet8"`, `"alexnet"`) with `classes`
     /// outputs on `backend` (`"auto"`, `"webgpu"` or `"cpu"`), with `weights` (bytes from
-    /// `exportWeights` or the shipped files) or freshly initialised.
+    /// `exportWeights` or the shipped files) or freshly initialised (from a fixed seed, so
+    /// repeatable).
     pub async fn create(
         architecture: String,
         backend: String,
@@ -97,6 +101,10 @@ impl Network {
         let request = BackendRequest::parse(&backend).map_err(js_error)?;
         let selected = select(request).await.map_err(js_error)?;
         let train_device = selected.device.clone().autodiff();
+        if weights.is_none() {
+            // Fresh weights are repeatable: the same architecture starts from the same values.
+            train_device.seed(FRESH_WEIGHTS_SEED);
+        }
         let model = architecture.init_with_classes(classes as usize, &train_device);
         let model = match weights {
             Some(bytes) => {
