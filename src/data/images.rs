@@ -22,15 +22,24 @@ pub fn images_tensor(
             pixels.len()
         )));
     }
-    if let Some(i) = pixels.iter().position(|v| !v.is_finite()) {
-        return Err(Error::BadInput(format!(
-            "value {i} is {}; pixels must be finite numbers",
-            pixels[i]
-        )));
-    }
+    check_finite(pixels)?;
     let batch = pixels.len() / per_image;
     let data = TensorData::new(pixels.to_vec(), [batch, c, h, w]);
     Ok(Tensor::from_data(data, device))
+}
+
+/// Checks that every pixel value is a finite number.
+///
+/// # Errors
+/// [`Error::BadInput`] naming the first NaN or infinite value.
+pub fn check_finite(pixels: &[f32]) -> Result<()> {
+    match pixels.iter().position(|v| !v.is_finite()) {
+        Some(i) => Err(Error::BadInput(format!(
+            "value {i} is {}; pixels must be finite numbers",
+            pixels[i]
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Checks that every label is a class index below `classes`.

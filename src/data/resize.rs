@@ -2,6 +2,7 @@
 //! RGB by repetition) and the size changed (area averaging when shrinking, bilinear when
 //! growing), so that a photo, a canvas or a 28×28 digit all feed the same model.
 
+use super::images::check_finite;
 use crate::error::{Error, Result};
 
 /// The largest side accepted, in pixels (a 16k-pixel side is already 256 M values).
@@ -31,12 +32,7 @@ pub fn fit_image(pixels: &[f32], from: [usize; 3], to: [usize; 3]) -> Result<Vec
             pixels.len()
         )));
     }
-    if let Some(i) = pixels.iter().position(|v| !v.is_finite()) {
-        return Err(Error::BadInput(format!(
-            "value {i} is {}; pixels must be finite numbers",
-            pixels[i]
-        )));
-    }
+    check_finite(pixels)?;
     let planes = convert_channels(pixels, c, h * w, to[0]);
     let (rows, cols) = (weights(h, to[1]), weights(w, to[2]));
     let mut out = Vec::with_capacity(to.iter().product());
@@ -86,12 +82,7 @@ pub fn fit_images(pixels: &[f32], from: [usize; 4], to: [usize; 3]) -> Result<Ve
     }
     if [c, h, w] == to {
         // Already the network's input: only the values need checking.
-        if let Some(i) = pixels.iter().position(|v| !v.is_finite()) {
-            return Err(Error::BadInput(format!(
-                "value {i} is {}; pixels must be finite numbers",
-                pixels[i]
-            )));
-        }
+        check_finite(pixels)?;
         return Ok(pixels.to_vec());
     }
     let mut out = Vec::with_capacity(n * to.iter().product::<usize>());
