@@ -64,6 +64,15 @@ pub async fn feature_maps_per_image<M: ImageClassifier>(
     let data = read_all(activations.layers.into_iter().map(|a| a.tensor).collect()).await?;
     let mut per_image: Vec<Vec<FeatureMap>> = (0..batch).map(|_| Vec::new()).collect();
     for ((layer, shape), values) in shapes.into_iter().zip(data) {
+        if let [maps] = per_image.as_mut_slice() {
+            // One image (the page's case): its values move without a copy.
+            maps.push(FeatureMap {
+                layer,
+                shape,
+                data: values,
+            });
+            continue;
+        }
         let per = shape.iter().product::<usize>();
         for (maps, chunk) in per_image.iter_mut().zip(values.chunks_exact(per)) {
             maps.push(FeatureMap {
