@@ -54,9 +54,9 @@ const base = await new Promise((ok, fail) => {
 
 const ARGS = ["--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-component-update",
   "--disable-sync", "--no-first-run", "--disable-quic"];
-// The libraries' code (the benchmark's own side-by-side.js is not counted; tfjs-nets.js, TF.js's
-// model definition, is — convlens's is inside its wasm).
-const isCode = (url) => /\.(m?js|wasm)$/.test(url) && !url.endsWith("/side-by-side.js");
+// The libraries' code (the benchmark's own side-by-side.js and the page's IDX reader it borrows
+// are not counted; tfjs-nets.js, TF.js's model definition, is — convlens's is inside its wasm).
+const isCode = (url) => /\.(m?js|wasm)$/.test(url) && !url.endsWith("/side-by-side.js") && !url.includes("/app/");
 
 /** Opens one page in a fresh context; its result plus the gzip -9 bytes it downloaded. */
 async function run(browser, lib, backend, net) {
@@ -85,9 +85,11 @@ const sessions = [
   { name: "cpu", args: [], pages: [["convlens", "cpu"], ["tfjs", "wasm"], ["tfjs", "cpu"]] },
 ];
 const results = [];
+let browserVersion = "?";
 try {
   for (const session of sessions.filter((s) => opts.sessions.split(",").includes(s.name))) {
     const browser = await chromium.launch({ executablePath: opts.chromium, args: [...ARGS, ...session.args] });
+    browserVersion = browser.version();
     try {
       for (const net of NETS) {
         for (const [lib, backend] of session.pages) {
@@ -116,7 +118,7 @@ const maxDiff = (a, b) => {
 };
 const lines = [];
 const adapter = find("convlens", "webgpu", NETS[0])?.backendInfo?.adapter;
-lines.push(`Chromium ${(await chromium.launch({ executablePath: opts.chromium }).then(async (b) => { const v = b.version(); await b.close(); return v; }))}, WebGPU adapter: ${adapter ? `${adapter.vendor} ${adapter.architecture}${adapter.isFallbackAdapter ? " (fallback)" : ""}` : "none"}; times in ms (median).`);
+lines.push(`Chromium ${browserVersion}, WebGPU adapter: ${adapter ? `${adapter.vendor} ${adapter.architecture}${adapter.isFallbackAdapter ? " (fallback)" : ""}` : "none"}; times in ms (median).`);
 lines.push("");
 lines.push("| net, phase | convlens WebGPU ÷ TF.js webgpu | convlens CPU ÷ TF.js wasm | convlens CPU ÷ TF.js cpu |");
 lines.push("|---|---|---|---|");

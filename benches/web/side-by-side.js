@@ -48,16 +48,14 @@ async function time(fn, { minRuns = 3, maxRuns = 30, budgetMs = 3000 } = {}) {
   return { medianMs: median(times), minMs: Math.min(...times), runs: times.length };
 }
 
-/** The first `n` images (floats 0–1) and labels of a held-out IDX subset. */
+/** The first `n` images (floats 0–1) and labels of a held-out IDX subset (the page's reader). */
 async function heldOut(n) {
-  const idx = async (name) => {
-    const bytes = new Uint8Array(await (await fetch(`/data/${DATA[NET]}-test-${name}.idx`)).arrayBuffer());
-    const dims = bytes[3];
-    return bytes.subarray(4 + 4 * dims);
-  };
-  const [pixels, labels] = await Promise.all([idx("images"), idx("labels")]);
-  const images = Float32Array.from(pixels.subarray(0, n * 784), (v) => v / 255);
-  return { images, labels: labels.slice(0, n) };
+  const { fetchIdx } = await import("/app/images.js");
+  const [pixels, labels] = await Promise.all(
+    ["images", "labels"].map((name) => fetchIdx(`/data/${DATA[NET]}-test-${name}.idx`)),
+  );
+  const images = Float32Array.from(pixels.data.subarray(0, n * 784), (v) => v / 255);
+  return { images, labels: labels.data.slice(0, n) };
 }
 
 /** `k` batches of 64 training-shaped images (repeats of the held-out ones) with their labels. */
