@@ -8,10 +8,11 @@
 use std::time::Instant;
 
 use burn::prelude::{Device, Int, Tensor, TensorData};
+use convlens::data::Batch;
 use convlens::infer::probabilities;
 use convlens::model::{ImageClassifier, Pretrained};
 use convlens::readback::read;
-use convlens::train::{Batch, adam, train_step};
+use convlens::train::{adam, train_step};
 use convlens::{weights, with_any_model};
 use futures_lite::future::block_on;
 

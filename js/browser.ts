@@ -1,12 +1,20 @@
 /** The browser platform: fetch for the wasm module and the shipped weights. */
 
 import { ConvlensError } from "./errors.js";
-import type { Platform } from "./runtime.js";
+import type { Platform, WasmModule } from "./runtime.js";
 
 /** Shipped weights, one static URL each so that bundlers copy them. */
 const WEIGHTS: Record<string, () => URL> = {
   "lenet5-mnist.bpk": () => new URL("../weights/lenet5-mnist.bpk", import.meta.url),
   "vin-fashion.bpk": () => new URL("../weights/vin-fashion.bpk", import.meta.url),
+};
+
+/** The wasm modules, one static URL each for the same reason. */
+const MODULES: Record<WasmModule, () => URL> = {
+  cpu: () => new URL("./wasm/convlens_cpu_bg.wasm", import.meta.url),
+  webgpu: () => new URL("./wasm/convlens_webgpu_bg.wasm", import.meta.url),
+  cpu_train: () => new URL("./wasm/convlens_cpu_train_bg.wasm", import.meta.url),
+  webgpu_train: () => new URL("./wasm/convlens_webgpu_train_bg.wasm", import.meta.url),
 };
 
 async function fetchBytes(url: URL, onProgress?: (loaded: number, total?: number) => void): Promise<Uint8Array> {
@@ -38,9 +46,10 @@ async function fetchBytes(url: URL, onProgress?: (loaded: number, total?: number
   return bytes;
 }
 
-/** Fetches the wasm module and the weights from the package's files, relative to this module. */
+/** Fetches the wasm modules and the weights from the package's files, relative to this module. */
 export const browserPlatform: Platform = {
-  wasm: async () => new URL("./wasm/convlens_bg.wasm", import.meta.url),
+  // One static URL per module, so that bundlers copy all four.
+  wasm: async (module) => MODULES[module](),
   weights: (file, onProgress) => {
     const url = WEIGHTS[file];
     if (!url) throw new ConvlensError("NOT_FOUND", `no shipped weights file ${file}`);

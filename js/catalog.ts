@@ -1,6 +1,6 @@
 /** What can be asked before loading a model: backends, shipped models, architectures. */
 
-import { runtime } from "./runtime.js";
+import { anyRuntime } from "./runtime.js";
 import type { AdapterInfo, AvailableBackend } from "./types.js";
 
 /**
@@ -10,7 +10,7 @@ import type { AdapterInfo, AvailableBackend } from "./types.js";
  * await backends(); // [{ name: "webgpu", adapter: { vendor: "google", architecture: "swiftshader", isFallbackAdapter: true, … } }, { name: "cpu" }]
  */
 export async function backends(): Promise<AvailableBackend[]> {
-  const adapter = (await (await runtime()).webgpuAdapter()) as AdapterInfo | null;
+  const adapter = (await (await anyRuntime()).webgpuAdapter()) as AdapterInfo | null;
   return adapter ? [{ name: "webgpu", adapter }, { name: "cpu" }] : [{ name: "cpu" }];
 }
 
@@ -30,7 +30,7 @@ export interface PretrainedInfo {
  * (await pretrained()).map((p) => p.name); // ["lenet5-mnist", "vin-fashion"]
  */
 export async function pretrained(): Promise<PretrainedInfo[]> {
-  return (await runtime()).pretrained() as PretrainedInfo[];
+  return (await anyRuntime()).pretrained() as PretrainedInfo[];
 }
 
 /**
@@ -42,6 +42,6 @@ export async function pretrained(): Promise<PretrainedInfo[]> {
 export async function architectures(): Promise<
   { name: string; inputShape: [number, number, number]; parameters: number }[]
 > {
-  return (await runtime()).architectures();
+  return (await anyRuntime()).architectures();
 }
 

@@ -1,10 +1,11 @@
 /** `Model`: a network of the zoo on a backend, with serialised calls. */
 
-import type { Network } from "./wasm/convlens.js";
+import type { Network as InferenceNetwork } from "./wasm/convlens_cpu.js";
+import type { Network as TrainingNetwork } from "./wasm/convlens_webgpu_train.js";
 import { ConvlensError, badInput, fromWasm } from "./errors.js";
 import { toDataset, toImages } from "./input.js";
 import type { PretrainedInfo } from "./catalog.js";
-import { currentPlatform, runtime } from "./runtime.js";
+import { currentPlatform, moduleFor, runtime, trainingRuntime } from "./runtime.js";
 import type {
   BackendInfo,
   Dataset,
@@ -41,8 +42,13 @@ export interface ConvlensModel {
   dispose(): void;
 }
 
+/** A network of the inference module (what `Model.load` creates) or of the training module. */
+type Network = InferenceNetwork | TrainingNetwork;
+
 export class Model implements ConvlensModel {
   #net: Network | null;
+  /** Whether `#net` belongs to the training module (after the first `fit()`). */
+  #trains = false;
   #queue: Promise<unknown> = Promise.resolve();
   #fitting = false;
   readonly backend: BackendInfo;
@@ -75,7 +81,8 @@ export class Model implements ConvlensModel {
     }
     const progress = options.onProgress ?? (() => {});
     progress({ phase: "runtime" });
-    const wasm = await runtime();
+    const backend = options.backend ?? "auto";
+    const wasm = await runtime(await moduleFor(backend));
     let architecture: string;
     let classes: string[];
     let weights: Uint8Array | undefined;
@@ -111,7 +118,7 @@ export class Model implements ConvlensModel {
     try {
       const net = await wasm.Network.create(
         architecture,
-        options.backend ?? "auto",
+        backend,
         classes.length,
         weights,
       );
@@ -224,7 +231,9 @@ export class Model implements ConvlensModel {
     this.#fitting = true;
     let callbackError: unknown;
     try {
-      return await this.#run(async (net) => {
+      return await this.#run(async (current) => {
+        const net = await this.#trainingNetwork(current);
+        if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was aborted before training started; nothing was trained");
         const stop = () => net.stop();
         signal?.addEventListener("abort", stop);
         const onEvent = (event: StepEvent | EpochEvent) => {
@@ -255,6 +264,28 @@ export class Model implements ConvlensModel {
     } finally {
       this.#fitting = false;
     }
+  }
+
+  /**
+   * `net` as a network of the training module. The first time, the training module is fetched
+   * and compiled, and the weights move into a network it creates on the same backend; the
+   * inference module's network is then freed. Later calls get the same network back.
+   */
+  async #trainingNetwork(net: Network): Promise<TrainingNetwork> {
+    if (this.#trains) return net as TrainingNetwork;
+    const training = await trainingRuntime(this.backend.name);
+    const weights = await net.exportWeights();
+    const next = await training.Network.create(this.info.architecture, this.backend.name, this.info.classes.length, weights);
+    if (this.#net !== net) {
+      // Disposed meanwhile: dispose() frees the old network; the new one is not needed.
+      next.free();
+      throw new ConvlensError("DISPOSED", "this model was disposed; load a new one");
+    }
+    this.#net = next;
+    this.#trains = true;
+    net.dispose();
+    net.free();
+    return next;
   }
 
   /**

@@ -22,7 +22,7 @@ async function read(url: URL): Promise<Uint8Array<ArrayBuffer>> {
 }
 
 setPlatform({
-  wasm: () => read(new URL("./wasm/convlens_bg.wasm", import.meta.url)),
+  wasm: (module) => read(new URL(`./wasm/convlens_${module}_bg.wasm`, import.meta.url)),
   weights: async (file, onProgress) => {
     const bytes = await read(new URL(`../weights/${file}`, import.meta.url));
     onProgress?.(bytes.length, bytes.length);

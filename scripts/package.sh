@@ -9,25 +9,42 @@ cd "$ROOT"
 
 profile=${CONVLENS_PACKAGE_PROFILE:-wasm-small}
 wasm="$CONVLENS_WASM_TARGET/wasm32-unknown-unknown/$profile/convlens.wasm"
-# Checkouts share the target directory, and a cdylib's file name has no hash: when another
-# checkout wrote convlens.wasm last, cargo would still call ours fresh. Make it rebuild.
-if [ -f "$wasm" ] && [ "$(cat "$wasm.checkout" 2>/dev/null)" != "$ROOT" ]; then
-  touch src/lib.rs
-fi
-log "building the wasm module (profile $profile)"
-with_wasm_env cargo build --locked --profile "$profile" --target wasm32-unknown-unknown --lib >&2
-echo "$ROOT" > "$wasm.checkout"
-
-log "wasm-bindgen --target web"
 rm -rf js/wasm target/npm
-wasm-bindgen --target web --out-dir js/wasm --out-name convlens "$wasm" >&2
+# Four modules from the one crate, one per backend × (inference, training): a page fetches the
+# inference module of the backend it gets and the training one on the first fit(). Features:
+# `webgpu` (Burn's WebGPU backend and fusion) and `train` (autodiff, Adam, the training loop);
+# every module has the CPU backend. README: "Four modules: the first download".
+# All builds write the same file, so each is bound right after it is built.
+declare -A FEATURES=(
+  [convlens_cpu]=""
+  [convlens_webgpu]="webgpu"
+  [convlens_cpu_train]="train"
+  [convlens_webgpu_train]="webgpu,train"
+)
+MODULES=(convlens_cpu convlens_webgpu convlens_cpu_train convlens_webgpu_train)
+for module in "${MODULES[@]}"; do
+  # Checkouts share the target directory, and a cdylib's file name has no hash: when another
+  # checkout or another module wrote convlens.wasm last, cargo could call ours fresh. Make it
+  # rebuild.
+  if [ -f "$wasm" ] && [ "$(cat "$wasm.checkout" 2>/dev/null)" != "$ROOT $module" ]; then
+    touch src/lib.rs
+  fi
+  log "building the $module wasm module (profile $profile, features: ${FEATURES[$module]:-none})"
+  with_wasm_env cargo build --locked --profile "$profile" --target wasm32-unknown-unknown --lib \
+    --no-default-features --features "${FEATURES[$module]}" >&2
+  echo "$ROOT $module" > "$wasm.checkout"
+  log "wasm-bindgen --target web ($module)"
+  wasm-bindgen --target web --out-dir js/wasm --out-name "$module" "$wasm" >&2
+done
 
 log "tsc"
 npx tsc -p js >&2
 
 out=target/npm
 mkdir -p "$out/dist/wasm" "$out/weights"
-cp js/wasm/convlens.js js/wasm/convlens.d.ts js/wasm/convlens_bg.wasm "$out/dist/wasm/"
+for module in "${MODULES[@]}"; do
+  cp "js/wasm/$module.js" "js/wasm/$module.d.ts" "js/wasm/${module}_bg.wasm" "$out/dist/wasm/"
+done
 cp weights/*.bpk "$out/weights/"
 cp js/README.md "$out/README.md"
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)

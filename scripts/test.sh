@@ -14,6 +14,8 @@ CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo clippy --locked --all-targets -
 if [ "$(wasm_toolchain)" = rustup ]; then
   log "clippy (wasm32)"
   with_wasm_env cargo clippy --locked --release --target wasm32-unknown-unknown --lib --tests -- -D warnings
+  # The package's CPU inference module: neither `webgpu` nor `train` (code behind either gate).
+  with_wasm_env cargo clippy --locked --release --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
 fi
 
 log "native tests (CPU backend)"

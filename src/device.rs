@@ -163,48 +163,68 @@ mod webgpu {
 #[cfg(target_arch = "wasm32")]
 mod webgpu {
     //! WebGPU is initialised once per page (Burn's runtime cannot be set up twice); every later
-    //! caller shares the first attempt's outcome, including concurrent callers.
+    //! caller shares the first attempt's outcome, including concurrent callers. A module built
+    //! without the `webgpu` feature (the npm package's CPU modules) can still look for an
+    //! adapter, but not initialise one.
 
-    use std::cell::RefCell;
-
-    use burn::prelude::Device;
-    use futures_util::FutureExt;
-    use futures_util::future::{LocalBoxFuture, Shared};
     use js_sys::{Function, Promise, Reflect};
     use wasm_bindgen::{JsCast, JsValue};
     use wasm_bindgen_futures::JsFuture;
 
-    use super::{AdapterInfo, BackendKind, SelectedBackend};
+    use super::AdapterInfo;
+    #[cfg(feature = "webgpu")]
+    pub(super) use with_burn::init;
 
-    type Outcome = Result<(Device, AdapterInfo), String>;
-
-    thread_local! {
-        static ONCE: RefCell<Option<Shared<LocalBoxFuture<'static, Outcome>>>> =
-            const { RefCell::new(None) };
+    #[cfg(not(feature = "webgpu"))]
+    pub(super) async fn init() -> Result<super::SelectedBackend, String> {
+        Err(
+            "this module of convlens has no WebGPU backend (built without the `webgpu` \
+             feature); the npm package loads its WebGPU module when WebGPU is chosen"
+                .to_string(),
+        )
     }
 
-    pub(super) async fn init() -> Result<SelectedBackend, String> {
-        let shared = ONCE.with(|cell| {
-            cell.borrow_mut()
-                .get_or_insert_with(|| acquire().boxed_local().shared())
-                .clone()
-        });
-        let (device, adapter) = shared.await?;
-        Ok(SelectedBackend {
-            device,
-            kind: BackendKind::WebGpu,
-            adapter: Some(adapter),
-            fallback_reason: None,
-        })
-    }
+    #[cfg(feature = "webgpu")]
+    mod with_burn {
+        use std::cell::RefCell;
 
-    async fn acquire() -> Outcome {
-        let adapter = probe_adapter().await?;
-        let device = Device::wgpu_options()
-            .init_async()
-            .await
-            .map_err(|e| format!("Burn could not initialise WebGPU: {e}"))?;
-        Ok((device, adapter))
+        use burn::prelude::Device;
+        use futures_util::FutureExt;
+        use futures_util::future::{LocalBoxFuture, Shared};
+
+        use super::super::{AdapterInfo, BackendKind, SelectedBackend};
+        use super::probe_adapter;
+
+        type Outcome = Result<(Device, AdapterInfo), String>;
+
+        thread_local! {
+            static ONCE: RefCell<Option<Shared<LocalBoxFuture<'static, Outcome>>>> =
+                const { RefCell::new(None) };
+        }
+
+        pub(in super::super) async fn init() -> Result<SelectedBackend, String> {
+            let shared = ONCE.with(|cell| {
+                cell.borrow_mut()
+                    .get_or_insert_with(|| acquire().boxed_local().shared())
+                    .clone()
+            });
+            let (device, adapter) = shared.await?;
+            Ok(SelectedBackend {
+                device,
+                kind: BackendKind::WebGpu,
+                adapter: Some(adapter),
+                fallback_reason: None,
+            })
+        }
+
+        async fn acquire() -> Outcome {
+            let adapter = probe_adapter().await?;
+            let device = Device::wgpu_options()
+                .init_async()
+                .await
+                .map_err(|e| format!("Burn could not initialise WebGPU: {e}"))?;
+            Ok((device, adapter))
+        }
     }
 
     fn get(target: &JsValue, key: &str) -> JsValue {

@@ -2,12 +2,13 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use burn::prelude::{Device, Tensor, TensorData};
+use convlens::data::Batch;
 use convlens::data::{images_tensor, labels_tensor};
 use convlens::device::{BackendKind, BackendRequest, select};
 use convlens::infer::{feature_maps, feature_maps_per_image, probabilities};
 use convlens::model::{ImageClassifier, LeNet5Config};
 use convlens::readback::read;
-use convlens::train::{Batch, adam, train_step};
+use convlens::train::{adam, train_step};
 use convlens::weights;
 use futures_lite::future::block_on;
 use std::sync::{Mutex, MutexGuard};

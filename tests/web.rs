@@ -4,13 +4,14 @@
 #![cfg(target_arch = "wasm32")]
 
 use burn::prelude::Device;
+use convlens::data::Batch;
 use convlens::data::{images_tensor, labels_tensor};
 use convlens::device::{BackendKind, BackendRequest, SelectedBackend, select};
 use convlens::infer::{feature_maps, probabilities};
 use convlens::model::LeNet5Config;
 use convlens::pause::yield_to_event_loop;
 use convlens::readback::read;
-use convlens::train::{Batch, adam, train_step};
+use convlens::train::{adam, train_step};
 use convlens::weights;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 

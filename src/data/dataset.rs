@@ -5,7 +5,15 @@ use burn::prelude::{Device, Int, Tensor, TensorData};
 use super::augment::{affine, elastic};
 use super::idx::Idx;
 use crate::error::{Error, Result};
-use crate::train::Batch;
+
+/// Images and their class indices, on one device.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// `[batch, channels, height, width]`.
+    pub images: Tensor<4>,
+    /// `[batch]`, class indices.
+    pub labels: Tensor<1, Int>,
+}
 
 /// Images as bytes (0–255, image after image, channel-major) with one label each.
 #[derive(Debug, Clone, PartialEq, Eq)]

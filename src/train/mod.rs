@@ -1,11 +1,19 @@
 //! Training: one optimisation step, the ReduceLROnPlateau scheduler, evaluation and the loop.
+//!
+//! Evaluation is inference and always built; the optimiser step and the loop need autodiff and
+//! Adam, which only the `train` feature (on by default) compiles in: the browser's first
+//! download is the crate without it (README, "An inference-only first download").
 
 mod evaluate;
+#[cfg(feature = "train")]
 mod fit;
 mod plateau;
+#[cfg(feature = "train")]
 mod step;
 
 pub use evaluate::{Evaluation, evaluate};
+#[cfg(feature = "train")]
 pub use fit::{EpochEvent, FitConfig, FitEvent, FitOutcome, StepEvent, fit};
 pub use plateau::{PlateauMode, ReduceLrOnPlateau, ReduceLrOnPlateauConfig, ThresholdMode};
-pub use step::{Batch, adam, train_step};
+#[cfg(feature = "train")]
+pub use step::{adam, train_step};

@@ -2,19 +2,11 @@
 
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::prelude::{Int, Tensor};
+use burn::prelude::Tensor;
 
 use super::evaluate::hits;
+use crate::data::Batch;
 use crate::model::ImageClassifier;
-
-/// Images and their class indices, on the training device.
-#[derive(Debug, Clone)]
-pub struct Batch {
-    /// `[batch, channels, height, width]`.
-    pub images: Tensor<4>,
-    /// `[batch]`, class indices.
-    pub labels: Tensor<1, Int>,
-}
 
 /// Adam with PyTorch's defaults (β = 0.9/0.999, ε = 1e-8); the learning rate is given per step.
 pub fn adam() -> ModuleOptimizer {

@@ -6,7 +6,9 @@ use wasm_bindgen::JsValue;
 use crate::device::{AdapterInfo, SelectedBackend};
 use crate::error::Error;
 use crate::infer::FeatureMap;
-use crate::train::{Evaluation, FitEvent};
+use crate::train::Evaluation;
+#[cfg(feature = "train")]
+use crate::train::FitEvent;
 
 /// A JS `Error` with the message and a `code` property (`BAD_INPUT`, `NO_WEBGPU`, …).
 pub(crate) fn js_error(err: Error) -> JsValue {
@@ -103,6 +105,7 @@ pub(crate) fn evaluation(e: &Evaluation) -> JsValue {
 /// `{ type: "step", epoch, step, stepsPerEpoch, loss, lr, imagesPerSecond }` or
 /// `{ type: "epoch", epoch, trainLoss, trainAccuracy, validation: { loss, accuracy, images }, lr, nextLr,
 /// seconds, imagesPerSecond }` (`loss` is `null` on steps where it was not read).
+#[cfg(feature = "train")]
 pub(crate) fn fit_event(event: &FitEvent) -> JsValue {
     let out: JsValue = Object::new().into();
     match event {

@@ -4,6 +4,7 @@
 mod catalog;
 mod convert;
 mod network;
+#[cfg(feature = "train")]
 mod training;
 
 pub use catalog::{architectures, pretrained, probe_backend, webgpu_adapter};

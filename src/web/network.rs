@@ -6,7 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use burn::module::Module;
-use burn::prelude::Device;
+
 use js_sys::{Float32Array, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -21,8 +21,10 @@ use crate::{infer, weights, with_any_model};
 
 pub(super) struct Inner {
     pub(super) backend: SelectedBackend,
-    /// `backend.device` with autodiff, where the model's parameters live so it can train.
-    pub(super) train_device: Device,
+    /// `backend.device` with autodiff, where the model's parameters live so it can train (a
+    /// build without the `train` feature keeps them on `backend.device`).
+    #[cfg(feature = "train")]
+    pub(super) train_device: burn::prelude::Device,
     pub(super) architecture: Architecture,
     pub(super) classes: usize,
     /// Trainable parameters of this network (its class count included).
@@ -46,6 +48,7 @@ impl Inner {
     }
 
     /// Checks the model out for training.
+    #[cfg(feature = "train")]
     pub(super) fn take_model(&self) -> Result<AnyModel> {
         if self.disposed.get() {
             return Err(Error::Disposed);
@@ -56,6 +59,7 @@ impl Inner {
     }
 
     /// Returns a checked-out model (dropped if the network was disposed meanwhile).
+    #[cfg(feature = "train")]
     pub(super) fn put_model(&self, model: AnyModel) {
         if !self.disposed.get() {
             *self.model.borrow_mut() = Some(model);
@@ -100,12 +104,15 @@ impl Network {
         }
         let request = BackendRequest::parse(&backend).map_err(js_error)?;
         let selected = select(request).await.map_err(js_error)?;
-        let train_device = selected.device.clone().autodiff();
+        #[cfg(feature = "train")]
+        let model_device = selected.device.clone().autodiff();
+        #[cfg(not(feature = "train"))]
+        let model_device = selected.device.clone();
         if weights.is_none() {
             // Fresh weights are repeatable: the same architecture starts from the same values.
-            train_device.seed(FRESH_WEIGHTS_SEED);
+            model_device.seed(FRESH_WEIGHTS_SEED);
         }
-        let model = architecture.init_with_classes(classes as usize, &train_device);
+        let model = architecture.init_with_classes(classes as usize, &model_device);
         let model = match weights {
             Some(bytes) => {
                 let bytes = bytes.to_vec();
@@ -117,7 +124,8 @@ impl Network {
         Ok(Network {
             inner: Rc::new(Inner {
                 backend: selected,
-                train_device,
+                #[cfg(feature = "train")]
+                train_device: model_device,
                 architecture,
                 classes: classes as usize,
                 parameters,

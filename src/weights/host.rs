@@ -61,9 +61,10 @@ impl<V: Iterator<Item = Vec<f32>>, S: Iterator<Item = Vec<usize>>> ModuleMapper 
             self.missing = true;
             return param;
         };
+        // A new parameter on the CPU backend (not `transform_for_load`, which would move the
+        // value back to the parameter's device: a synchronous read when it is WebGPU).
         let value = Tensor::from_data(TensorData::new(values, shape), &self.device);
-        let id = param.id;
-        param.transform_for_load(value, id)
+        Param::initialized(param.id, value)
     }
 }
 

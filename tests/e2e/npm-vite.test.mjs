@@ -62,6 +62,10 @@ test("Vite consumer of the packed tarball, in Chromium on WebGPU", async () => {
     assert.deepEqual(out.inputs, { imageData: label, imageBitmap: label, offscreenCanvas: label, image: label });
     assert.equal(out.maps.length, 11);
     assert.deepEqual(out.maps[0], { layer: "conv1", shape: [6, 28, 28], length: 6 * 28 * 28 });
+    // Inference modules first (the CPU one for "auto" on SwiftShader, the WebGPU one asked for);
+    // the WebGPU training module only once fit() starts (the worker's fetches are not listed here).
+    assert.deepEqual([...out.wasmBeforeFit].sort(), ["convlens_cpu_bg", "convlens_webgpu_bg"]);
+    assert.deepEqual([...out.wasmAfterFit].sort(), ["convlens_cpu_bg", "convlens_webgpu_bg", "convlens_webgpu_train_bg"]);
     assert.equal(out.history.length, 1);
     assert.equal(out.steps, Math.ceil(230 / 32), "256 digits, 10 % validate");
     assert.ok(Number.isFinite(out.history[0].trainLoss) && out.history[0].validation.images === 26);

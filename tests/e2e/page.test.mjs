@@ -15,11 +15,14 @@ after(() => demo?.stop());
 async function openPage(browser, query = "", viewport = { width: 1100, height: 800 }) {
   const page = await browser.newPage({ viewport, deviceScaleFactor: viewport.width < 500 ? 2 : 1 });
   const errors = [];
+  // The wasm modules requested, by the page and its worker (convlens_<backend>[_train]_bg).
+  const wasm = new Set();
+  page.on("request", (r) => { const m = r.url().match(/(convlens_\w+_bg)\.wasm$/); if (m) wasm.add(m[1]); });
   page.on("pageerror", (e) => errors.push(e.message));
   page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
   await page.goto(demo.url + query);
   await page.waitForFunction(() => document.body.dataset.backend, null, { timeout: 300_000 });
-  return { page, errors };
+  return { page, errors, wasm };
 }
 
 async function drawSeven(page) {
@@ -194,8 +197,11 @@ test("real held-out digits drawn with mouse strokes are read correctly; every la
 test("one short epoch of training moves the progress bar and the charts, the loss falls, and a reload restores the model", { timeout: 900_000 }, async () => {
   const browser = await launch({ webgpu: false });
   try {
-    const { page, errors } = await openPage(browser, "", { width: 1100, height: 900 });
+    const { page, errors, wasm } = await openPage(browser, "", { width: 1100, height: 900 });
     await page.waitForFunction(() => document.body.dataset.model === "lenet5-mnist", null, { timeout: 300_000 });
+    // Without WebGPU the first download is the CPU inference module alone; training fetches the
+    // CPU training module when it starts.
+    assert.deepEqual([...wasm], ["convlens_cpu_bg"]);
     await page.fill("#train-epochs", "2");
     await page.fill("#train-batch", "32");
     await page.selectOption("#train-model", "lenet5");
@@ -208,6 +214,7 @@ test("one short epoch of training moves the progress bar and the charts, the los
     await page.click("#train-pause");
     await page.waitForFunction(() => document.body.dataset.training === "paused");
     assert.equal(await page.textContent("#train-start"), "Resume");
+    assert.deepEqual([...wasm].sort(), ["convlens_cpu_bg", "convlens_cpu_train_bg"]);
     const pausedAt = await page.locator("#train-progress").evaluate((p) => p.value);
     assert.ok(pausedAt > 0 && pausedAt < 1, `paused at ${pausedAt}`);
     await page.click("#train-start");

@@ -45,11 +45,16 @@ window.convlensTest = async ({ test, train }) => {
   out.batch = { webgpu: (await model.classify(pair, { topK: 1 })).map((r) => r[0].index) };
   out.maps = (await model.featureMaps(first)).map((m) => ({ layer: m.layer, shape: m.shape, length: m.data.length }));
 
+  // The wasm modules fetched so far (Vite names them <name>-<hash>.wasm).
+  const wasmFetched = () =>
+    performance.getEntriesByType("resource").map((e) => e.name.split("/").pop().replace(/(-[\w-]+)?\.wasm$/, "")).filter((n) => n.endsWith("_bg"));
   const fresh = await Model.load({ architecture: "lenet5" }, { backend: "webgpu" });
+  out.wasmBeforeFit = wasmFetched();
   const data = { images: Uint8Array.from(train.images), labels: Uint8Array.from(train.labels), shape: [1, 28, 28] };
   let steps = 0;
   out.history = await fresh.fit(data, { epochs: 1, batchSize: 32, onStep: () => steps++ });
   out.steps = steps;
+  out.wasmAfterFit = wasmFetched();
   try {
     await fresh.classify({ data: new Float32Array(3), shape: [1, 28, 28] });
   } catch (e) {
