@@ -151,6 +151,26 @@ test("fit, evaluate, export and reload; abort; busy; queued calls", async () => 
   copy.dispose();
 });
 
+test("the first fit() moves the weights bit for bit into the training module; aborting while it loads trains nothing", async () => {
+  const model = await Model.load("lenet5-mnist");
+  const weights = await model.exportWeights();
+  const scores = await model.classify(image(heldOut, 4));
+  const controller = new AbortController();
+  let stepped = false;
+  const fit = model.fit(digits("train", 64), { signal: controller.signal, onStep: () => { stepped = true; } });
+  controller.abort(); // the training module is still loading
+  await expectCode(fit, "ABORTED");
+  assert.equal(stepped, false, "no step ran");
+  assert.deepEqual(await model.exportWeights(), weights, "the same bytes after the move");
+  const moved = await model.classify(image(heldOut, 4));
+  assert.deepEqual(moved.map((p) => p.index), scores.map((p) => p.index));
+  moved.forEach((p, i) => assert.ok(Math.abs(p.score - scores[i].score) < 1e-6, `${p.score} vs ${scores[i].score}`));
+  const history = await model.fit(digits("train", 64), { epochs: 1, batchSize: 16 });
+  assert.equal(history.length, 1);
+  assert.notDeepEqual(await model.exportWeights(), weights, "trained in the training module");
+  model.dispose();
+});
+
 test("bad inputs each give their code, and the model stays usable", async () => {
   const model = await Model.load("lenet5-mnist");
   const ok = image(heldOut, 0);
