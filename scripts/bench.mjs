@@ -133,6 +133,8 @@ for (const net of NETS) {
   }
   const first = (r) => (r && !r.error ? r.firstResultMs : undefined);
   lines.push(`| ${net}, time to first result | ${ratio(first(gw), first(tw))} | ${ratio(first(cc), first(tm))} | ${ratio(first(cc), first(tc))} |`);
+  const call = (r) => (r && !r.error ? r.firstCallMs : undefined);
+  lines.push(`| ${net}, the first inference after loading | ${ratio(call(gw), call(tw))} | ${ratio(call(cc), call(tm))} | ${ratio(call(cc), call(tc))} |`);
   const kib = (r) => (r && !r.error ? r.codeGzipBytes / 1024 : undefined);
   lines.push(`| ${net}, first download (JS + wasm), KiB gzip -9 | ${ratio(kib(gw), kib(tw))} | ${ratio(kib(cc), kib(tm))} | ${ratio(kib(cc), kib(tc))} |`);
   const more = (r) => (r && !r.error ? `${fmt(r.trainingGzipBytes / 1024, 0)}` : "—");
@@ -149,6 +151,21 @@ const work = (r, key) => { const w = r?.gpuWork?.[key]; return w ? `${w.dispatch
 for (const net of NETS) {
   for (const [phase, key] of [["inference, 1 image", "infer1"], ["inference, 64 images", "infer64"], ["Adam step, batch 64", "step64"]]) {
     lines.push(`| ${net}, ${phase} | ${work(find("convlens", "webgpu", net), key)} | ${work(find("tfjs", "webgpu", net), key)} |`);
+  }
+}
+lines.push("");
+lines.push("Where one WebGPU inference call's time goes (ms, medians of 5 calls; from the timestamps of its WebGPU calls):");
+lines.push("until the first queue submit (input, uploads, building and encoding kernels) / then until it asks to read the result / waiting for that read (the GPU) / after the read = total");
+lines.push("");
+lines.push("| net, phase | convlens | TF.js |");
+lines.push("|---|---|---|");
+const split = (r, key) => {
+  const b = r?.breakdown?.[key];
+  return b ? `${fmt(b.encode, 2)} / ${fmt(b.more, 2)} / ${fmt(b.wait, 2)} / ${fmt(b.after, 2)} = ${fmt(b.total, 2)}` : "—";
+};
+for (const net of NETS) {
+  for (const [phase, key] of [["inference, 1 image", "infer1"], ["inference, 64 images", "infer64"]]) {
+    lines.push(`| ${net}, ${phase} | ${split(find("convlens", "webgpu", net), key)} | ${split(find("tfjs", "webgpu", net), key)} |`);
   }
 }
 const errors = results.filter((r) => r.error).map((r) => `${r.lib}/${r.backend}/${r.net}: ${r.error}`);

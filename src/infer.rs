@@ -5,7 +5,7 @@ use burn::tensor::activation::softmax;
 use crate::error::Result;
 use crate::model::{ImageClassifier, check_input};
 use crate::readback::{read, read_all};
-use burn::prelude::Tensor;
+use burn::prelude::{Device, Tensor};
 
 /// One layer's output for one image, read back to the host.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +26,17 @@ pub struct FeatureMap {
 pub async fn probabilities<M: ImageClassifier>(model: &M, images: Tensor<4>) -> Result<Vec<f32>> {
     let logits = model.try_logits(images)?;
     read(softmax(logits, 1)).await
+}
+
+/// One forward pass of a blank image on `device`, read back and thrown away: on WebGPU it
+/// builds and compiles the forward pass's kernels, so that the first real call does not.
+///
+/// # Errors
+/// As for [`probabilities`].
+pub async fn warm_up<M: ImageClassifier>(model: &M, device: &Device) -> Result<()> {
+    let [c, h, w] = model.input_shape();
+    probabilities(model, Tensor::zeros([1, c, h, w], device)).await?;
+    Ok(())
 }
 
 /// Every layer's output for the first image of `images`, in forward order, read in one go.

@@ -24,6 +24,48 @@ if (globalThis.GPUComputePassEncoder) {
   count(GPUComputePassEncoder.prototype, "dispatchWorkgroupsIndirect", "dispatches");
   count(GPUQueue.prototype, "submit", "submits");
   count(GPUBuffer.prototype, "mapAsync", "reads");
+  // Timestamps of submits and reads while `trace` is an array (see `breakdown`).
+  const stamp = (proto, method, kind) => {
+    const original = proto[method];
+    proto[method] = function (...args) {
+      trace?.push([kind, performance.now()]);
+      const out = original.apply(this, args);
+      if (kind === "map") out.then(() => trace?.push(["mapped", performance.now()]), () => {});
+      return out;
+    };
+  };
+  stamp(GPUQueue.prototype, "submit", "submit");
+  stamp(GPUBuffer.prototype, "mapAsync", "map");
+}
+/** While an array: `[kind, ms]` for every submit, map request and completed map. */
+let trace = null;
+
+/**
+ * Where one call of `fn` spends its time, from the timestamps of its WebGPU calls (medians of
+ * `runs` calls after a warm-up, ms): until its first queue submit (input conversion, uploads,
+ * building and encoding kernels on the CPU), from there until it asks to read a result (more
+ * encoding and submits), waiting for that read (the GPU finishing the work, then the copy), and
+ * after the read (copying out of the mapped buffer, post-processing in JS).
+ */
+async function breakdown(fn, runs = 5) {
+  await fn();
+  const parts = { encode: [], more: [], wait: [], after: [], total: [] };
+  for (let i = 0; i < runs; i++) {
+    trace = [];
+    const t0 = performance.now();
+    await fn();
+    const t1 = performance.now();
+    const at = (kind, last = false) => { const xs = trace.filter(([k]) => k === kind).map(([, t]) => t); return last ? xs.at(-1) : xs[0]; };
+    const [submit, map, mapped] = [at("submit"), at("map", true), at("mapped", true)];
+    trace = null;
+    if (submit === undefined || map === undefined || mapped === undefined) return undefined;
+    parts.encode.push(submit - t0);
+    parts.more.push(map - submit);
+    parts.wait.push(mapped - map);
+    parts.after.push(t1 - mapped);
+    parts.total.push(t1 - t0);
+  }
+  return Object.fromEntries(Object.entries(parts).map(([k, xs]) => [k, median(xs)]));
 }
 /** GPU work done by one call of `fn` (after a warm-up call unless `warm`). */
 async function gpuWork(fn, warm = false) {
@@ -74,19 +116,23 @@ async function convlens() {
   const data = await heldOut(BATCH);
   const model = await Model.load(SHIPPED[NET], { backend: BACKEND });
   const one = { data: data.images.subarray(0, 784), shape: [1, 28, 28] };
+  const loadedMs = performance.now();
   await model.classify(one);
   const firstResultMs = performance.now();
+  const firstCallMs = firstResultMs - loadedMs;
   const batch = { data: data.images, shape: [BATCH, 1, 28, 28] };
   const probabilities = (await model.classify(batch)).map((p) => [...p].sort((a, b) => a.index - b.index).map((c) => c.score));
   const result = {
     backend: model.backend,
     firstResultMs,
+    firstCallMs,
     infer1: await time(() => model.classify(one)),
     infer64: await time(() => model.classify(batch)),
     probabilities,
   };
   if (BACKEND === "webgpu") {
     result.gpuWork = { infer1: await gpuWork(() => model.classify(one)), infer64: await gpuWork(() => model.classify(batch)) };
+    result.breakdown = { infer1: await breakdown(() => model.classify(one)), infer64: await breakdown(() => model.classify(batch)) };
   }
   // Adam steps at batch 64, the loss read after every step (as TF.js's minimize below).
   const stepsAt = [];
@@ -138,19 +184,23 @@ async function tfjs() {
     return values;
   };
   const one = data.images.subarray(0, 784);
+  const loadedMs = performance.now();
   await predict(one, 1);
   const firstResultMs = performance.now();
+  const firstCallMs = firstResultMs - loadedMs;
   const flat = await predict(data.images, BATCH);
   const probabilities = Array.from({ length: BATCH }, (_, i) => Array.from(flat.subarray(i * 10, i * 10 + 10)));
   const result = {
     backend: { name: tf.getBackend(), threads: BACKEND === "wasm" ? tf.wasm.getThreadsCount?.() ?? 1 : undefined },
     firstResultMs,
+    firstCallMs,
     infer1: await time(() => predict(one, 1)),
     infer64: await time(() => predict(data.images, BATCH)),
     probabilities,
   };
   if (BACKEND === "webgpu") {
     result.gpuWork = { infer1: await gpuWork(() => predict(one, 1)), infer64: await gpuWork(() => predict(data.images, BATCH)) };
+    result.breakdown = { infer1: await breakdown(() => predict(one, 1)), infer64: await breakdown(() => predict(data.images, BATCH)) };
   }
   if (BACKEND !== "wasm") {
     // One Adam step (lr 1e-3) on mean cross-entropy at batch 64, the loss read after each.

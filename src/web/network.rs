@@ -13,7 +13,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 use super::convert::{backend, batch_shape, evaluation, feature_maps_per_image, filters, js_error};
 use crate::data::{Dataset, check_labels, fit_images, images_tensor};
-use crate::device::{BackendRequest, SelectedBackend, select};
+use crate::device::{BackendKind, BackendRequest, SelectedBackend, select};
 use crate::error::{Error, Result};
 use crate::model::{AnyModel, Architecture, trainable_parameters};
 use crate::train::evaluate;
@@ -120,6 +120,13 @@ impl Network {
             }
             None => model,
         };
+        if selected.kind == BackendKind::WebGpu {
+            // Compile the forward pass's shaders now, not in the first classify() (measured in
+            // the README: "Where one WebGPU call's time goes").
+            let device = selected.device.clone();
+            with_any_model!(&model, |m| infer::warm_up(&m.valid(), &device).await)
+                .map_err(js_error)?;
+        }
         let parameters = with_any_model!(&model, |m| trainable_parameters(m));
         Ok(Network {
             inner: Rc::new(Inner {
