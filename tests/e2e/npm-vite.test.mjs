@@ -75,6 +75,7 @@ test("Vite consumer of the packed tarball, in Chromium on WebGPU", async () => {
     assert.deepEqual(out.batch.worker, [test_.labels[0], test_.labels[1]]);
     assert.deepEqual(out.batch.webgpu, [test_.labels[0], test_.labels[1]]);
     assert.equal(out.worker.epochs, 1);
+    assert.deepEqual(out.workerEarlyAbort, { code: "ABORTED", steps: 0 }, "an abort right after fit() trains nothing");
     // Progress from the worker arrives as callbacks.
     assert.deepEqual(out.worker.callbacks, { phases: ["runtime", "weights", "backend"], steps: Math.ceil(230 / 64), epochs: 1 });
   } finally {

@@ -151,7 +151,7 @@ test("fit, evaluate, export and reload; abort; busy; queued calls", async () => 
   copy.dispose();
 });
 
-test("the first fit() moves the weights bit for bit into the training module; aborting while it loads trains nothing", async () => {
+test("the first fit() moves the weights bit for bit into the training module; aborting while it loads or while queued trains nothing", async () => {
   const model = await Model.load("lenet5-mnist");
   const weights = await model.exportWeights();
   const scores = await model.classify(image(heldOut, 4));
@@ -165,6 +165,15 @@ test("the first fit() moves the weights bit for bit into the training module; ab
   const moved = await model.classify(image(heldOut, 4));
   assert.deepEqual(moved.map((p) => p.index), scores.map((p) => p.index));
   moved.forEach((p, i) => assert.ok(Math.abs(p.score - scores[i].score) < 1e-6, `${p.score} vs ${scores[i].score}`));
+  // Aborted while queued behind another call: nothing is trained either.
+  const queuedController = new AbortController();
+  const busy = model.evaluate(heldOut);
+  const queued = model.fit(digits("train", 64), { signal: queuedController.signal, onStep: () => { stepped = true; } });
+  queuedController.abort();
+  await expectCode(queued, "ABORTED");
+  assert.equal((await busy).images, 200);
+  assert.equal(stepped, false, "no step ran");
+  assert.deepEqual(await model.exportWeights(), weights);
   const history = await model.fit(digits("train", 64), { epochs: 1, batchSize: 16 });
   assert.equal(history.length, 1);
   assert.notDeepEqual(await model.exportWeights(), weights, "trained in the training module");

@@ -68,6 +68,17 @@ window.convlensTest = async ({ test, train }) => {
   out.worker = { backend: worker.backend.name, top: (await worker.classify(first, { topK: 1 }))[0].index };
   // Several canvases in one call through the worker: one result list per image.
   out.batch.worker = (await worker.classify(pair, { topK: 1 })).map((r) => r[0].index);
+  // An abort right after fit() is called reaches the worker before training starts.
+  const early = new AbortController();
+  let earlySteps = 0;
+  const earlyFit = worker.fit(data, { epochs: 1, onStep: () => earlySteps++, signal: early.signal });
+  early.abort();
+  try {
+    await earlyFit;
+    out.workerEarlyAbort = "trained";
+  } catch (e) {
+    out.workerEarlyAbort = { code: e.code, steps: earlySteps };
+  }
   let workerSteps = 0;
   const workerEpochs = [];
   const workerFit = await worker.fit(data, { epochs: 1, batchSize: 64, onStep: () => workerSteps++, onEpoch: (e) => workerEpochs.push(e) });
