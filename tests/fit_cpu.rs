@@ -9,6 +9,15 @@ use convlens::model::LeNet5Config;
 use convlens::train::{FitConfig, FitEvent, evaluate, fit};
 use futures_lite::future::block_on;
 
+/// Burn's CPU backend draws every initial weight from one process-wide generator, and the tests
+/// of this file run in parallel threads: each takes its turn, so that a seeded test gets the same
+/// weights in every run (a cold CI run once interleaved two tests' draws and failed one).
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// 4 classes of 28×28 "digits": a bright horizontal bar at a class-specific height, with
 /// a per-image horizontal offset so the images differ.
 fn bars(n: usize) -> Dataset {
@@ -27,12 +36,16 @@ fn bars(n: usize) -> Dataset {
 
 #[test]
 fn fit_reports_steps_and_epochs_and_learns() {
+    let _turn = one_at_a_time();
     let device = Device::flex().autodiff();
     device.seed(3);
     let model = LeNet5Config::new().init(&device);
+    // At lr 3e-3 every seed of 24 tried reaches 100 % validation accuracy in 3 epochs; at the
+    // default 1e-3, 3 of 12 stayed at 25–50 %.
     let config = FitConfig::new()
         .with_epochs(3)
         .with_batch_size(16)
+        .with_learning_rate(3e-3)
         .with_read_loss_every(2);
     let mut steps = 0;
     let mut read_losses = 0;
@@ -59,7 +72,7 @@ fn fit_reports_steps_and_epochs_and_learns() {
     assert_eq!(steps, 12);
     assert_eq!(read_losses, 6, "losses are read every 2nd step only");
     assert_eq!(epochs.len(), 3);
-    assert!(epochs.iter().all(|e| e.lr == 1e-3 && e.next_lr == 1e-3));
+    assert!(epochs.iter().all(|e| e.lr == 3e-3 && e.next_lr == 3e-3));
     let last = &epochs[2];
     assert!(last.train_loss < epochs[0].train_loss, "{epochs:?}");
     assert!(
@@ -71,6 +84,7 @@ fn fit_reports_steps_and_epochs_and_learns() {
 
 #[test]
 fn stopping_ends_within_one_step_and_leaves_a_usable_model() {
+    let _turn = one_at_a_time();
     let device = Device::flex().autodiff();
     let model = LeNet5Config::new().init(&device);
     let config = FitConfig::new().with_epochs(5).with_batch_size(8);
@@ -105,6 +119,7 @@ fn stopping_ends_within_one_step_and_leaves_a_usable_model() {
 
 #[test]
 fn the_plateau_scheduler_lowers_the_lr_in_the_events() {
+    let _turn = one_at_a_time();
     // A tiny lr barely moves the validation loss: less than the 1e-4 relative threshold, so
     // with patience 0 every epoch after the first is a plateau. (Not below 1e-7: a cut smaller
     // than eps = 1e-8 is skipped, as in PyTorch.)
