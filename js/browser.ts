@@ -48,7 +48,6 @@ async function fetchBytes(url: URL, onProgress?: (loaded: number, total?: number
 
 /** Fetches the wasm modules and the weights from the package's files, relative to this module. */
 export const browserPlatform: Platform = {
-  // One static URL per module, so that bundlers copy all four.
   wasm: async (module) => MODULES[module](),
   weights: (file, onProgress) => {
     const url = WEIGHTS[file];

@@ -11,27 +11,23 @@ profile=${CONVLENS_PACKAGE_PROFILE:-wasm-small}
 wasm="$CONVLENS_WASM_TARGET/wasm32-unknown-unknown/$profile/convlens.wasm"
 rm -rf js/wasm target/npm
 # Four modules from the one crate, one per backend × (inference, training): a page fetches the
-# inference module of the backend it gets and the training one on the first fit(). Features:
-# `webgpu` (Burn's WebGPU backend and fusion) and `train` (autodiff, Adam, the training loop);
-# every module has the CPU backend. README: "Four modules: the first download".
+# inference module of the backend it gets and the training one on the first fit(). Each entry is
+# module=features: `webgpu` (Burn's WebGPU backend and fusion) and `train` (autodiff, Adam, the
+# training loop); every module has the CPU backend. README: "The JS API and the npm package".
 # All builds write the same file, so each is bound right after it is built.
-declare -A FEATURES=(
-  [convlens_cpu]=""
-  [convlens_webgpu]="webgpu"
-  [convlens_cpu_train]="train"
-  [convlens_webgpu_train]="webgpu,train"
-)
-MODULES=(convlens_cpu convlens_webgpu convlens_cpu_train convlens_webgpu_train)
-for module in "${MODULES[@]}"; do
+MODULES=(convlens_cpu= convlens_webgpu=webgpu convlens_cpu_train=train convlens_webgpu_train=webgpu,train)
+for entry in "${MODULES[@]}"; do
+  module=${entry%%=*}
+  features=${entry#*=}
   # Checkouts share the target directory, and a cdylib's file name has no hash: when another
   # checkout or another module wrote convlens.wasm last, cargo could call ours fresh. Make it
   # rebuild.
   if [ -f "$wasm" ] && [ "$(cat "$wasm.checkout" 2>/dev/null)" != "$ROOT $module" ]; then
     touch src/lib.rs
   fi
-  log "building the $module wasm module (profile $profile, features: ${FEATURES[$module]:-none})"
+  log "building the $module wasm module (profile $profile, features: ${features:-none})"
   with_wasm_env cargo build --locked --profile "$profile" --target wasm32-unknown-unknown --lib \
-    --no-default-features --features "${FEATURES[$module]}" >&2
+    --no-default-features --features "$features" >&2
   echo "$ROOT $module" > "$wasm.checkout"
   log "wasm-bindgen --target web ($module)"
   wasm-bindgen --target web --out-dir js/wasm --out-name "$module" "$wasm" >&2
@@ -42,7 +38,8 @@ npx tsc -p js >&2
 
 out=target/npm
 mkdir -p "$out/dist/wasm" "$out/weights"
-for module in "${MODULES[@]}"; do
+for entry in "${MODULES[@]}"; do
+  module=${entry%%=*}
   cp "js/wasm/$module.js" "js/wasm/$module.d.ts" "js/wasm/${module}_bg.wasm" "$out/dist/wasm/"
 done
 cp weights/*.bpk "$out/weights/"

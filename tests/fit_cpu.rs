@@ -1,6 +1,8 @@
 //! The training loop on the native CPU backend: events, the scheduler's lr, and stopping.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod support;
+
 use std::cell::Cell;
 
 use burn::prelude::Device;
@@ -8,15 +10,7 @@ use convlens::data::Dataset;
 use convlens::model::LeNet5Config;
 use convlens::train::{FitConfig, FitEvent, evaluate, fit};
 use futures_lite::future::block_on;
-
-/// Burn's CPU backend draws every initial weight from one process-wide generator, and the tests
-/// of this file run in parallel threads: each takes its turn, so that a seeded test gets the same
-/// weights in every run (a cold CI run once interleaved two tests' draws and failed one).
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    TURN.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
+use support::rng_lock;
 
 /// 4 classes of 28×28 "digits": a bright horizontal bar at a class-specific height, with
 /// a per-image horizontal offset so the images differ.
@@ -36,7 +30,7 @@ fn bars(n: usize) -> Dataset {
 
 #[test]
 fn fit_reports_steps_and_epochs_and_learns() {
-    let _turn = one_at_a_time();
+    let _rng = rng_lock();
     let device = Device::flex().autodiff();
     device.seed(3);
     let model = LeNet5Config::new().init(&device);
@@ -84,7 +78,7 @@ fn fit_reports_steps_and_epochs_and_learns() {
 
 #[test]
 fn stopping_ends_within_one_step_and_leaves_a_usable_model() {
-    let _turn = one_at_a_time();
+    let _rng = rng_lock();
     let device = Device::flex().autodiff();
     let model = LeNet5Config::new().init(&device);
     let config = FitConfig::new().with_epochs(5).with_batch_size(8);
@@ -119,7 +113,7 @@ fn stopping_ends_within_one_step_and_leaves_a_usable_model() {
 
 #[test]
 fn the_plateau_scheduler_lowers_the_lr_in_the_events() {
-    let _turn = one_at_a_time();
+    let _rng = rng_lock();
     // A tiny lr barely moves the validation loss: less than the 1e-4 relative threshold, so
     // with patience 0 every epoch after the first is a plateau. (Not below 1e-7: a cut smaller
     // than eps = 1e-8 is skipped, as in PyTorch.)

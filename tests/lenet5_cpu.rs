@@ -1,9 +1,10 @@
 //! LeNet-5 on the native CPU backend: training, inference, errors and weights.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod support;
+
 use burn::prelude::{Device, Tensor, TensorData};
-use convlens::data::Batch;
-use convlens::data::{images_tensor, labels_tensor};
+use convlens::data::{Batch, images_tensor, labels_tensor};
 use convlens::device::{BackendKind, BackendRequest, select};
 use convlens::infer::{feature_maps, feature_maps_per_image, probabilities};
 use convlens::model::{ImageClassifier, LeNet5Config};
@@ -11,23 +12,7 @@ use convlens::readback::read;
 use convlens::train::{adam, train_step};
 use convlens::weights;
 use futures_lite::future::block_on;
-use std::sync::{Mutex, MutexGuard};
-
-/// Burn's CPU backend draws every initial weight from one process-wide generator, and the tests
-/// of this file run in parallel threads: each takes its turn, so that a seeded test gets the same
-/// weights in every run (a cold CI run once interleaved two tests' draws and failed one).
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    TURN.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// Burn's CPU backend seeds one global generator and parameters are initialised lazily, so tests
-/// that seed and create models take turns.
-fn rng_lock() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
+use support::rng_lock;
 
 /// A fixed batch of 8 synthetic "images": class k has a bright bar in row band k.
 fn fixed_batch(device: &Device) -> Batch {
@@ -65,7 +50,6 @@ fn train(steps: usize) -> Vec<f32> {
 
 #[test]
 fn seeded_training_steps_lower_the_loss_and_repeat_exactly() {
-    let _turn = one_at_a_time();
     let _rng = rng_lock();
     let first = train(20);
     assert!(
@@ -77,7 +61,6 @@ fn seeded_training_steps_lower_the_loss_and_repeat_exactly() {
 
 #[test]
 fn auto_backend_is_the_cpu_natively_and_webgpu_is_an_error() {
-    let _turn = one_at_a_time();
     let auto = block_on(select(BackendRequest::Auto)).unwrap();
     assert_eq!(auto.kind, BackendKind::Cpu);
     assert!(auto.fallback_reason.is_some());
@@ -87,7 +70,6 @@ fn auto_backend_is_the_cpu_natively_and_webgpu_is_an_error() {
 
 #[test]
 fn wrongly_shaped_input_is_an_error_not_a_panic() {
-    let _turn = one_at_a_time();
     let _rng = rng_lock();
     let device = Device::flex();
     let model = LeNet5Config::new().init(&device);
@@ -106,7 +88,6 @@ fn wrongly_shaped_input_is_an_error_not_a_panic() {
 
 #[test]
 fn probabilities_sum_to_one_and_feature_maps_cover_every_layer() {
-    let _turn = one_at_a_time();
     let _rng = rng_lock();
     let device = Device::flex();
     device.seed(3);
@@ -143,7 +124,6 @@ fn probabilities_sum_to_one_and_feature_maps_cover_every_layer() {
 
 #[test]
 fn weights_round_trip_through_bytes_and_bad_bytes_are_rejected() {
-    let _turn = one_at_a_time();
     let _rng = rng_lock();
     let device = Device::flex();
     device.seed(11);

@@ -4,8 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use burn::prelude::Device;
-use convlens::data::Batch;
-use convlens::data::{images_tensor, labels_tensor};
+use convlens::data::{Batch, images_tensor, labels_tensor};
 use convlens::device::{BackendKind, BackendRequest, SelectedBackend, select};
 use convlens::infer::{feature_maps, probabilities};
 use convlens::model::LeNet5Config;

@@ -16,26 +16,22 @@ const BATCH = 64;
 // queue submissions and buffer maps (each map is a read back to the CPU that waits for the GPU).
 const gpu = { dispatches: 0, submits: 0, reads: 0 };
 if (globalThis.GPUComputePassEncoder) {
-  const count = (proto, method, key) => {
-    const original = proto[method];
-    proto[method] = function (...args) { gpu[key]++; return original.apply(this, args); };
-  };
-  count(GPUComputePassEncoder.prototype, "dispatchWorkgroups", "dispatches");
-  count(GPUComputePassEncoder.prototype, "dispatchWorkgroupsIndirect", "dispatches");
-  count(GPUQueue.prototype, "submit", "submits");
-  count(GPUBuffer.prototype, "mapAsync", "reads");
-  // Timestamps of submits and reads while `trace` is an array (see `breakdown`).
-  const stamp = (proto, method, kind) => {
+  // Each wrapped call is counted under `key` and, while `trace` is an array, stamped as `kind`
+  // (a map also when it completes; see `breakdown`).
+  const wrap = (proto, method, key, kind) => {
     const original = proto[method];
     proto[method] = function (...args) {
-      trace?.push([kind, performance.now()]);
+      gpu[key]++;
+      if (kind) trace?.push([kind, performance.now()]);
       const out = original.apply(this, args);
       if (kind === "map") out.then(() => trace?.push(["mapped", performance.now()]), () => {});
       return out;
     };
   };
-  stamp(GPUQueue.prototype, "submit", "submit");
-  stamp(GPUBuffer.prototype, "mapAsync", "map");
+  wrap(GPUComputePassEncoder.prototype, "dispatchWorkgroups", "dispatches");
+  wrap(GPUComputePassEncoder.prototype, "dispatchWorkgroupsIndirect", "dispatches");
+  wrap(GPUQueue.prototype, "submit", "submits", "submit");
+  wrap(GPUBuffer.prototype, "mapAsync", "reads", "map");
 }
 /** While an array: `[kind, ms]` for every submit, map request and completed map. */
 let trace = null;

@@ -2,7 +2,7 @@
 //!
 //! Evaluation is inference and always built; the optimiser step and the loop need autodiff and
 //! Adam, which only the `train` feature (on by default) compiles in: the browser's first
-//! download is the crate without it (README, "An inference-only first download").
+//! download is the crate without it (README, "The JS API and the npm package").
 
 mod evaluate;
 #[cfg(feature = "train")]
