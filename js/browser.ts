@@ -15,6 +15,7 @@ const MODULES: Record<WasmModule, () => URL> = {
   webgpu: () => new URL("./wasm/convlens_webgpu_bg.wasm", import.meta.url),
   cpu_train: () => new URL("./wasm/convlens_cpu_train_bg.wasm", import.meta.url),
   webgpu_train: () => new URL("./wasm/convlens_webgpu_train_bg.wasm", import.meta.url),
+  cpu_threads: () => new URL("./wasm/convlens_cpu_threads_bg.wasm", import.meta.url),
 };
 
 async function fetchBytes(url: URL, onProgress?: (loaded: number, total?: number) => void): Promise<Uint8Array> {
@@ -49,6 +50,7 @@ async function fetchBytes(url: URL, onProgress?: (loaded: number, total?: number
 /** Fetches the wasm modules and the weights from the package's files, relative to this module. */
 export const browserPlatform: Platform = {
   wasm: async (module) => MODULES[module](),
+  threads: true,
   weights: (file, onProgress) => {
     const url = WEIGHTS[file];
     if (!url) throw new ConvlensError("NOT_FOUND", `no shipped weights file ${file}`);

@@ -74,6 +74,10 @@ export class Model implements ConvlensModel {
    * model.backend; // { name: "cpu", adapter: null, fallbackReason: "the WebGPU adapter (google swiftshader) is a software fallback …" }
    */
   static async load(source: ModelSource, options: LoadOptions = {}): Promise<ConvlensModel> {
+    const threads = options.threads;
+    if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
+      throw badInput("threads must be an integer from 1 to 256");
+    }
     if (options.worker) {
       const platform = currentPlatform();
       if (!platform.worker) throw badInput("worker: true needs a browser with Web Workers");
@@ -269,10 +273,14 @@ export class Model implements ConvlensModel {
   /**
    * `net` as a network of the training module. The first time, the training module is fetched
    * and compiled, and the weights move into a network it creates on the same backend; the
-   * inference module's network is then freed. Later calls get the same network back.
+   * inference module's network is then freed. Later calls get the same network back, as does a
+   * network of a module that trains too (`cpu_threads`).
    */
   async #trainingNetwork(net: Network): Promise<TrainingNetwork> {
-    if (this.#trains) return net as TrainingNetwork;
+    if (this.#trains || "fit" in net) {
+      this.#trains = true;
+      return net as TrainingNetwork;
+    }
     const training = await trainingRuntime(this.backend.name);
     const weights = await net.exportWeights();
     const next = await training.Network.create(this.info.architecture, this.backend.name, this.info.classes.length, weights);

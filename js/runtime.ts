@@ -2,11 +2,13 @@
  * Loading convlens's wasm modules, each once, on whatever platform the entry point described.
  * There are four, one per backend × (inference, training): a model starts on the inference
  * module of its backend (the first download), and its first `fit()` fetches the training module
- * (autodiff, Adam, the training loop) of the same backend.
+ * (autodiff, Adam, the training loop) of the same backend. A fifth, `cpu_threads`, replaces both
+ * CPU modules where wasm threads can run (`threadsUsable`).
  */
 
 import type * as Inference from "./wasm/convlens_cpu.js";
 import type * as Training from "./wasm/convlens_webgpu_train.js";
+import type * as Threaded from "./wasm/convlens_cpu_threads.js";
 import { ConvlensError } from "./errors.js";
 import type { LoadOptions, ModelSource } from "./types.js";
 import type { ConvlensModel } from "./model.js";
@@ -19,12 +21,17 @@ export interface Platform {
   weights(file: string, onProgress?: (loaded: number, total?: number) => void): Promise<Uint8Array>;
   /** Loads the model in a Web Worker, where there are workers. */
   worker?(source: ModelSource, options: LoadOptions): Promise<ConvlensModel>;
+  /** Whether this platform can start wasm-bindgen-rayon's pool (browsers: Web Workers). */
+  threads?: boolean;
 }
 
 /** The backend a module is built for (every module also has the CPU backend). */
 export type ModuleBackend = "cpu" | "webgpu";
-/** `cpu`, `webgpu`: inference (classify, feature maps, evaluate); `…_train`: all that and `fit`. */
-export type WasmModule = ModuleBackend | `${ModuleBackend}_train`;
+/**
+ * `cpu`, `webgpu`: inference (classify, feature maps, evaluate); `…_train`: all that and `fit`;
+ * `cpu_threads`: the CPU backend with training, its kernels on a pool of Web Workers.
+ */
+export type WasmModule = ModuleBackend | `${ModuleBackend}_train` | "cpu_threads";
 /** What is called of every module's bindings (wasm-bindgen's `init` and the exports). */
 export type Bindings = Pick<typeof Inference, "Network" | "pretrained" | "architectures" | "webgpuAdapter"> & {
   default(options: { module_or_path: URL | BufferSource }): Promise<unknown>;
@@ -38,6 +45,7 @@ const BINDINGS: Record<WasmModule, () => Promise<Bindings | TrainingBindings>> =
   webgpu: () => import("./wasm/convlens_webgpu.js"),
   cpu_train: () => import("./wasm/convlens_cpu_train.js"),
   webgpu_train: () => import("./wasm/convlens_webgpu_train.js"),
+  cpu_threads: () => import("./wasm/convlens_cpu_threads.js"),
 };
 
 let platform: Platform | undefined;
@@ -54,16 +62,22 @@ export function currentPlatform(): Platform {
 
 /**
  * The smallest module that uses a 128-bit SIMD instruction (the probe of the wasm-feature-detect
- * project): convlens's modules are built with `+simd128`, which an engine without WebAssembly SIMD
- * refuses to compile.
+ * project): convlens's modules are built with `+simd128`, which an engine without WebAssembly
+ * SIMD refuses to compile. There is no module without SIMD: Burn's CPU kernels come with gemm's
+ * simd128 kernels whatever the target features say (README, "Size and speed").
  */
 const SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
 ]);
 
+/** Whether this engine has WebAssembly SIMD (Chrome/Edge 91+, Firefox 89+, Safari 16.4+, Node 16.4+). */
+function simdAvailable(): boolean {
+  return WebAssembly.validate(SIMD_PROBE);
+}
+
 /** Imports a module's bindings and instantiates its wasm; rejects with `BACKEND` saying why. */
 async function instantiate(module: WasmModule): Promise<Bindings | TrainingBindings> {
-  if (typeof WebAssembly !== "object" || !WebAssembly.validate(SIMD_PROBE)) {
+  if (typeof WebAssembly !== "object" || !simdAvailable()) {
     throw new ConvlensError(
       "BACKEND",
       "this JavaScript engine has no WebAssembly SIMD, which convlens needs: use Chrome or Edge 91+, Firefox 89+, Safari 16.4+ or Node 16.4+",
@@ -72,6 +86,9 @@ async function instantiate(module: WasmModule): Promise<Bindings | TrainingBindi
   try {
     const bindings = await BINDINGS[module]();
     await bindings.default({ module_or_path: await currentPlatform().wasm(module) });
+    if (module === "cpu_threads") {
+      await (bindings as unknown as Pick<typeof Threaded, "initThreadPool">).initThreadPool(poolSize());
+    }
     return bindings;
   } catch (err) {
     throw new ConvlensError(
@@ -95,14 +112,63 @@ function load(module: WasmModule): Promise<Bindings | TrainingBindings> {
   return ready;
 }
 
+/**
+ * The smallest module that uses shared memory and an atomic instruction: it compiles only where
+ * the engine has WebAssembly threads.
+ */
+const THREADS_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 5, 4, 1, 3, 1, 1, 10, 11, 1, 9, 0, 65, 0, 254, 16, 2, 0,
+  26, 11,
+]);
+
+let threadsWanted: number | undefined;
+
+/** The `threads` load option (worker mode: each model's worker has its own modules). */
+export function setThreads(threads: number | undefined): void {
+  threadsWanted = threads;
+}
+
+/** Threads for the pool: the option, else the number of logical processors. */
+function poolSize(): number {
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return threadsWanted ?? Math.max(1, Math.min(256, cores ?? 1));
+}
+
+/**
+ * Whether the CPU backend runs on `cpu_threads`: with more than one thread wanted, where its pool
+ * can start (a platform with Web Workers), inside a worker (the pool's threads block while they
+ * wait, which a page's main thread may not; so in practice `Model.load(…, { worker: true })`), on
+ * a cross-origin isolated page (SharedArrayBuffer) whose engine has WebAssembly threads and SIMD.
+ */
+export function threadsUsable(): boolean {
+  const g = globalThis as { crossOriginIsolated?: boolean; document?: unknown; WorkerGlobalScope?: unknown };
+  return (
+    poolSize() > 1 &&
+    currentPlatform().threads === true &&
+    g.crossOriginIsolated === true &&
+    g.document === undefined &&
+    g.WorkerGlobalScope !== undefined &&
+    typeof SharedArrayBuffer === "function" &&
+    typeof WebAssembly === "object" &&
+    simdAvailable() &&
+    WebAssembly.validate(THREADS_PROBE)
+  );
+}
+
+/** The module the CPU backend runs on: `cpu_threads` where threads are usable (it has training), else `cpu` or `cpu_train`. */
+function cpuModule(training: boolean): WasmModule {
+  if (threadsUsable()) return "cpu_threads";
+  return training ? "cpu_train" : "cpu";
+}
+
 /** The inference module of `backend`. */
 export function runtime(backend: ModuleBackend): Promise<Bindings> {
-  return load(backend);
+  return load(backend === "cpu" ? cpuModule(false) : backend);
 }
 
 /** The training module of `backend` (fetched on the first `fit()`). */
 export function trainingRuntime(backend: ModuleBackend): Promise<TrainingBindings> {
-  return load(`${backend}_train`) as Promise<TrainingBindings>;
+  return load(backend === "cpu" ? cpuModule(true) : "webgpu_train") as Promise<TrainingBindings>;
 }
 
 /**

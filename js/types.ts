@@ -20,6 +20,11 @@ export interface BackendInfo {
   adapter: AdapterInfo | null;
   /** Why `"auto"` chose the CPU backend, when it did. */
   fallbackReason: string | null;
+  /**
+   * How many threads the CPU backend's kernels run on: 1, or the size of the Web Worker pool of
+   * the threaded module (worker mode on a cross-origin isolated page; README, "Threads").
+   */
+  threads: number;
 }
 
 /** An entry of {@link backends}. */
@@ -186,4 +191,11 @@ export interface LoadOptions {
   onProgress?: (progress: LoadProgress) => void;
   /** Run the model in a Web Worker (browsers only); same API. */
   worker?: boolean;
+  /**
+   * Threads for the CPU backend's kernels, an integer from 1 to 256 (default: the browser's
+   * `navigator.hardwareConcurrency`). Used only in worker mode on a cross-origin isolated page
+   * whose engine has WebAssembly threads; elsewhere, and with 1, the CPU backend runs on one
+   * thread. `model.backend.threads` says how many it got. README: "Threads".
+   */
+  threads?: number;
 }

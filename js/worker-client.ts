@@ -131,7 +131,7 @@ export async function loadInWorker(source: ModelSource, options: LoadOptions): P
   try {
     const loaded = await model.call<{ backend: BackendInfo; info: ModelInfo }>(
       "load",
-      [source, { backend: rest.backend }],
+      [source, { backend: rest.backend, threads: rest.threads }],
       onProgress as ((event: never) => void) | undefined,
     ).done;
     model.backend = loaded.backend;

@@ -6,7 +6,7 @@
 import { ConvlensError } from "./errors.js";
 import { browserPlatform } from "./browser.js";
 import { Model, type ConvlensModel } from "./model.js";
-import { setPlatform } from "./runtime.js";
+import { setPlatform, setThreads } from "./runtime.js";
 import type { Reply, Request } from "./protocol.js";
 import type { Dataset, FitOptions, LoadOptions, ModelSource, PixelBatch, Pixels } from "./types.js";
 
@@ -29,6 +29,7 @@ async function handle({ id, method, args }: Request): Promise<unknown> {
   switch (method) {
     case "load": {
       const [source, options] = args as [ModelSource, LoadOptions];
+      setThreads(options.threads);
       model = await Model.load(source, {
         backend: options.backend,
         onProgress: (event) => scope.postMessage({ id, event }),

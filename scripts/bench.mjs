@@ -2,7 +2,7 @@
 // on the same nets, weights, images and browser. One headless Chromium session per backend
 // (WebGPU with --enable-unsafe-webgpu; the CPU path), a fresh browser context per page, so each
 // page's time to first result and downloaded bytes are those of a first visit.
-// Usage: node scripts/bench.mjs [--nets lenet5,vin] [--libs convlens,tfjs] [--sessions webgpu,cpu]
+// Usage: node scripts/bench.mjs [--nets lenet5,vin] [--libs convlens,tfjs] [--sessions webgpu,cpu,threads]
 //                               [--steps 3] [--json FILE]
 // Expects target/npm (scripts/package.sh) and target/page-data (scripts/page-data.sh).
 import { spawn } from "node:child_process";
@@ -19,7 +19,7 @@ const { values: opts } = parseArgs({
   options: {
     nets: { type: "string", default: "lenet5,vin" },
     libs: { type: "string", default: "convlens,tfjs" },
-    sessions: { type: "string", default: "webgpu,cpu" },
+    sessions: { type: "string", default: "webgpu,cpu,threads" },
     steps: { type: "string", default: "3" },
     json: { type: "string" },
     chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
@@ -42,15 +42,22 @@ for (const file of Object.values(SHIPPED)) {
   writeFileSync(join(indexDir, `${file}.json`), JSON.stringify(index));
 }
 
-// Not cross-origin isolated: neither library gets threads (as on most sites).
-const server = spawn(process.execPath, [join(ROOT, "scripts/serve.mjs"), "--port", "0",
-  "--mount", `/bench/=${join(ROOT, "benches/web")}`,
-  "--mount", `/tfjs/=${join(ROOT, "node_modules/@tensorflow")}`,
-  "--mount", `/bench-weights/=${indexDir}`], { stdio: ["ignore", "pipe", "inherit"] });
-const base = await new Promise((ok, fail) => {
-  server.stdout.on("data", (d) => { const m = /http:\/\/[\d.:]+\//.exec(String(d)); if (m) ok(m[0]); });
-  server.on("exit", (code) => fail(new Error(`scripts/serve.mjs exited ${code}`)));
-});
+// Two servers: a plain one (no cross-origin isolation: neither library gets threads, as on most
+// sites) and a cross-origin isolated one (COOP/COEP) for the "threads" session, where TF.js wasm
+// runs its threaded build and convlens, in worker mode, its threaded CPU module.
+function serve(isolate) {
+  const server = spawn(process.execPath, [join(ROOT, "scripts/serve.mjs"), "--port", "0", ...(isolate ? ["--isolate"] : []),
+    "--mount", `/bench/=${join(ROOT, "benches/web")}`,
+    "--mount", `/tfjs/=${join(ROOT, "node_modules/@tensorflow")}`,
+    "--mount", `/bench-weights/=${indexDir}`], { stdio: ["ignore", "pipe", "inherit"] });
+  const url = new Promise((ok, fail) => {
+    server.stdout.on("data", (d) => { const m = /http:\/\/[\d.:]+\//.exec(String(d)); if (m) ok(m[0]); });
+    server.on("exit", (code) => fail(new Error(`scripts/serve.mjs exited ${code}`)));
+  });
+  return { server, url };
+}
+const servers = [serve(false), serve(true)];
+const [base, isolatedBase] = await Promise.all(servers.map((s) => s.url));
 
 const ARGS = ["--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-component-update",
   "--disable-sync", "--no-first-run", "--disable-quic"];
@@ -61,15 +68,22 @@ const isCode = (url) => /\.(m?js|wasm)$/.test(url) && !url.endsWith("/side-by-si
 // counted apart from the first download. TF.js's gradients are inside tf.min.js.
 const isTraining = (url) => /convlens_\w+_train(_bg\.wasm|\.js)$/.test(url);
 
-/** Opens one page in a fresh context; its result plus the gzip -9 bytes it downloaded. */
-async function run(browser, lib, backend, net) {
+/**
+ * Opens one page in a fresh context; its result plus the gzip -9 bytes it downloaded. In the
+ * "threads" session the page is cross-origin isolated and convlens runs in worker mode; its
+ * results are filed under the backend `cpu-threads` / `wasm-threads`.
+ */
+async function run(browser, session, lib, backend, net) {
+  const threads = session.name === "threads";
+  const from = threads ? isolatedBase : base;
   const context = await browser.newContext();
   const page = await context.newPage();
   const urls = new Set();
-  page.on("response", (r) => { if (r.status() === 200 && r.url().startsWith(base)) urls.add(r.url()); });
+  // Requests of the page and of its workers (convlens's worker and its thread pool).
+  context.on("response", (r) => { if (r.status() === 200 && r.url().startsWith(from)) urls.add(r.url()); });
   page.on("console", (m) => m.type() === "error" && console.error(`[${lib}/${backend}/${net}]`, m.text()));
   const t0 = Date.now();
-  await page.goto(`${base}bench/side-by-side.html?lib=${lib}&backend=${backend}&net=${net}&steps=${opts.steps}`);
+  await page.goto(`${from}bench/side-by-side.html?lib=${lib}&backend=${backend}&net=${net}&steps=${opts.steps}${threads ? "&threads=1" : ""}`);
   await page.waitForFunction(() => window.benchResult, null, { timeout: 30 * 60_000 });
   const result = await page.evaluate(() => window.benchResult);
   await context.close();
@@ -81,12 +95,13 @@ async function run(browser, lib, backend, net) {
   result.trainingGzipBytes = downloads.filter((d) => isCode(d.url) && isTraining(d.url)).reduce((s, d) => s + d.gz, 0);
   result.allGzipBytes = downloads.reduce((s, d) => s + d.gz, 0);
   console.error(`${lib}/${backend}/${net}: ${result.error ?? "done"} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-  return { ...result, backendInfo: result.backend, lib, backend, net };
+  return { ...result, backendInfo: result.backend, lib, backend: threads ? `${backend}-threads` : backend, net };
 }
 
 const sessions = [
   { name: "webgpu", args: ["--enable-unsafe-webgpu"], pages: [["convlens", "webgpu"], ["tfjs", "webgpu"]] },
   { name: "cpu", args: [], pages: [["convlens", "cpu"], ["tfjs", "wasm"], ["tfjs", "cpu"]] },
+  { name: "threads", args: [], pages: [["convlens", "cpu"], ["tfjs", "wasm"]] },
 ];
 const results = [];
 let browserVersion = "?";
@@ -97,7 +112,7 @@ try {
     try {
       for (const net of NETS) {
         for (const [lib, backend] of session.pages) {
-          if (opts.libs.split(",").includes(lib)) results.push(await run(browser, lib, backend, net));
+          if (opts.libs.split(",").includes(lib)) results.push(await run(browser, session, lib, backend, net));
         }
       }
     } finally {
@@ -105,7 +120,7 @@ try {
     }
   }
 } finally {
-  server.kill();
+  for (const { server } of servers) server.kill();
 }
 if (opts.json) writeFileSync(opts.json, JSON.stringify(results, null, 1));
 
@@ -141,6 +156,25 @@ for (const net of NETS) {
   lines.push(`| ${net}, + fetched on the first fit(), KiB gzip -9 | ${more(gw)} / 0 | — | ${more(cc)} / 0 |`);
   const agree = [maxDiff(gw, tw), maxDiff(cc, tm), maxDiff(cc, tc)].map((d) => (d === undefined ? "—" : d.toExponential(1)));
   lines.push(`| ${net}, max \\|Δ probability\\| over 64 images | ${agree[0]} | ${agree[1]} | ${agree[2]} |`);
+}
+if (results.some((r) => r.backend.endsWith("-threads"))) {
+  lines.push("");
+  lines.push("Cross-origin isolated page (wasm threads; convlens in worker mode):");
+  lines.push("");
+  lines.push("| net, phase | convlens CPU threads ÷ TF.js wasm threads | convlens CPU threads ÷ convlens CPU one thread |");
+  lines.push("|---|---|---|");
+  for (const net of NETS) {
+    const [ct, tt, cc] = [find("convlens", "cpu-threads", net), find("tfjs", "wasm-threads", net), find("convlens", "cpu", net)];
+    for (const [phase, key] of [["inference, 1 image", "infer1"], ["inference, 64 images", "infer64"], ["Adam step, batch 64", "step64"]]) {
+      lines.push(`| ${net}, ${phase} | ${key === "step64" ? "TF.js wasm cannot train" : ratio(ms(ct, key), ms(tt, key))} | ${ratio(ms(ct, key), ms(cc, key))} |`);
+    }
+    const first = (r) => (r && !r.error ? r.firstResultMs : undefined);
+    lines.push(`| ${net}, time to first result | ${ratio(first(ct), first(tt))} | ${ratio(first(ct), first(cc))} |`);
+    const kib = (r) => (r && !r.error ? r.codeGzipBytes / 1024 : undefined);
+    lines.push(`| ${net}, first download (JS + wasm), KiB gzip -9 | ${ratio(kib(ct), kib(tt))} | ${ratio(kib(ct), kib(cc))} |`);
+    const threadsOf = (r) => r?.backendInfo?.threads ?? "?";
+    lines.push(`| ${net}, threads | ${threadsOf(ct)} / ${threadsOf(tt)} | |`);
+  }
 }
 lines.push("");
 lines.push("WebGPU work per call (compute dispatches / queue submits / buffer maps = reads back):");

@@ -6,6 +6,8 @@ export CONVLENS_CACHE=${CONVLENS_CACHE:-$HOME/.cache/convlens}
 # Target directories live outside the clone so that a fresh clone (CI) builds warm.
 export CONVLENS_NATIVE_TARGET=${CONVLENS_NATIVE_TARGET:-$CONVLENS_CACHE/target-native}
 export CONVLENS_WASM_TARGET=${CONVLENS_WASM_TARGET:-$CONVLENS_CACHE/target-wasm}
+# The threaded module's build (shared memory: std and every crate compiled with `atomics`).
+export CONVLENS_WASM_THREADS_TARGET=${CONVLENS_WASM_THREADS_TARGET:-$CONVLENS_CACHE/target-wasm-threads}
 # The IDX files of scripts/fetch-data.sh (the browser tests compile its small subsets in).
 export CONVLENS_DATA=${CONVLENS_DATA:-$CONVLENS_CACHE/data}
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -33,6 +35,20 @@ with_wasm_env() {
   else
     CARGO_TARGET_DIR="$CONVLENS_WASM_TARGET" "$@"
   fi
+}
+
+# Runs "$@" (cargo) for the threaded CPU module: wasm threads need shared memory, so std is
+# rebuilt from its sources (-Zbuild-std: rustup's rust-src, or Debian's rust-web-src) with the
+# `atomics` and `bulk-memory` features, in its own target directory (other flags, other
+# artefacts), and linked with a shared, imported memory and the thread-local storage exports
+# wasm-bindgen needs to start threads. Memory may grow to 4 GiB (a shared memory declares its
+# maximum).
+with_wasm_threads_env() {
+  RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C target-feature=+simd128,+atomics,+bulk-memory,+mutable-globals $(
+      printf -- '-C link-arg=%s ' --shared-memory --import-memory --max-memory=4294967296 \
+        --export=__wasm_init_tls --export=__tls_size --export=__tls_align --export=__tls_base)" \
+    with_wasm_env env CARGO_TARGET_DIR="$CONVLENS_WASM_THREADS_TARGET" "$@"
 }
 
 # The wasm-bindgen version pinned in Cargo.lock (the CLI must match it exactly).

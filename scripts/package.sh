@@ -8,25 +8,33 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 
 profile=${CONVLENS_PACKAGE_PROFILE:-wasm-small}
-wasm="$CONVLENS_WASM_TARGET/wasm32-unknown-unknown/$profile/convlens.wasm"
 rm -rf js/wasm target/npm
 # Four modules from the one crate, one per backend × (inference, training): a page fetches the
 # inference module of the backend it gets and the training one on the first fit(). Each entry is
 # module=features: `webgpu` (Burn's WebGPU backend and fusion) and `train` (autodiff, Adam, the
-# training loop); every module has the CPU backend. README: "The JS API and the npm package".
-# All builds write the same file, so each is bound right after it is built.
-MODULES=(convlens_cpu= convlens_webgpu=webgpu convlens_cpu_train=train convlens_webgpu_train=webgpu,train)
+# training loop); every module has the CPU backend. A fifth, convlens_cpu_threads, replaces both
+# CPU modules in worker mode on cross-origin isolated pages: the CPU kernels on a pool of Web
+# Workers, with training; it is built with shared memory in its own target directory
+# (scripts/env.sh, with_wasm_threads_env). README: "The JS API and the npm package". Builds that
+# share a target directory write the same file, so each module is bound right after it is built.
+MODULES=(convlens_cpu= convlens_webgpu=webgpu convlens_cpu_train=train convlens_webgpu_train=webgpu,train
+  convlens_cpu_threads=threads,train)
 for entry in "${MODULES[@]}"; do
   module=${entry%%=*}
   features=${entry#*=}
-  # Checkouts share the target directory, and a cdylib's file name has no hash: when another
+  case $module in
+    convlens_cpu_threads) env=with_wasm_threads_env target=$CONVLENS_WASM_THREADS_TARGET ;;
+    *) env=with_wasm_env target=$CONVLENS_WASM_TARGET ;;
+  esac
+  wasm="$target/wasm32-unknown-unknown/$profile/convlens.wasm"
+  # Checkouts share the target directories, and a cdylib's file name has no hash: when another
   # checkout or another module wrote convlens.wasm last, cargo could call ours fresh. Make it
   # rebuild.
   if [ -f "$wasm" ] && [ "$(cat "$wasm.checkout" 2>/dev/null)" != "$ROOT $module" ]; then
     touch src/lib.rs
   fi
   log "building the $module wasm module (profile $profile, features: ${features:-none})"
-  with_wasm_env cargo build --locked --profile "$profile" --target wasm32-unknown-unknown --lib \
+  $env cargo build --locked --profile "$profile" --target wasm32-unknown-unknown --lib \
     --no-default-features --features "$features" >&2
   echo "$ROOT $module" > "$wasm.checkout"
   log "wasm-bindgen --target web ($module)"
@@ -42,6 +50,8 @@ for entry in "${MODULES[@]}"; do
   module=${entry%%=*}
   cp "js/wasm/$module.js" "js/wasm/$module.d.ts" "js/wasm/${module}_bg.wasm" "$out/dist/wasm/"
 done
+# wasm-bindgen-rayon's worker script, imported by the threaded module's bindings.
+cp -r js/wasm/snippets "$out/dist/wasm/"
 cp weights/*.bpk "$out/weights/"
 cp js/README.md "$out/README.md"
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Copies the datasets' browser subsets (IDX: 2,000 training and 500 held-out images each of
 # MNIST and Fashion-MNIST, written by scripts/fetch-data.sh) where the page build picks them up.
-# Run by scripts/demo.sh.
+# Run by scripts/demo.sh, scripts/bench.sh and scripts/test.sh (the threads test reads them).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"

@@ -39,6 +39,11 @@ if [ "$toolchain" = debian ]; then
   fi
   log "wasm32 toolchain: Debian $(/usr/bin/rustc --version) with -Zbuild-std"
 else
+  # The threaded CPU module rebuilds std with atomics (scripts/env.sh, with_wasm_threads_env).
+  if ! rustup component list --installed 2>/dev/null | grep -qx rust-src; then
+    log "adding rust-src with rustup (std's sources, for the threaded module)"
+    timeout 300 rustup component add rust-src >&2 || die "rustup could not add rust-src"
+  fi
   log "wasm32 toolchain: $(rustc --version) with its wasm32-unknown-unknown target"
 fi
 

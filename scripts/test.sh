@@ -30,10 +30,11 @@ CHROMEDRIVER=$(chromedriver_path) WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_
 
 log "the npm package (scripts/package.sh)"
 tarball=$("$ROOT/scripts/package.sh")
+"$ROOT/scripts/page-data.sh"
 
-log "the packed package in fresh projects: Node, and a Vite app in headless Chromium"
+log "the packed package in fresh projects: Node, a Vite app in headless Chromium; its files with no bundler on a cross-origin isolated page (threads)"
 CONVLENS_TARBALL=$tarball CHROMIUM=$(chromium_path) \
-  node --test --test-concurrency=1 tests/e2e/npm-node.test.mjs tests/e2e/npm-vite.test.mjs
+  node --test --test-concurrency=1 tests/e2e/npm-node.test.mjs tests/e2e/npm-vite.test.mjs tests/e2e/npm-threads.test.mjs
 
 log "end-to-end tests of the page (scripts/demo.sh in headless Chromium)"
 CHROMIUM=$(chromium_path) node --test --test-concurrency=1 tests/e2e/page.test.mjs

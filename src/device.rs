@@ -105,6 +105,19 @@ impl SelectedBackend {
     }
 }
 
+/// How many threads the CPU backend's kernels run on: rayon's pool with the `threads` feature
+/// (in a browser, the Web Workers `initThreadPool` started), else 1.
+pub fn cpu_threads() -> usize {
+    #[cfg(feature = "threads")]
+    {
+        rayon::current_num_threads()
+    }
+    #[cfg(not(feature = "threads"))]
+    {
+        1
+    }
+}
+
 /// The WebGPU adapter this browser would give, without initialising Burn's runtime, or why
 /// there is none.
 ///

@@ -1,13 +1,17 @@
 // One library, one backend, one net per fresh page (scripts/bench.mjs opens each in a new
 // browser context): time to the first result, inference of 1 and 64 images, one Adam step at
 // batch 64, and the 64 images' probabilities (the driver checks both libraries agree).
-// Query: ?lib=convlens|tfjs&backend=webgpu|cpu|wasm&net=lenet5|vin&steps=N
+// Query: ?lib=convlens|tfjs&backend=webgpu|cpu|wasm&net=lenet5|vin&steps=N[&threads=1]
+// (threads=1, on a cross-origin isolated page: both libraries on all logical processors —
+// convlens in worker mode, where it gets its threads; TF.js wasm with setThreadsCount, since its
+// default is half of them).
 // Both libraries read the same shipped burnpack weights and the same held-out images.
 const q = new URLSearchParams(location.search);
 const LIB = q.get("lib");
 const BACKEND = q.get("backend");
 const NET = q.get("net");
 const STEPS = Number(q.get("steps") ?? 3);
+const THREADS = q.get("threads") === "1";
 const SHIPPED = { lenet5: "lenet5-mnist", vin: "vin-fashion" };
 const DATA = { lenet5: "mnist", vin: "fashion" };
 const BATCH = 64;
@@ -110,7 +114,7 @@ function batches(data, k) {
 async function convlens() {
   const { Model } = await import("/convlens/index.js");
   const data = await heldOut(BATCH);
-  const model = await Model.load(SHIPPED[NET], { backend: BACKEND });
+  const model = await Model.load(SHIPPED[NET], { backend: BACKEND, worker: THREADS });
   const one = { data: data.images.subarray(0, 784), shape: [1, 28, 28] };
   const loadedMs = performance.now();
   await model.classify(one);
@@ -164,6 +168,7 @@ async function tfjs() {
   if (backendScript) await loadScript(`/tfjs/${backendScript}`);
   const tf = window.tf;
   if (BACKEND === "wasm") tf.wasm.setWasmPaths("/tfjs/tfjs-backend-wasm/dist/");
+  if (BACKEND === "wasm" && THREADS) tf.wasm.setThreadsCount(navigator.hardwareConcurrency);
   if (!(await tf.setBackend(BACKEND))) throw new Error(`TF.js backend ${BACKEND} is not available`);
   await tf.ready();
   const nets = await import("./tfjs-nets.js");

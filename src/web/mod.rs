@@ -9,6 +9,9 @@ mod training;
 
 pub use catalog::{architectures, pretrained, probe_backend, webgpu_adapter};
 pub use network::Network;
+/// `initThreadPool(n)`: starts the CPU backend's thread pool (modules built with `threads`).
+#[cfg(feature = "threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
 
 use wasm_bindgen::prelude::wasm_bindgen;
 

@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { consumerProject, run } from "./consumer.mjs";
+import { ROOT } from "./helpers.mjs";
 
 test("Node ≥ 20 consumer of the packed tarball (CPU backend)", async () => {
   const dir = await consumerProject(["node.test.mjs", "digits.mjs"]);
@@ -13,6 +14,27 @@ test("Node ≥ 20 consumer of the packed tarball (CPU backend)", async () => {
   assert.equal(code, 0, "the consumer's tests failed (output above)");
   assert.match(output, /# pass [1-9]/, "the consumer's tests ran");
   assert.match(output, /# fail 0/);
+});
+
+test("an engine without WebAssembly SIMD gets a typed error naming the engines, not a crash", async () => {
+  const dir = await consumerProject(["no-simd.mjs"]);
+  const preload = ["--import", join(ROOT, "tests/e2e/no-simd.mjs")];
+  // The emulation refuses what such an engine refuses: the package's modules (all use SIMD).
+  const module = join(dir, "node_modules/convlens/dist/wasm/convlens_cpu_bg.wasm");
+  assert.equal(WebAssembly.validate(readFileSync(module)), true);
+  const refused = await run("node", [...preload, "-e",
+    `WebAssembly.compile(require("fs").readFileSync(${JSON.stringify(module)})).then(() => console.log("compiled"), (e) => console.log(e.name))`]);
+  assert.match(refused.output, /^CompileError$/m);
+
+  const { code, output } = await run("node", [...preload, "no-simd.mjs"], { cwd: dir });
+  assert.equal(code, 0, output);
+  const { outcomes, compiled } = JSON.parse(output.trim().split("\n").at(-1));
+  assert.deepEqual(compiled, [], "nothing was compiled");
+  for (const outcome of outcomes) {
+    assert.equal(outcome.typed, true, JSON.stringify(outcome));
+    assert.equal(outcome.code, "BACKEND");
+    assert.match(outcome.message, /WebAssembly SIMD.*Safari 16\.4\+/);
+  }
 });
 
 test("the README's quick start, pasted into a fresh project, works as written", async () => {
