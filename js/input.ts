@@ -1,13 +1,11 @@
 /** Images and datasets from JS values → the flat arrays the wasm module reads. */
 
 import { badInput } from "./errors.js";
+import { MAX_BATCH, MAX_DATASET_BYTES, MAX_SIDE, MAX_VALUES, bad, describe, dims, reading, typedArray, typedKind } from "./guard.js";
 import type { Dataset, ImageBatch, ImageInput, Pixels } from "./types.js";
 
 /** A drawable image is drawn at most this large before the network's own resize. */
 const MAX_DRAW = 1024;
-
-/** The most images one call reads (the wasm module's limit too). */
-export const MAX_BATCH = 1024;
 
 /** One image or several of one size as float pixels `[n, c, h, w]`; `batch` says which was asked. */
 export interface PlainImages {
@@ -22,34 +20,33 @@ export interface PlainImage {
   shape: [number, number, number];
 }
 
-function isPixels(input: unknown): input is Pixels {
-  return typeof input === "object" && input !== null && "data" in input && "shape" in input;
+/** `input.key`, read as the caller's code may throw. */
+function field(input: object, key: string, name: string): unknown {
+  return reading(name, () => (input as Record<string, unknown>)[key]);
 }
 
-function isImageData(input: unknown): input is ImageData {
-  return (
-    typeof input === "object" &&
-    input !== null &&
-    "data" in input &&
-    "width" in input &&
-    "height" in input &&
-    (input as ImageData).data instanceof Uint8ClampedArray
-  );
+function hasKeys(input: unknown, ...keys: string[]): input is object {
+  return typeof input === "object" && input !== null && reading("the input", () => keys.every((k) => k in input));
 }
 
-function checkShape(shape: unknown): [number, number, number] {
-  if (
-    !Array.isArray(shape) ||
-    shape.length !== 3 ||
-    !shape.every((d) => Number.isInteger(d) && d > 0)
-  ) {
-    throw badInput(`shape must be [channels, height, width] of positive integers, got ${JSON.stringify(shape)}`);
+/** ImageData, or an object like it: `{ data: Uint8ClampedArray, width, height }`, checked. */
+function imageData(input: object): PlainImage {
+  const width = field(input, "width", "width");
+  const height = field(input, "height", "height");
+  for (const [name, side] of [["width", width], ["height", height]] as const) {
+    if (typeof side !== "number" || !Number.isSafeInteger(side) || side < 1 || side > MAX_SIDE) {
+      throw bad(`ImageData ${name}`, `a whole number from 1 to ${MAX_SIDE}`, side);
+    }
   }
-  return shape as [number, number, number];
+  const [w, h] = [width as number, height as number];
+  if (3 * w * h > MAX_VALUES) throw badInput(`a ${w}×${h} ImageData is larger than the limit of ${MAX_VALUES} values; scale it down first`);
+  const data = typedArray(field(input, "data", "ImageData data"), ["Uint8ClampedArray"], "ImageData data", MAX_VALUES) as Uint8Array;
+  if (data.length !== 4 * w * h) throw badInput(`ImageData data holds ${data.length} bytes; ${w}×${h} RGBA needs ${4 * w * h}`);
+  return fromRgba(data, w, h);
 }
 
 /** RGBA bytes (as in ImageData) → RGB planes in [0, 1], composited over black. */
-function fromRgba(rgba: Uint8ClampedArray, width: number, height: number): PlainImage {
+function fromRgba(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): PlainImage {
   const plane = width * height;
   const data = new Float32Array(3 * plane);
   for (let i = 0; i < plane; i++) {
@@ -84,16 +81,17 @@ function fromDrawable(source: CanvasImageSource & { width: number; height: numbe
  * Any accepted input → float pixels. Throws `BAD_INPUT` for anything else.
  */
 export function toImage(input: ImageInput): PlainImage {
-  if (isImageData(input)) return fromRgba(input.data, input.width, input.height);
-  if (isPixels(input)) {
-    const shape = checkShape(input.shape);
-    return { data: floats(input.data), shape };
+  if (hasKeys(input, "data", "width", "height") && typedKind(field(input, "data", "data")) === "Uint8ClampedArray") {
+    return imageData(input as object);
+  }
+  if (hasKeys(input, "data", "shape")) {
+    const shape = dims(field(input, "shape", "shape"), [3], MAX_SIDE, "shape", "channels, height, width") as [number, number, number];
+    return { data: floats(field(input, "data", "data"), shape), shape };
   }
   const drawable = input as CanvasImageSource & { width?: number; height?: number };
   if (
     typeof drawable === "object" &&
     drawable !== null &&
-    typeof (drawable as { width?: unknown }).width === "number" &&
     ((typeof HTMLCanvasElement !== "undefined" && drawable instanceof HTMLCanvasElement) ||
       (typeof OffscreenCanvas !== "undefined" && drawable instanceof OffscreenCanvas) ||
       (typeof ImageBitmap !== "undefined" && drawable instanceof ImageBitmap) ||
@@ -102,14 +100,26 @@ export function toImage(input: ImageInput): PlainImage {
     return fromDrawable(drawable as CanvasImageSource & { width: number; height: number });
   }
   throw badInput(
-    "input must be ImageData, a canvas, an ImageBitmap, an <img>, or { data, shape: [c, h, w] }",
+    `input must be ImageData, a canvas, an ImageBitmap, an <img>, or { data, shape: [c, h, w] }, got ${describe(input)}`,
   );
 }
 
-function floats(data: unknown): Float32Array {
-  if (data instanceof Float32Array) return data;
-  if (data instanceof Uint8Array || data instanceof Uint8ClampedArray) return Float32Array.from(data, (v) => v / 255);
-  throw badInput("data must be a Float32Array (0–1) or a Uint8Array (0–255)");
+/** Pixels of `shape` (`[…, c, h, w]`) as floats in [0, 1]: checked for size, type and finite values. */
+function floats(data: unknown, shape: readonly number[]): Float32Array {
+  const needed = shape.reduce((a, b) => a * b, 1);
+  if (needed > MAX_VALUES) {
+    throw badInput(`shape ${JSON.stringify(shape)} is ${needed} values; the limit is ${MAX_VALUES} per call (scale the images down)`);
+  }
+  const values = typedArray(data, ["Float32Array", "Uint8Array", "Uint8ClampedArray"], "data", MAX_VALUES);
+  if (values.length !== needed) throw badInput(`shape ${JSON.stringify(shape)} needs ${needed} values, data holds ${values.length}`);
+  if (values instanceof Float32Array) {
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (!(v >= 0 && v <= 1)) throw badInput(`data[${i}] is ${v}; float pixels must lie in [0, 1]`);
+    }
+    return values;
+  }
+  return Float32Array.from(values, (v) => v / 255);
 }
 
 /**
@@ -118,11 +128,16 @@ function floats(data: unknown): Float32Array {
  */
 export function toImages(input: ImageInput | ImageBatch): PlainImages {
   if (Array.isArray(input)) {
-    if (input.length === 0) throw badInput("the array of images is empty");
-    if (input.length > MAX_BATCH) throw badInput(`a batch holds at most ${MAX_BATCH} images, got ${input.length}`);
-    const images = input.map((image) => toImage(image));
+    const list = reading("the array of images", () => {
+      const length = input.length;
+      if (length === 0) throw badInput("the array of images is empty");
+      if (length > MAX_BATCH) throw badInput(`a batch holds at most ${MAX_BATCH} images, got ${length}`);
+      return Array.from({ length }, (_, i) => input[i] as unknown);
+    });
+    const images = list.map((image) => toImage(image as ImageInput));
     const shape = images[0].shape;
     const per = shape[0] * shape[1] * shape[2];
+    if (images.length * per > MAX_VALUES) throw badInput(`the images hold ${images.length * per} values; the limit is ${MAX_VALUES} per call`);
     const data = new Float32Array(images.length * per);
     images.forEach((image, i) => {
       if (image.shape.some((d, j) => d !== shape[j])) {
@@ -134,17 +149,13 @@ export function toImages(input: ImageInput | ImageBatch): PlainImages {
     });
     return { data, shape: [images.length, ...shape], batch: true };
   }
-  if (isPixels(input) && Array.isArray(input.shape) && (input.shape as unknown[]).length === 4) {
-    const shape = input.shape as unknown[];
-    if (!shape.every((d) => Number.isInteger(d) && (d as number) > 0)) {
-      throw badInput(`shape must be [images, channels, height, width] of positive integers, got ${JSON.stringify(shape)}`);
+  if (hasKeys(input, "data", "shape")) {
+    const raw = field(input, "shape", "shape");
+    if (Array.isArray(raw) && reading("shape", () => raw.length) === 4) {
+      const shape = dims(raw, [4], MAX_SIDE, "shape", "images, channels, height, width") as [number, number, number, number];
+      if (shape[0] > MAX_BATCH) throw badInput(`a batch holds at most ${MAX_BATCH} images, got ${shape[0]}`);
+      return { data: floats(field(input, "data", "data"), shape), shape, batch: true };
     }
-    const [n, c, h, w] = shape as [number, number, number, number];
-    if (n > MAX_BATCH) throw badInput(`a batch holds at most ${MAX_BATCH} images, got ${n}`);
-    if (input.data?.length !== n * c * h * w) {
-      throw badInput(`shape ${JSON.stringify(shape)} needs ${n * c * h * w} values, got ${input.data?.length}`);
-    }
-    return { data: floats(input.data), shape: [n, c, h, w], batch: true };
   }
   const one = toImage(input as ImageInput);
   return { data: one.data, shape: [1, ...one.shape], batch: false };
@@ -159,38 +170,58 @@ export function wireImages(images: PlainImages): Pixels | { data: Float32Array; 
 export function toDataset(
   dataset: Dataset,
   inputShape: readonly number[],
+  name = "dataset",
 ): { images: Uint8Array; labels: Uint8Array } {
-  if (typeof dataset !== "object" || dataset === null) throw badInput("a dataset is { images, labels, shape }");
-  const shape = checkShape(dataset.shape);
+  if (typeof dataset !== "object" || dataset === null) throw bad(name, "{ images, labels, shape }", dataset);
+  const shape = dims(field(dataset, "shape", `${name}.shape`), [3], MAX_SIDE, `${name}.shape`, "channels, height, width");
   if (shape.some((d, i) => d !== inputShape[i])) {
     throw badInput(
-      `dataset images are ${JSON.stringify(shape)} but the model reads ${JSON.stringify(inputShape)}; resize them first`,
+      `${name} images are ${JSON.stringify(shape)} but the model reads ${JSON.stringify(inputShape)}; resize them first`,
     );
   }
   const per = shape[0] * shape[1] * shape[2];
-  const labels = Array.from(dataset.labels ?? []);
-  if (labels.length === 0) throw badInput("the dataset is empty");
-  if (!labels.every((l) => Number.isInteger(l) && l >= 0 && l < 256)) {
-    throw badInput("labels must be whole numbers from 0 to 255");
+  const rawLabels = field(dataset, "labels", `${name}.labels`);
+  let labels: Uint8Array;
+  if (typedKind(rawLabels) !== undefined) {
+    const kind = typedKind(rawLabels);
+    if (kind !== "Uint8Array" && kind !== "Uint8ClampedArray") {
+      throw bad(`${name}.labels`, "a Uint8Array or an array of whole numbers from 0 to 255", rawLabels);
+    }
+    labels = Uint8Array.from(typedArray(rawLabels, ["Uint8Array", "Uint8ClampedArray"], `${name}.labels`, MAX_DATASET_BYTES / per));
+  } else if (Array.isArray(rawLabels)) {
+    labels = reading(`${name}.labels`, () => {
+      const length = rawLabels.length;
+      if (length > MAX_DATASET_BYTES / per) throw badInput(`${name} has ${length} labels; at most ${Math.floor(MAX_DATASET_BYTES / per)} images of this size fit the limit of ${MAX_DATASET_BYTES} bytes`);
+      const out = new Uint8Array(length);
+      for (let i = 0; i < length; i++) {
+        const l = rawLabels[i] as unknown;
+        if (typeof l !== "number" || !Number.isInteger(l) || l < 0 || l > 255) {
+          throw bad(`${name}.labels[${i}]`, "a whole number from 0 to 255", l);
+        }
+        out[i] = l;
+      }
+      return out;
+    });
+  } else {
+    throw bad(`${name}.labels`, "a Uint8Array or an array of whole numbers from 0 to 255", rawLabels);
   }
-  const { images } = dataset;
-  if (!images || images.length !== labels.length * per) {
+  if (labels.length === 0) throw badInput(`${name} is empty`);
+  const images = typedArray(field(dataset, "images", `${name}.images`), ["Uint8Array", "Uint8ClampedArray", "Float32Array"], `${name}.images`, MAX_DATASET_BYTES);
+  if (images.length !== labels.length * per) {
     throw badInput(
-      `${images?.length ?? 0} pixel values do not make ${labels.length} images of ${JSON.stringify(shape)} (${per} each)`,
+      `${name}.images holds ${images.length} values, which do not make ${labels.length} images of ${JSON.stringify(shape)} (${per} each)`,
     );
   }
-  let bytes: Uint8Array;
+  let pixels: Uint8Array;
   if (images instanceof Float32Array) {
-    bytes = new Uint8Array(images.length);
+    pixels = new Uint8Array(images.length);
     for (let i = 0; i < images.length; i++) {
       const v = images[i];
-      if (!Number.isFinite(v)) throw badInput(`pixel ${i} is ${v}; pixels must be finite numbers`);
-      bytes[i] = Math.round(Math.min(1, Math.max(0, v)) * 255);
+      if (!Number.isFinite(v)) throw badInput(`${name}.images[${i}] is ${v}; pixels must be finite numbers`);
+      pixels[i] = Math.round(Math.min(1, Math.max(0, v)) * 255);
     }
-  } else if (images instanceof Uint8Array || images instanceof Uint8ClampedArray) {
-    bytes = images instanceof Uint8Array ? images : new Uint8Array(images);
   } else {
-    throw badInput("images must be a Uint8Array (0–255) or a Float32Array (0–1)");
+    pixels = images;
   }
-  return { images: bytes, labels: Uint8Array.from(labels) };
+  return { images: pixels, labels };
 }

@@ -4,8 +4,11 @@ import type { Network as InferenceNetwork } from "./wasm/convlens_cpu.js";
 import type { Network as TrainingNetwork } from "./wasm/convlens_webgpu_train.js";
 import { ConvlensError, badInput, fromWasm } from "./errors.js";
 import { toDataset, toImages } from "./input.js";
+import { bad, describe, reading } from "./guard.js";
+import { fitOptions, loadOptions, ownSource, topK as topKOption } from "./options.js";
 import type { PretrainedInfo } from "./catalog.js";
-import { currentPlatform, moduleFor, runtime, trainingRuntime } from "./runtime.js";
+import { currentPlatform, generation, moduleFor, recover, runtime, trainingRuntime } from "./runtime.js";
+import type { Bindings, TrainingBindings } from "./runtime.js";
 import type {
   BackendInfo,
   Dataset,
@@ -22,8 +25,6 @@ import type {
   Prediction,
   StepEvent,
 } from "./types.js";
-
-const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
 /** What every model offers, in this thread ({@link Model}) or in a Web Worker. */
 export interface ConvlensModel {
@@ -54,8 +55,14 @@ export class Model implements ConvlensModel {
   readonly backend: BackendInfo;
   readonly info: ModelInfo;
 
-  private constructor(net: Network, classes: string[]) {
+  /** The module `#net` lives in, and that module's instance generation when it was created. */
+  #bindings: Bindings | TrainingBindings;
+  #generation: number;
+
+  private constructor(net: Network, classes: string[], bindings: Bindings | TrainingBindings) {
     this.#net = net;
+    this.#bindings = bindings;
+    this.#generation = generation(bindings);
     this.backend = net.backend as BackendInfo;
     this.info = {
       architecture: net.architecture,
@@ -73,30 +80,33 @@ export class Model implements ConvlensModel {
    * model.info;    // { architecture: "lenet5", inputShape: [1, 28, 28], classes: ["0", …, "9"], parameters: 61706 }
    * model.backend; // { name: "cpu", adapter: null, fallbackReason: "the WebGPU adapter (google swiftshader) is a software fallback …" }
    */
-  static async load(source: ModelSource, options: LoadOptions = {}): Promise<ConvlensModel> {
-    const threads = options.threads;
-    if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
-      throw badInput("threads must be an integer from 1 to 256");
+  static async load(source: ModelSource, rawOptions: LoadOptions = {}): Promise<ConvlensModel> {
+    const options = loadOptions(rawOptions);
+    if (typeof source !== "string" && (typeof source !== "object" || source === null)) {
+      throw bad("source", "a shipped model's name or { architecture, weights?, classes? }", source);
     }
+    const own = typeof source === "string" ? undefined : ownSource(source);
     if (options.worker) {
       const platform = currentPlatform();
       if (!platform.worker) throw badInput("worker: true needs a browser with Web Workers");
-      return platform.worker(source, { ...options, worker: false });
+      return platform.worker(own ?? (source as string), { ...options, worker: false });
     }
-    const progress = options.onProgress ?? (() => {});
+    const onProgress = options.onProgress;
+    const progress = (event: Parameters<NonNullable<LoadOptions["onProgress"]>>[0]) =>
+      reading("onProgress", () => onProgress?.(event));
     progress({ phase: "runtime" });
     const backend = options.backend ?? "auto";
     const wasm = await runtime(await moduleFor(backend));
     let architecture: string;
     let classes: string[];
     let weights: Uint8Array | undefined;
-    if (typeof source === "string") {
+    if (own === undefined) {
       const known = wasm.pretrained() as PretrainedInfo[];
       const entry = known.find((p) => p.name === source);
       if (!entry) {
         throw new ConvlensError(
           "NOT_FOUND",
-          `no shipped model "${source}"; shipped: ${known.map((p) => p.name).join(", ")}`,
+          `no shipped model ${describe(source)}; shipped: ${known.map((p) => p.name).join(", ")}`,
         );
       }
       architecture = entry.architecture;
@@ -104,19 +114,8 @@ export class Model implements ConvlensModel {
       weights = await currentPlatform().weights(entry.file, (loaded, total) =>
         progress({ phase: "weights", loaded, total }),
       );
-    } else if (typeof source === "object" && source !== null) {
-      architecture = source.architecture;
-      classes = source.classes ?? DIGITS;
-      if (!Array.isArray(classes) || !classes.every((c) => typeof c === "string")) {
-        throw badInput("classes must be an array of label strings");
-      }
-      if (source.weights !== undefined) {
-        if (source.weights instanceof ArrayBuffer) weights = new Uint8Array(source.weights);
-        else if (source.weights instanceof Uint8Array) weights = source.weights;
-        else throw badInput("weights must be a Uint8Array or an ArrayBuffer");
-      }
     } else {
-      throw badInput('source must be a shipped model\'s name or { architecture, weights?, classes? }');
+      ({ architecture, classes, weights } = own);
     }
     progress({ phase: "backend" });
     try {
@@ -126,26 +125,40 @@ export class Model implements ConvlensModel {
         classes.length,
         weights,
       );
-      return new Model(net, classes);
+      return new Model(net, classes, wasm);
     } catch (err) {
-      throw fromWasm(err);
+      throw recover(wasm, err) ?? fromWasm(err);
     }
+  }
+
+  /** Whether `#net`'s instance was restarted after a trap (the network is gone with it). */
+  #lost(): boolean {
+    return generation(this.#bindings) !== this.#generation;
+  }
+
+  #lostError(): ConvlensError {
+    return new ConvlensError(
+      "INTERNAL",
+      "convlens's WebAssembly instance stopped during an earlier call and was restarted; this model was lost with it: load it again",
+    );
   }
 
   /** Runs `task` after every earlier call on this model has settled. */
   #run<T>(task: (net: Network) => Promise<T>): Promise<T> {
     const next = this.#queue.then(() => {
       if (!this.#net) throw new ConvlensError("DISPOSED", "this model was disposed; load a new one");
+      if (this.#lost()) throw this.#lostError();
       return task(this.#net);
     });
     this.#queue = next.catch(() => {});
     return next.catch((err) => {
-      throw fromWasm(err);
+      throw recover(this.#bindings, err) ?? fromWasm(err);
     });
   }
 
   #checkAlive(): void {
     if (!this.#net) throw new ConvlensError("DISPOSED", "this model was disposed; load a new one");
+    if (this.#lost()) throw this.#lostError();
   }
 
   /**
@@ -167,8 +180,7 @@ export class Model implements ConvlensModel {
   ): Promise<Prediction[] | Prediction[][]> {
     this.#checkAlive();
     const classes = this.info.classes;
-    const topK = options.topK ?? classes.length;
-    if (!Number.isInteger(topK) || topK < 1) throw badInput(`topK must be a whole number ≥ 1, got ${topK}`);
+    const topK = topKOption(options, classes.length);
     const images = toImages(input);
     const probs = (await this.#run((net) =>
       net.classify(images.data, Uint32Array.from(images.shape)),
@@ -228,12 +240,12 @@ export class Model implements ConvlensModel {
   async fit(dataset: Dataset, options: FitOptions = {}): Promise<EpochEvent[]> {
     this.#checkAlive();
     if (this.#fitting) throw new ConvlensError("BUSY", "fit() is already running on this model; await it or abort it first");
-    const { signal, onStep, onEpoch, validationData, ...rest } = options;
+    const { wasm: rest, validationData, signal, onStep, onEpoch } = fitOptions(options);
     if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was already aborted; nothing was trained");
     const train = toDataset(dataset, this.info.inputShape);
-    const validation = validationData ? toDataset(validationData, this.info.inputShape) : undefined;
+    const validation = validationData === undefined ? undefined : toDataset(validationData, this.info.inputShape, "validationData");
     this.#fitting = true;
-    let callbackError: unknown;
+    let callbackError: ConvlensError | undefined;
     try {
       return await this.#run(async (current) => {
         const net = await this.#trainingNetwork(current);
@@ -245,7 +257,12 @@ export class Model implements ConvlensModel {
             if (event.type === "step") onStep?.(event);
             else onEpoch?.(event);
           } catch (err) {
-            callbackError ??= err;
+            const which = event.type === "step" ? "onStep" : "onEpoch";
+            callbackError ??= new ConvlensError(
+              "ABORTED",
+              `${which} threw (${err instanceof Error ? err.message : describe(err)}); training stopped, the model keeps its last step's weights`,
+              { cause: err },
+            );
             net.stop();
           }
         };
@@ -283,7 +300,12 @@ export class Model implements ConvlensModel {
     }
     const training = await trainingRuntime(this.backend.name);
     const weights = await net.exportWeights();
-    const next = await training.Network.create(this.info.architecture, this.backend.name, this.info.classes.length, weights);
+    let next: TrainingNetwork;
+    try {
+      next = await training.Network.create(this.info.architecture, this.backend.name, this.info.classes.length, weights);
+    } catch (err) {
+      throw recover(training, err) ?? fromWasm(err);
+    }
     if (this.#net !== net) {
       // Disposed meanwhile: dispose() frees the old network; the new one is not needed.
       next.free();
@@ -291,6 +313,8 @@ export class Model implements ConvlensModel {
     }
     this.#net = next;
     this.#trains = true;
+    this.#bindings = training;
+    this.#generation = generation(training);
     net.dispose();
     net.free();
     return next;
@@ -331,7 +355,10 @@ export class Model implements ConvlensModel {
     const net = this.#net;
     if (!net) return;
     this.#net = null;
+    if (this.#lost()) return; // gone with its instance
     net.dispose();
-    this.#queue.then(() => net.free());
+    this.#queue.then(() => {
+      if (!this.#lost()) net.free();
+    });
   }
 }

@@ -35,6 +35,8 @@ export type WasmModule = ModuleBackend | `${ModuleBackend}_train` | "cpu_threads
 /** What is called of every module's bindings (wasm-bindgen's `init` and the exports). */
 export type Bindings = Pick<typeof Inference, "Network" | "pretrained" | "architectures" | "webgpuAdapter"> & {
   default(options: { module_or_path: URL | BufferSource }): Promise<unknown>;
+  /** A fresh instance of the compiled module (wasm-bindgen's `--experimental-reset-state-function`). */
+  __wbg_reset_state?: () => void;
 };
 /** The same for a training module, whose `Network` can `fit`. */
 export type TrainingBindings = Omit<Bindings, "Network"> & Pick<typeof Training, "Network">;
@@ -204,4 +206,34 @@ export async function moduleFor(request: unknown): Promise<ModuleBackend> {
   } catch {
     return "cpu";
   }
+}
+
+/** How many times each module's instance was restarted after a trap. */
+const restarts = new WeakMap<object, number>();
+
+/** The instance generation of `bindings`: a model created in another one is gone. */
+export function generation(bindings: object): number {
+  return restarts.get(bindings) ?? 0;
+}
+
+/**
+ * If `err` is a trap of the WebAssembly instance (a Rust panic, or any `RuntimeError`), which
+ * leaves that instance unusable for every model in it: restarts the instance (a fresh one from the
+ * same compiled module, so the next call works) and returns the `INTERNAL` error to reject with.
+ */
+export function recover(bindings: Bindings | TrainingBindings, err: unknown): ConvlensError | undefined {
+  if (!(typeof WebAssembly === "object" && err instanceof WebAssembly.RuntimeError)) return undefined;
+  restarts.set(bindings, generation(bindings) + 1);
+  let restarted = false;
+  try {
+    bindings.__wbg_reset_state?.();
+    restarted = bindings.__wbg_reset_state !== undefined;
+  } catch {
+    restarted = false;
+  }
+  return new ConvlensError(
+    "INTERNAL",
+    `convlens's WebAssembly instance stopped (${err.message})${restarted ? "; it was restarted, so load your models again" : "; reload the page"}`,
+    { cause: err },
+  );
 }

@@ -162,7 +162,9 @@ export interface FitOptions {
   readLossEvery?: number;
   /** Stops training within one step; `fit` then rejects with code `ABORTED` and the model keeps its last step. */
   signal?: AbortSignal;
+  /** After each step. If it throws, training stops within one step and `fit` rejects with `ABORTED` whose `cause` is that exception. */
   onStep?: (event: StepEvent) => void;
+  /** After each epoch; throwing stops training as for `onStep`. */
   onEpoch?: (event: EpochEvent) => void;
 }
 

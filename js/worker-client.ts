@@ -1,7 +1,9 @@
 /** `Model.load(…, { worker: true })`: the same API, with the model in a Web Worker. */
 
 import { ConvlensError } from "./errors.js";
-import { toImages, wireImages } from "./input.js";
+import { toDataset, toImages, wireImages } from "./input.js";
+import { describe } from "./guard.js";
+import { fitOptions, topK } from "./options.js";
 import type { ConvlensModel } from "./model.js";
 import type { Method, Reply } from "./protocol.js";
 import type {
@@ -73,7 +75,8 @@ class WorkerModel implements ConvlensModel {
     input: ImageInput | ImageBatch,
     options: { topK?: number } = {},
   ): Promise<Prediction[] | Prediction[][]> {
-    return this.call<Prediction[]>("classify", [wireImages(toImages(input)), options]).done;
+    const k = topK(options, this.info.classes.length);
+    return this.call<Prediction[]>("classify", [wireImages(toImages(input)), { topK: k }]).done;
   }
 
   async featureMaps(input: ImageInput): Promise<FeatureMap[]>;
@@ -88,27 +91,45 @@ class WorkerModel implements ConvlensModel {
   }
 
   async fit(dataset: Dataset, options: FitOptions = {}): Promise<EpochEvent[]> {
-    const { signal, onStep, onEpoch, ...rest } = options;
+    // Checked here as `Model.fit` checks them, so that only plain, checked copies are posted.
+    const { wasm, validationData, signal, onStep, onEpoch } = fitOptions(options);
     if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was already aborted; nothing was trained");
+    const shape = this.info.inputShape;
+    const train = { ...toDataset(dataset, shape), shape };
+    const validation = validationData === undefined ? undefined : { ...toDataset(validationData, shape, "validationData"), shape };
+    let callbackError: ConvlensError | undefined;
     const { id, done } = this.call<EpochEvent[]>(
       "fit",
-      [dataset, { ...rest, wantSteps: Boolean(onStep) }],
+      [train, { ...wasm, validationData: validation, wantSteps: Boolean(onStep) }],
       ((event: { type: string }) => {
-        if (event.type === "step") onStep?.(event as never);
-        else onEpoch?.(event as never);
+        try {
+          if (event.type === "step") onStep?.(event as never);
+          else onEpoch?.(event as never);
+        } catch (err) {
+          const which = event.type === "step" ? "onStep" : "onEpoch";
+          callbackError ??= new ConvlensError(
+            "ABORTED",
+            `${which} threw (${err instanceof Error ? err.message : describe(err)}); training stopped, the model keeps its last step's weights`,
+            { cause: err },
+          );
+          this.call("abort", [id]);
+        }
       }) as (event: never) => void,
     );
     const abort = () => this.call("abort", [id]);
     signal?.addEventListener("abort", abort);
     try {
       return await done;
+    } catch (err) {
+      throw callbackError ?? err;
     } finally {
       signal?.removeEventListener("abort", abort);
     }
   }
 
   async evaluate(dataset: Dataset): Promise<Evaluation> {
-    return this.call<Evaluation>("evaluate", [dataset]).done;
+    const shape = this.info.inputShape;
+    return this.call<Evaluation>("evaluate", [{ ...toDataset(dataset, shape), shape }]).done;
   }
 
   async exportWeights(): Promise<Uint8Array> {

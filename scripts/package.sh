@@ -37,8 +37,13 @@ for entry in "${MODULES[@]}"; do
   $env cargo build --locked --profile "$profile" --target wasm32-unknown-unknown --lib \
     --no-default-features --features "$features" >&2
   echo "$ROOT $module" > "$wasm.checkout"
+  # --experimental-reset-state-function: after a trap (a panic that got through), js/runtime.ts
+  # restarts the instance from the compiled module. Not for the threaded one, whose memory the
+  # pool's workers share.
+  reset=--experimental-reset-state-function
+  [ "$module" = convlens_cpu_threads ] && reset=
   log "wasm-bindgen --target web ($module)"
-  wasm-bindgen --target web --out-dir js/wasm --out-name "$module" "$wasm" >&2
+  wasm-bindgen --target web $reset --out-dir js/wasm --out-name "$module" "$wasm" >&2
 done
 
 log "tsc"

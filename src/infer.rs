@@ -22,10 +22,17 @@ pub struct FeatureMap {
 ///
 /// # Errors
 /// [`crate::Error::BadInput`] for a wrongly shaped input, [`crate::Error::Backend`] when
-/// reading the result fails.
+/// reading the result fails, [`crate::Error::BadWeights`] when a probability is not a finite
+/// number (finite weights so large that the forward pass overflows; inputs are in [0, 1]).
 pub async fn probabilities<M: ImageClassifier>(model: &M, images: Tensor<4>) -> Result<Vec<f32>> {
     let logits = model.try_logits(images)?;
-    read(softmax(logits, 1)).await
+    let probabilities = read(softmax(logits, 1)).await?;
+    if let Some(p) = probabilities.iter().find(|p| !p.is_finite()) {
+        return Err(crate::Error::BadWeights(format!(
+            "the model's scores are not finite numbers ({p}): its weights are so large that the forward pass overflows"
+        )));
+    }
+    Ok(probabilities)
 }
 
 /// One forward pass of a blank image on `device`, read back and thrown away: on WebGPU it

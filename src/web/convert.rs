@@ -38,7 +38,11 @@ pub(crate) fn backend(selected: &SelectedBackend) -> JsValue {
         .as_deref()
         .map_or(JsValue::NULL, JsValue::from_str);
     set(&out, "fallbackReason", &reason);
-    set(&out, "threads", &(crate::device::cpu_threads() as u32).into());
+    set(
+        &out,
+        "threads",
+        &(crate::device::cpu_threads() as u32).into(),
+    );
     out
 }
 

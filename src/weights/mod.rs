@@ -11,7 +11,8 @@ pub use safetensors::{
 
 use burn::module::Module;
 use burn::store::ModuleRecord;
-use burn::tensor::Bytes;
+use burn::tensor::{Bytes, DType};
+use burn_pack::{Reader, Tensor as PackTensor, Writer};
 
 use crate::error::{Error, Result};
 
@@ -30,15 +31,218 @@ pub fn to_bytes<M: Module>(module: M) -> Result<Vec<u8>> {
     Ok(bytes.to_vec())
 }
 
+/// The largest weights file read (256 MiB; the biggest shipped model is 0.6 MiB). The file is
+/// copied into memory about twice while it is checked.
+pub const MAX_WEIGHTS_BYTES: usize = 256 * 1024 * 1024;
+
 /// Loads parameters from `bytes` into `module`, which must have the same architecture.
 ///
+/// Every tensor is checked before Burn sees it: a float dtype (F32; F16, BF16 and F64 are
+/// converted to f32, which is exact for the first two and rounds the last), a byte length that
+/// matches its shape, and finite values (also after the conversion). The checked values are
+/// written out again as an aligned F32 burnpack, so no stored offset or dtype reaches a kernel.
+///
 /// # Errors
-/// [`Error::BadWeights`] when the bytes are not a weights file, or name or shape parameters
-/// that this architecture does not have.
+/// [`Error::BadWeights`] when the bytes are not a weights file, hold a tensor that fails a check
+/// above (naming it), or name or shape parameters that this architecture does not have.
 pub fn load<M: Module>(module: M, bytes: &[u8]) -> Result<M> {
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
-        .map_err(|e| Error::BadWeights(format!("not a convlens weights file: {e}")))?;
+    if bytes.len() > MAX_WEIGHTS_BYTES {
+        return Err(Error::BadWeights(format!(
+            "the weights file is {} bytes; the limit is {MAX_WEIGHTS_BYTES}",
+            bytes.len()
+        )));
+    }
+    let not_weights =
+        |e: &dyn core::fmt::Display| Error::BadWeights(format!("not a convlens weights file: {e}"));
+    let tensors = Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
+        .and_then(Reader::into_tensors)
+        .map_err(|e| not_weights(&e))?;
+    let mut checked = Vec::with_capacity(tensors.len());
+    for tensor in tensors {
+        let (name, dtype, shape, param_id, data) =
+            tensor.into_parts().map_err(|e| not_weights(&e))?;
+        let values = floats(&name, dtype, shape.num_elements(), &data)?;
+        checked.push(PackTensor::new(
+            name,
+            DType::F32,
+            shape,
+            param_id,
+            Bytes::from_elems(values),
+        ));
+    }
+    let clean = Writer::new(checked)
+        .into_bytes()
+        .map_err(|e| not_weights(&e))?;
+    let record = ModuleRecord::from_bytes(clean).map_err(|e| not_weights(&e))?;
     module
         .try_load_record(record)
         .map_err(|e| Error::BadWeights(format!("the weights do not fit this architecture: {e}")))
+}
+
+/// A tensor's little-endian bytes as finite f32 values (read without assuming alignment).
+fn floats(name: &str, dtype: DType, count: usize, data: &[u8]) -> Result<Vec<f32>> {
+    let size = match dtype {
+        DType::F32 => 4,
+        DType::F64 => 8,
+        DType::F16 | DType::BF16 => 2,
+        other => {
+            return Err(Error::BadWeights(format!(
+                "{name} is stored as {other:?}; weights must be floats (F32, F16, BF16 or F64)"
+            )));
+        }
+    };
+    if count.checked_mul(size) != Some(data.len()) {
+        return Err(Error::BadWeights(format!(
+            "{name} holds {} bytes, but {count} {dtype:?} values take {}",
+            data.len(),
+            count.saturating_mul(size)
+        )));
+    }
+    let values: Vec<f32> = match dtype {
+        DType::F32 => data
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect(),
+        DType::F64 => data
+            .chunks_exact(8)
+            .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]) as f32)
+            .collect(),
+        DType::F16 => data
+            .chunks_exact(2)
+            .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect(),
+        _ => data
+            .chunks_exact(2)
+            .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
+            .collect(),
+    };
+    if let Some(at) = values.iter().position(|v| !v.is_finite()) {
+        return Err(Error::BadWeights(format!(
+            "{name}[{at}] is {} (as f32); weights must be finite numbers",
+            values[at]
+        )));
+    }
+    Ok(values)
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::model::{ImageClassifier, LeNet5Config};
+    use burn::prelude::Device;
+
+    fn lenet() -> crate::model::LeNet5 {
+        LeNet5Config::new().init(&Device::flex())
+    }
+
+    /// The bytes of `model`'s weights with every tensor re-stored by `change`.
+    fn rewritten(
+        model: &crate::model::LeNet5,
+        change: impl Fn(&str, Vec<f32>) -> (DType, Vec<u8>),
+    ) -> Vec<u8> {
+        let bytes = to_bytes(model.clone()).unwrap();
+        let tensors = Reader::from_bytes(Bytes::from_bytes_vec(bytes))
+            .unwrap()
+            .into_tensors()
+            .unwrap();
+        let out: Vec<_> = tensors
+            .into_iter()
+            .map(|t| {
+                let (name, _, shape, id, data) = t.into_parts().unwrap();
+                let values = floats(&name, DType::F32, shape.num_elements(), &data).unwrap();
+                let (dtype, data) = change(&name, values);
+                PackTensor::new(name, dtype, shape, id, Bytes::from_bytes_vec(data))
+            })
+            .collect();
+        Writer::new(out).into_bytes().unwrap().to_vec()
+    }
+
+    fn le(values: &[f32]) -> Vec<u8> {
+        values.iter().flat_map(|v| v.to_le_bytes()).collect()
+    }
+
+    fn bad_weights(result: Result<crate::model::LeNet5>) -> String {
+        match result {
+            Err(Error::BadWeights(message)) => message,
+            Err(other) => panic!("expected BadWeights, got {other:?}"),
+            Ok(_) => panic!("expected BadWeights, the weights loaded"),
+        }
+    }
+
+    #[test]
+    fn half_and_double_precision_load_as_the_same_model() {
+        let model = lenet();
+        let x = burn::prelude::Tensor::<4>::ones([1, 1, 28, 28], &Device::flex());
+        let expected = model.logits(x.clone()).into_data();
+        let f64s = rewritten(&model, |_, v| {
+            (
+                DType::F64,
+                v.iter().flat_map(|x| f64::from(*x).to_le_bytes()).collect(),
+            )
+        });
+        let loaded = load(lenet(), &f64s).unwrap();
+        assert_eq!(loaded.logits(x.clone()).into_data(), expected);
+        let f16s = rewritten(&model, |_, v| {
+            (
+                DType::F16,
+                v.iter()
+                    .flat_map(|x| half::f16::from_f32(*x).to_le_bytes())
+                    .collect(),
+            )
+        });
+        let loaded = load(lenet(), &f16s).unwrap();
+        loaded
+            .logits(x)
+            .into_data()
+            .assert_approx_eq::<f32>(&expected, burn::tensor::Tolerance::absolute(1e-2));
+    }
+
+    #[test]
+    fn integer_tensors_wrong_lengths_and_non_finite_values_are_named() {
+        let model = lenet();
+        let ints = rewritten(&model, |_, v| {
+            (
+                DType::I32,
+                v.iter().flat_map(|x| (*x as i32).to_le_bytes()).collect(),
+            )
+        });
+        assert!(bad_weights(load(lenet(), &ints)).contains("stored as I32"));
+        let nan = rewritten(&model, |name, mut v| {
+            if name.ends_with("conv1.weight") {
+                v[3] = f32::NAN;
+            }
+            (DType::F32, le(&v))
+        });
+        let message = bad_weights(load(lenet(), &nan));
+        assert!(message.contains("conv1.weight[3] is NaN"), "{message}");
+        let overflow = rewritten(&model, |_, v| {
+            (
+                DType::F64,
+                v.iter()
+                    .map(|x| f64::from(*x) * 1e300)
+                    .flat_map(|x| x.to_le_bytes())
+                    .collect(),
+            )
+        });
+        assert!(bad_weights(load(lenet(), &overflow)).contains("inf"));
+    }
+
+    #[test]
+    fn every_single_byte_change_or_cut_is_an_error_or_a_model_never_a_panic() {
+        let bytes = to_bytes(lenet()).unwrap();
+        let header = 512.min(bytes.len());
+        for at in 0..header {
+            for value in [0u8, 1, 0x7f, 0xff] {
+                let mut changed = bytes.clone();
+                changed[at] = value;
+                let _ = load(lenet(), &changed);
+            }
+        }
+        for len in (0..bytes.len()).step_by(97) {
+            assert!(
+                load(lenet(), &bytes[..len]).is_err(),
+                "a file cut at {len} bytes loaded"
+            );
+        }
+    }
 }

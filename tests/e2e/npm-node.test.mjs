@@ -37,6 +37,35 @@ test("an engine without WebAssembly SIMD gets a typed error naming the engines, 
   }
 });
 
+test("fuzz: hostile calls through the packed package get typed errors, and the model keeps working", async () => {
+  const dir = await consumerProject(["fuzz.mjs", "digits.mjs"]);
+  // A fixed seed and number of cases (FUZZ_SEED, FUZZ_CASES to explore others).
+  const { code, output } = await run("node", ["fuzz.mjs"], { cwd: dir, env: { ...process.env, FUZZ_SEED: process.env.FUZZ_SEED ?? "20261129", FUZZ_CASES: process.env.FUZZ_CASES ?? "2000" } });
+  assert.equal(code, 0, output);
+  const result = JSON.parse(output.trim().split("\n").at(-1));
+  console.log(JSON.stringify(result.outcomes));
+  assert.deepEqual(result.failures, [], JSON.stringify(result.failures, null, 1));
+  assert.equal(Object.values(result.outcomes).reduce((a, b) => a + b, 0), result.cases);
+  // Every kind of call was made, and both successes and rejections happened.
+  for (const kind of ["classify", "featureMaps", "evaluate", "fit", "load", "weights"]) {
+    assert.ok(Object.keys(result.outcomes).some((k) => k.startsWith(`${kind} ok`)), `${kind} never succeeded`);
+    assert.ok(Object.keys(result.outcomes).some((k) => k.startsWith(kind) && !k.endsWith(" ok")), `${kind} never failed`);
+  }
+});
+
+test("a trap inside wasm rejects with INTERNAL, restarts the instance, and new models work", async () => {
+  const dir = await consumerProject(["trap.mjs", "digits.mjs"]);
+  const { code, output } = await run("node", ["trap.mjs"], { cwd: dir });
+  assert.equal(code, 0, output);
+  const r = JSON.parse(output.trim().split("\n").at(-1));
+  assert.match(r.trapped, /^INTERNAL: .*stopped \(.*\); it was restarted, so load your models again/);
+  assert.match(r.againA, /^INTERNAL: .*load it again/);
+  assert.match(r.otherB, /^INTERNAL: .*load it again/);
+  assert.equal(r.disposed, "ok");
+  assert.ok(r.correct >= 7, `the new model read ${r.correct} of 8`);
+  assert.equal(r.trained, "ok");
+});
+
 test("the README's quick start, pasted into a fresh project, works as written", async () => {
   const dir = await consumerProject([]);
   const readme = readFileSync(join(dir, "node_modules/convlens/README.md"), "utf8");

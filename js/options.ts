@@ -1,0 +1,97 @@
+/** The options of the API's calls, checked and copied before anything reaches wasm (`BAD_INPUT` naming the option). */
+
+import {
+  MAX_BATCH,
+  MAX_CLASSES,
+  MAX_LABEL_LENGTH,
+  MAX_WEIGHTS_BYTES,
+  bad,
+  bytes,
+  callback,
+  integer,
+  number,
+  options as plainOptions,
+  reading,
+} from "./guard.js";
+import type { Dataset, EpochEvent, LoadOptions, StepEvent } from "./types.js";
+
+export const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
+const BACKENDS = ["auto", "webgpu", "cpu"];
+const FIT_OPTIONS = ["epochs", "batchSize", "learningRate", "patience", "augment", "validationData", "validationSplit",
+  "seed", "readLossEvery", "signal", "onStep", "onEpoch"] as const;
+
+/** `Model.load`'s options, checked (`BAD_INPUT` naming the option). */
+export function loadOptions(raw: unknown): LoadOptions {
+  const o = plainOptions(raw, "Model.load options", ["backend", "onProgress", "worker", "threads"]);
+  if (o.backend !== undefined && !BACKENDS.includes(o.backend as string)) {
+    throw bad("backend", '"auto", "webgpu" or "cpu"', o.backend);
+  }
+  if (o.worker !== undefined && typeof o.worker !== "boolean") throw bad("worker", "true or false", o.worker);
+  return {
+    backend: o.backend as LoadOptions["backend"],
+    onProgress: callback(o.onProgress, "onProgress"),
+    worker: o.worker as boolean | undefined,
+    threads: integer(o.threads, "threads", 1, 256),
+  };
+}
+
+/** `{ architecture, weights?, classes? }`, checked and copied. */
+export function ownSource(source: object): { architecture: string; weights?: Uint8Array; classes: string[] } {
+  const o = plainOptions(source, "the model source", ["architecture", "weights", "classes"]);
+  if (typeof o.architecture !== "string" || o.architecture.length > 100) {
+    throw bad("architecture", "the name of an architecture (see architectures())", o.architecture);
+  }
+  const weights = o.weights === undefined ? undefined : bytes(o.weights, "weights", MAX_WEIGHTS_BYTES);
+  let classes = DIGITS;
+  if (o.classes !== undefined) {
+    const raw = o.classes;
+    classes = reading("classes", () => {
+      if (!Array.isArray(raw)) throw bad("classes", "an array of label strings", raw);
+      const length = raw.length;
+      if (length < 1 || length > MAX_CLASSES) throw bad("classes", `1 to ${MAX_CLASSES} labels`, raw);
+      return Array.from({ length }, (_, i) => {
+        const label = raw[i] as unknown;
+        if (typeof label !== "string" || label.length > MAX_LABEL_LENGTH) {
+          throw bad(`classes[${i}]`, `a string of at most ${MAX_LABEL_LENGTH} characters`, label);
+        }
+        return label;
+      });
+    });
+  }
+  return { architecture: o.architecture, weights, classes };
+}
+
+/** `fit`'s options, checked and copied: the ones for the wasm module, and the JS-side ones. */
+export function fitOptions(raw: unknown) {
+  const o = plainOptions(raw, "fit options", FIT_OPTIONS);
+  const signal = o.signal;
+  if (
+    signal !== undefined &&
+    !(typeof AbortSignal !== "undefined" && signal instanceof AbortSignal) &&
+    !(typeof signal === "object" && signal !== null && typeof (signal as AbortSignal).addEventListener === "function")
+  ) {
+    throw bad("signal", "an AbortSignal", signal);
+  }
+  return {
+    wasm: {
+      epochs: integer(o.epochs, "epochs", 1, 1_000_000),
+      batchSize: integer(o.batchSize, "batchSize", 1, MAX_BATCH),
+      learningRate: number(o.learningRate, "learningRate", 0, 10, { min: true, max: true }),
+      patience: integer(o.patience, "patience", 1, 1_000_000),
+      augment: integer(o.augment, "augment", 0, 8),
+      validationSplit: number(o.validationSplit, "validationSplit", 0, 1, { max: true }),
+      seed: integer(o.seed, "seed", 0, Number.MAX_SAFE_INTEGER),
+      readLossEvery: integer(o.readLossEvery, "readLossEvery", 1, 1_000_000),
+    },
+    validationData: o.validationData as Dataset | undefined,
+    signal: signal as AbortSignal | undefined,
+    onStep: callback<(e: StepEvent) => void>(o.onStep, "onStep"),
+    onEpoch: callback<(e: EpochEvent) => void>(o.onEpoch, "onEpoch"),
+  };
+}
+
+
+/** `classify`'s `{ topK }` (default: every class). */
+export function topK(options: unknown, classes: number): number {
+  return integer(plainOptions(options, "classify options", ["topK"]).topK, "topK", 1, MAX_CLASSES) ?? classes;
+}
