@@ -17,7 +17,7 @@ export const MAX_VALUES = 64 * 1024 * 1024;
 /** The most images one call reads, and the largest `batchSize` (the wasm module's limit too). */
 export const MAX_BATCH = 1024;
 /** The largest side of an image given as `{ data, shape }` or ImageData, in pixels. */
-export const MAX_SIDE = 16384;
+export const MAX_SIDE = 8192;
 /** The most bytes of a dataset's images (256 Mi: 340,000 MNIST-sized images). */
 export const MAX_DATASET_BYTES = 256 * 1024 * 1024;
 /** The largest weights file (256 MiB; the biggest shipped model is 0.6 MiB). */

@@ -139,7 +139,13 @@ class WorkerModel implements ConvlensModel {
   dispose(): void {
     const worker = this.#worker;
     if (!worker) return;
-    this.call("dispose", []).done.finally(() => worker.terminate());
+    this.call("dispose", []).done.finally(() => {
+      worker.terminate();
+      // Calls still in flight when the worker goes (their replies never come) settle here.
+      const err = new ConvlensError("DISPOSED", "this model was disposed while the call ran");
+      for (const p of this.#pending.values()) p.reject(err);
+      this.#pending.clear();
+    });
     this.#worker = null;
   }
 }

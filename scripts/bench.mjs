@@ -46,7 +46,7 @@ for (const file of Object.values(SHIPPED)) {
 // sites) and a cross-origin isolated one (COOP/COEP) for the "threads" session, where TF.js wasm
 // runs its threaded build and convlens, in worker mode, its threaded CPU module.
 function serve(isolate) {
-  const server = spawn(process.execPath, [join(ROOT, "scripts/serve.mjs"), "--port", "0", ...(isolate ? ["--isolate"] : []),
+  const server = spawn(process.execPath, [join(ROOT, "scripts/serve.mjs"), "--port", "0", "--no-csp", ...(isolate ? ["--isolate"] : []),
     "--mount", `/bench/=${join(ROOT, "benches/web")}`,
     "--mount", `/tfjs/=${join(ROOT, "node_modules/@tensorflow")}`,
     "--mount", `/bench-weights/=${indexDir}`], { stdio: ["ignore", "pipe", "inherit"] });

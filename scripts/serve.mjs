@@ -2,8 +2,11 @@
 // page (www/), the npm package's build (target/npm: its dist/ as /convlens/, its weights as
 // /weights/) and the datasets' browser subsets (target/page-data as /data/). The benchmarks add
 // their own folders with --mount URL=DIR. --isolate sends every response cross-origin isolated
-// (COOP same-origin, COEP require-corp), as a page that wants wasm threads must be.
-// Usage: node scripts/serve.mjs [--port N] [--isolate] [--mount /url/=dir …]   (prints the URL)
+// (COOP same-origin, COEP require-corp), as a page that wants wasm threads must be. Every response
+// carries the page's Content-Security-Policy as a header (CSP below), which — unlike the page's
+// <meta> copy — also governs its Web Workers and can forbid framing; --no-csp leaves it out
+// (the benchmark's TF.js pages).
+// Usage: node scripts/serve.mjs [--port N] [--isolate] [--no-csp] [--mount /url/=dir …]   (prints the URL)
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -15,8 +18,28 @@ const { values } = parseArgs({
     port: { type: "string", default: process.env.PORT ?? "8080" },
     mount: { type: "string", multiple: true, default: [] },
     isolate: { type: "boolean", default: false },
+    "no-csp": { type: "boolean", default: false },
   },
 });
+
+/**
+ * What the page may load: its own scripts and wasm (compiling wasm needs 'wasm-unsafe-eval'),
+ * its workers (blob: for wasm-bindgen-rayon's thread pool), camera frames, nothing from another
+ * origin; it may not be framed, change its base URL or post forms. README: "Robustness".
+ */
+export const CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self' blob:",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob: mediastream:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join("; ");
 
 /** URL prefix → folder; the longest matching prefix wins. */
 const mounts = [
@@ -35,6 +58,7 @@ const mounts = [
 
 const isolate = values.isolate;
 const server = createServer((req, res) => {
+  if (!values["no-csp"]) res.setHeader("Content-Security-Policy", CSP);
   if (isolate) {
     res.setHeader("Cross-Origin-Opener-Policy", "same-origin");
     res.setHeader("Cross-Origin-Embedder-Policy", "require-corp");

@@ -66,6 +66,20 @@ test("a trap inside wasm rejects with INTERNAL, restarts the instance, and new m
   assert.equal(r.trained, "ok");
 });
 
+test("memory stays flat over 1,000 loads and 100,000 classifications; a large batch's memory is reused", async () => {
+  const dir = await consumerProject(["memory.mjs", "digits.mjs"]);
+  const { code, output } = await run("node", ["--expose-gc", "memory.mjs"], { cwd: dir });
+  assert.equal(code, 0, output);
+  const r = JSON.parse(output.trim().split("\n").at(-1));
+  console.log(JSON.stringify(r));
+  assert.equal(r.correct, r.calls);
+  // Fixed bounds in MiB, far below what a leak would cost: 1 KiB per call would be 98 MiB.
+  assert.ok(r.afterLoads.wasm - r.start.wasm <= 4, `wasm memory grew by ${r.afterLoads.wasm - r.start.wasm} MiB over the loads`);
+  assert.ok(r.afterCalls.wasm - r.afterLoads.wasm <= 1, `wasm memory grew by ${r.afterCalls.wasm - r.afterLoads.wasm} MiB over the calls`);
+  assert.ok(r.afterCalls.rss - r.start.rss <= 64, `the process grew by ${r.afterCalls.rss - r.start.rss} MiB`);
+  assert.ok(r.afterBigs.wasm - r.afterTwo.wasm <= 1, "batches of the same size reuse the memory the first two grew");
+});
+
 test("the README's quick start, pasted into a fresh project, works as written", async () => {
   const dir = await consumerProject([]);
   const readme = readFileSync(join(dir, "node_modules/convlens/README.md"), "utf8");

@@ -78,6 +78,14 @@ test("Vite consumer of the packed tarball, in Chromium on WebGPU", async () => {
     assert.deepEqual(out.workerEarlyAbort, { code: "ABORTED", steps: 0 }, "an abort right after fit() trains nothing");
     // Progress from the worker arrives as callbacks.
     assert.deepEqual(out.worker.callbacks, { phases: ["runtime", "weights", "backend"], steps: Math.ceil(230 / 64), epochs: 1 });
+    // Aborts and callback errors stop the worker's training within one step (a step event
+    // already posted may still arrive), and the model keeps working.
+    assert.equal(out.workerStops.stopped, "ABORTED");
+    assert.ok(out.workerStops.duringSteps <= 4, `${out.workerStops.duringSteps} steps after an abort at the 2nd`);
+    assert.deepEqual(out.workerStops.callback, { code: "ABORTED", cause: "mine" });
+    assert.ok(out.workerStops.thrown <= 3, `onStep ran ${out.workerStops.thrown} times after it threw`);
+    assert.equal(out.workerStops.top, test_.labels[0]);
+    assert.ok(["resolved", "DISPOSED"].includes(out.workerDisposeInFlight), out.workerDisposeInFlight);
   } finally {
     await browser.close();
     try { process.kill(-server.pid, "SIGTERM"); } catch { /* gone */ }

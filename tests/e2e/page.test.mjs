@@ -251,6 +251,52 @@ test("one short epoch of training moves the progress bar and the charts, the los
   }
 });
 
+test("the demo server sends the Content-Security-Policy header to the page and its worker", async () => {
+  for (const path of ["", "convlens/worker.js", "convlens/wasm/convlens_cpu.js"]) {
+    const policy = (await fetch(demo.url + path)).headers.get("content-security-policy") ?? "";
+    for (const directive of ["default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'"]) {
+      assert.ok(policy.includes(directive), `${path || "/"}: ${directive} missing from "${policy}"`);
+    }
+  }
+});
+
+test("a saved model that cannot load is offered for removal, and the page goes on with the digit model", { timeout: 600_000 }, async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const { page, errors } = await openPage(browser);
+    await page.waitForFunction(() => document.body.dataset.model === "lenet5-mnist", null, { timeout: 300_000 });
+    // A damaged entry where the page keeps its last trained model (written as the page writes
+    // it, then the page reloaded at once: the write has committed when the promise resolves).
+    await page.evaluate(() => new Promise((ok, fail) => {
+      const open = indexedDB.open("convlens", 1);
+      open.onsuccess = () => {
+        const tx = open.result.transaction("models", "readwrite");
+        tx.objectStore("models").put({ architecture: "lenet5", classes: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+          weights: new Uint8Array([1, 2, 3]), dataset: "mnist", accuracy: 0.9, savedAt: Date.now() }, "last");
+        tx.oncomplete = () => { open.result.close(); ok(); };
+        tx.onerror = () => fail(tx.error);
+      };
+      open.onerror = () => fail(open.error);
+    }));
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.model === "lenet5-mnist", null, { timeout: 300_000 });
+    assert.equal(await page.isVisible("#remove-saved"), true);
+    assert.match(await page.textContent("#model-status"), /BAD_WEIGHTS/);
+    await drawSeven(page);
+    await settled(page);
+    assert.equal(await page.evaluate(() => document.body.dataset.top), "7", "the digit model works meanwhile");
+    await page.click("#remove-saved");
+    await page.waitForFunction(() => document.getElementById("remove-saved").hidden);
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.model === "lenet5-mnist", null, { timeout: 300_000 });
+    assert.equal(await page.locator('#model-select option[value="saved"]').count(), 0, "the entry is gone");
+    assert.equal(await page.isVisible("#remove-saved"), false);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
 test("usable at phone width, with a webcam snapshot as input", { timeout: 600_000 }, async () => {
   // Chromium's fake camera (a synthetic test pattern) stands in for a real one.
   const browser = await launch({ webgpu: false, args: ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"] });
@@ -272,6 +318,14 @@ test("usable at phone width, with a webcam snapshot as input", { timeout: 600_00
     await settled(page);
     assert.equal(await page.locator("#scores li").count(), 10, "the snapshot was classified");
     await page.screenshot({ path: join(ARTIFACTS, "page-webcam.png"), fullPage: true });
+    // The camera is released when the page is hidden.
+    const released = await page.evaluate(() => {
+      const tracks = document.getElementById("camera").srcObject.getTracks();
+      Object.defineProperty(document, "hidden", { value: true, configurable: true });
+      document.dispatchEvent(new Event("visibilitychange"));
+      return { ended: tracks.every((t) => t.readyState === "ended"), source: document.getElementById("camera").srcObject, label: document.getElementById("webcam").textContent };
+    });
+    assert.deepEqual(released, { ended: true, source: null, label: "Webcam" });
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();

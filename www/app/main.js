@@ -5,7 +5,7 @@ import { Model, architectures, pretrained } from "../convlens/index.js";
 import { decode, fetchDataset, paint, SIZE } from "./images.js";
 import { drawZoom, renderFilters, renderMaps } from "./maps.js";
 import { setupPad } from "./pad.js";
-import { loadSaved, save } from "./store.js";
+import { loadSaved, removeSaved, save } from "./store.js";
 import { setupTraining } from "./training.js";
 
 const $ = (id) => document.getElementById(id);
@@ -82,14 +82,18 @@ async function look(pixels) {
   while (pending) {
     const input = { data: pending, shape: [1, SIZE, SIZE] };
     pending = null;
+    const model = state.model;
     try {
       const t0 = performance.now();
-      const predictions = await state.model.classify(input);
+      const predictions = await model.classify(input);
       showScores(predictions, performance.now() - t0);
-      renderMaps($("maps"), await state.model.featureMaps(input), zoom);
+      renderMaps($("maps"), await model.featureMaps(input), zoom);
       document.body.dataset.maps = "ready";
     } catch (err) {
-      showError(err, "model-status");
+      // The model was swapped (and the old one disposed) while it worked: read the same input
+      // again with the new one, unless a newer input is already waiting.
+      if (err?.code === "DISPOSED" && state.model && state.model !== model) pending ??= input.data;
+      else showError(err, "model-status");
     }
   }
   running = false;
@@ -131,7 +135,35 @@ async function loadChoice(id) {
     document.body.dataset.model = id;
   } catch (err) {
     showError(err, "model-status");
+    if (id === "saved") {
+      // A saved model that cannot load (damaged, or from another version) is offered for
+      // removal, and the page goes on with the shipped digit model meanwhile.
+      $("remove-saved").hidden = false;
+      if (!state.model) {
+        $("model-select").value = "lenet5-mnist";
+        await loadChoice("lenet5-mnist");
+        showError(err, "model-status");
+      }
+      return;
+    }
     if (!state.model) showError(err);
+  }
+}
+
+async function forgetSaved() {
+  try {
+    await removeSaved();
+    state.choices.delete("saved");
+    [...$("model-select").options].find((o) => o.value === "saved")?.remove();
+    $("remove-saved").hidden = true;
+    $("model-status").className = "hint";
+    $("model-status").textContent = "the saved model was removed";
+    if (state.choice === "saved") {
+      $("model-select").value = "lenet5-mnist";
+      await loadChoice("lenet5-mnist");
+    }
+  } catch (err) {
+    showError(err, "model-status");
   }
 }
 
@@ -171,7 +203,11 @@ function setupFiles(pad) {
   const showImage = async (file) => {
     try {
       const bitmap = await decode(file);
-      pad.show(bitmap, bitmap.width, bitmap.height);
+      try {
+        pad.show(bitmap, bitmap.width, bitmap.height);
+      } finally {
+        bitmap.close(); // drawn onto the pad: its memory is not needed any more
+      }
       look(pad.read());
     } catch (err) {
       showError(err, "model-status");
@@ -204,6 +240,17 @@ function setupFiles(pad) {
         showError(new Error(`no camera: ${err.message}`), "model-status");
       }
     });
+    // The camera is released when the page is hidden or left, and reopened by the next click.
+    const release = () => {
+      if (!stream) return;
+      for (const track of stream.getTracks()) track.stop();
+      stream = null;
+      $("camera").srcObject = null;
+      $("camera").hidden = true;
+      $("webcam").textContent = "Webcam";
+    };
+    document.addEventListener("visibilitychange", () => document.hidden && release());
+    addEventListener("pagehide", release);
   }
   $("download-weights").addEventListener("click", async () => {
     try {
@@ -257,6 +304,7 @@ async function main() {
   setupGallery(pad).catch((err) => showError(err, "model-status"));
   $("clear").addEventListener("click", () => pad.clear());
   $("model-select").addEventListener("change", (e) => loadChoice(e.target.value));
+  $("remove-saved").addEventListener("click", forgetSaved);
   $("backend-select").addEventListener("change", () => loadChoice(state.choice));
   setupTraining({
     architectures: archs,

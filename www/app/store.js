@@ -12,13 +12,15 @@ function open() {
   });
 }
 
+/** Runs one request in its own transaction; resolves once the transaction has committed. */
 async function run(mode, action) {
   const db = await open();
   try {
     return await new Promise((resolve, reject) => {
-      const request = action(db.transaction(STORE, mode).objectStore(STORE));
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
+      const tx = db.transaction(STORE, mode);
+      const request = action(tx.objectStore(STORE));
+      tx.oncomplete = () => resolve(request.result);
+      tx.onabort = tx.onerror = () => reject(tx.error ?? request.error);
     });
   } finally {
     db.close();
@@ -28,3 +30,4 @@ async function run(mode, action) {
 /** `{ architecture, classes, weights: Uint8Array, dataset, accuracy, savedAt }` or undefined. */
 export const loadSaved = () => run("readonly", (s) => s.get("last"));
 export const save = (entry) => run("readwrite", (s) => s.put(entry, "last"));
+export const removeSaved = () => run("readwrite", (s) => s.delete("last"));

@@ -80,6 +80,7 @@ export function setupTraining({ architectures, labels, backend, onTrained, onErr
       } else {
         buttons("idle");
         onError(err);
+        run.model.dispose(); // the failed run's model is not used again
         run = null;
       }
     }

@@ -84,7 +84,25 @@ window.convlensTest = async ({ test, train }) => {
   const workerFit = await worker.fit(data, { epochs: 1, batchSize: 64, onStep: () => workerSteps++, onEpoch: (e) => workerEpochs.push(e) });
   out.worker.epochs = workerFit.length;
   out.worker.callbacks = { phases: [...new Set(phases)], steps: workerSteps, epochs: workerEpochs.length };
+  // An abort during training stops the worker within one step; a throwing onStep stops it too,
+  // with the exception as the cause; the model still classifies.
+  const during = new AbortController();
+  let duringSteps = 0;
+  const stopped = await worker
+    .fit(data, { epochs: 3, batchSize: 16, signal: during.signal, onStep: () => { if (++duringSteps === 2) during.abort(); } })
+    .then(() => "trained", (e) => e.code);
+  let thrown = 0;
+  const callback = await worker
+    .fit(data, { epochs: 3, batchSize: 16, onStep: () => { thrown++; throw new RangeError("mine"); } })
+    .then(() => "trained", (e) => ({ code: e.code, cause: e.cause?.message }));
+  out.workerStops = { stopped, duringSteps, callback, thrown, top: (await worker.classify(first, { topK: 1 }))[0].index };
+  // A call in flight when the model is disposed settles (with its result or DISPOSED).
+  const inflight = worker.evaluate(data);
   worker.dispose();
+  out.workerDisposeInFlight = await Promise.race([
+    inflight.then(() => "resolved", (e) => e.code),
+    new Promise((ok) => setTimeout(() => ok("never settled"), 30_000)),
+  ]);
   document.getElementById("status").textContent = "done";
   return out;
 };
