@@ -2,7 +2,9 @@
 //! values given to the image fitting, and any bytes given to the IDX reader, give a result or a
 //! `BadInput` error — never a panic, never an allocation sized by a bogus header — and a result
 //! has exactly the size it promises. proptest runs a fixed number of cases from a fixed seed
-//! (`PROPTEST_CASES`, `PROPTEST_RNG_SEED` to explore others).
+//! (`PROPTEST_CASES`, `PROPTEST_RNG_SEED` to explore others). Native only (proptest is a native
+//! dev-dependency).
+#![cfg(not(target_arch = "wasm32"))]
 
 use convlens::Error;
 use convlens::data::{fit_images, parse_idx};

@@ -229,6 +229,11 @@ test("one short epoch of training moves the progress bar and the charts, the los
     assert.ok(accuracy > 60, `after one epoch on 2,000 digits: ${stats}`);
     await page.screenshot({ path: join(ARTIFACTS, "page-trained.png"), fullPage: true });
 
+    // A reload right after the save (the page says "saved" once IndexedDB has committed it).
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.model === "saved", null, { timeout: 300_000 });
+    assert.match(await page.textContent("#model-info"), /restored from this browser/);
+
     // Download the weights and load them back from the file.
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-weights")]);
     assert.equal(download.suggestedFilename(), "lenet5.bpk");
@@ -292,6 +297,71 @@ test("a saved model that cannot load is offered for removal, and the page goes o
     assert.equal(await page.locator('#model-select option[value="saved"]').count(), 0, "the entry is gone");
     assert.equal(await page.isVisible("#remove-saved"), false);
     assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("a crash inside WebAssembly in the worker: INTERNAL, and the page loads the model again", { timeout: 600_000 }, async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+    // The CPU bindings, served to the page and to the model's first worker (its first two
+    // imports) with one classify call made on a forged network pointer: the wasm module reads
+    // outside its memory and traps, as a panic would. Later workers get them as they are.
+    let served = 0;
+    await context.route("**/wasm/convlens_cpu.js", async (route) => {
+      if (served++ >= 2) return route.continue();
+      const response = await route.fetch();
+      const patch = `
+        const convlensTestClassify = Network.prototype.classify;
+        let convlensTestArmed = true;
+        Network.prototype.classify = function (...args) {
+          if (!convlensTestArmed) return convlensTestClassify.apply(this, args);
+          convlensTestArmed = false;
+          const forged = Object.create(Network.prototype);
+          forged.__wbg_ptr = 0xfffffff0;
+          return convlensTestClassify.apply(forged, args);
+        };`;
+      await route.fulfill({ response, body: (await response.text()) + patch });
+    });
+    const page = await context.newPage();
+    const errors = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(demo.url);
+    await page.waitForFunction(() => document.body.dataset.model === "lenet5-mnist", null, { timeout: 300_000 });
+    await drawSeven(page);
+    await page.waitForFunction(() => /INTERNAL/.test(document.getElementById("model-status").textContent), null, { timeout: 120_000 });
+    await page.waitForFunction(() => /loaded again/.test(document.getElementById("model-status").textContent), null, { timeout: 300_000 });
+    await settled(page);
+    assert.equal(await page.evaluate(() => document.body.dataset.top), "7", "the reloaded model reads the same drawing");
+    assert.match(await page.textContent("#model-status"), /stopped \(.*\); it was restarted/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+test("a training run that fails says why, and the page goes on classifying", { timeout: 600_000 }, async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const { page, errors } = await openPage(browser);
+    await page.waitForFunction(() => document.body.dataset.model === "lenet5-mnist", null, { timeout: 300_000 });
+    // The training module cannot be fetched (a network failure while the worker loads it).
+    await page.context().route("**/convlens_cpu_train_bg.wasm", (route) => route.abort());
+    await page.fill("#train-epochs", "1");
+    await page.selectOption("#train-model", "lenet5");
+    await page.selectOption("#train-data", "mnist");
+    await page.click("#train-start");
+    await page.waitForFunction(() => document.getElementById("train-stats").className === "error", null, { timeout: 300_000 });
+    assert.match(await page.textContent("#train-stats"), /^BACKEND: could not load convlens's WebAssembly module "cpu_train"/);
+    assert.equal(await page.isEnabled("#train-start"), true, "training can be started again");
+    await page.screenshot({ path: join(ARTIFACTS, "page-train-failed.png"), fullPage: true });
+    await page.locator("#pad").scrollIntoViewIfNeeded(); // the training panel is below it
+    await drawSeven(page);
+    await settled(page);
+    assert.equal(await page.evaluate(() => document.body.dataset.top), "7");
+    assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
   } finally {
     await browser.close();
   }

@@ -93,11 +93,27 @@ async function look(pixels) {
       // The model was swapped (and the old one disposed) while it worked: read the same input
       // again with the new one, unless a newer input is already waiting.
       if (err?.code === "DISPOSED" && state.model && state.model !== model) pending ??= input.data;
-      else showError(err, "model-status");
+      else if (err?.code === "INTERNAL" && state.model === model) {
+        // The WebAssembly instance crashed and was restarted without the model: load it again
+        // and read the same input with it.
+        showError(err, "model-status");
+        state.model = null;
+        model.dispose();
+        pending = null;
+        reloadAfterCrash();
+        break;
+      } else showError(err, "model-status");
     }
   }
   running = false;
   delete document.body.dataset.busy;
+}
+
+/** After a crash inside WebAssembly: the current choice loaded again (which reads the last input). */
+async function reloadAfterCrash() {
+  const status = $("model-status").textContent;
+  await loadChoice(state.choice);
+  if (state.model) $("model-status").textContent = `${status} — the model was loaded again`;
 }
 
 function describe(model, note) {
