@@ -5,7 +5,7 @@ import type { Network as TrainingNetwork } from "./wasm/convlens_webgpu_train.js
 import { ConvlensError, badInput, fromWasm } from "./errors.js";
 import { toDataset, toImages } from "./input.js";
 import { bad, describe, reading } from "./guard.js";
-import { fitOptions, loadOptions, ownSource, topK as topKOption } from "./options.js";
+import { deliver, fitOptions, loadOptions, ownSource, topK as topKOption } from "./options.js";
 import type { PretrainedInfo } from "./catalog.js";
 import { currentPlatform, generation, moduleFor, recover, runtime, trainingRuntime } from "./runtime.js";
 import type { Bindings, TrainingBindings } from "./runtime.js";
@@ -253,16 +253,9 @@ export class Model implements ConvlensModel {
         const stop = () => net.stop();
         signal?.addEventListener("abort", stop);
         const onEvent = (event: StepEvent | EpochEvent) => {
-          try {
-            if (event.type === "step") onStep?.(event);
-            else onEpoch?.(event);
-          } catch (err) {
-            const which = event.type === "step" ? "onStep" : "onEpoch";
-            callbackError ??= new ConvlensError(
-              "ABORTED",
-              `${which} threw (${err instanceof Error ? err.message : describe(err)}); training stopped, the model keeps its last step's weights`,
-              { cause: err },
-            );
+          const failed = deliver(event, onStep, onEpoch);
+          if (failed) {
+            callbackError ??= failed;
             net.stop();
           }
         };

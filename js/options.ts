@@ -8,11 +8,13 @@ import {
   bad,
   bytes,
   callback,
+  describe,
   integer,
   number,
   options as plainOptions,
   reading,
 } from "./guard.js";
+import { ConvlensError } from "./errors.js";
 import type { Dataset, EpochEvent, LoadOptions, StepEvent } from "./types.js";
 
 export const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
@@ -94,4 +96,27 @@ export function fitOptions(raw: unknown) {
 /** `classify`'s `{ topK }` (default: every class). */
 export function topK(options: unknown, classes: number): number {
   return integer(plainOptions(options, "classify options", ["topK"]).topK, "topK", 1, MAX_CLASSES) ?? classes;
+}
+
+/**
+ * Hands a training event to the caller's `onStep` or `onEpoch`; if that throws, returns the
+ * `ABORTED` error `fit` rejects with (its `cause` the exception), and the caller stops training.
+ */
+export function deliver(
+  event: { type: string },
+  onStep: ((e: StepEvent) => void) | undefined,
+  onEpoch: ((e: EpochEvent) => void) | undefined,
+): ConvlensError | undefined {
+  try {
+    if (event.type === "step") onStep?.(event as StepEvent);
+    else onEpoch?.(event as EpochEvent);
+    return undefined;
+  } catch (err) {
+    const which = event.type === "step" ? "onStep" : "onEpoch";
+    return new ConvlensError(
+      "ABORTED",
+      `${which} threw (${err instanceof Error ? err.message : describe(err)}); training stopped, the model keeps its last step's weights`,
+      { cause: err },
+    );
+  }
 }

@@ -2,8 +2,7 @@
 
 import { ConvlensError } from "./errors.js";
 import { toDataset, toImages, wireImages } from "./input.js";
-import { describe } from "./guard.js";
-import { fitOptions, topK } from "./options.js";
+import { deliver, fitOptions, topK } from "./options.js";
 import type { ConvlensModel } from "./model.js";
 import type { Method, Reply } from "./protocol.js";
 import type {
@@ -102,16 +101,9 @@ class WorkerModel implements ConvlensModel {
       "fit",
       [train, { ...wasm, validationData: validation, wantSteps: Boolean(onStep) }],
       ((event: { type: string }) => {
-        try {
-          if (event.type === "step") onStep?.(event as never);
-          else onEpoch?.(event as never);
-        } catch (err) {
-          const which = event.type === "step" ? "onStep" : "onEpoch";
-          callbackError ??= new ConvlensError(
-            "ABORTED",
-            `${which} threw (${err instanceof Error ? err.message : describe(err)}); training stopped, the model keeps its last step's weights`,
-            { cause: err },
-          );
+        const failed = deliver(event, onStep, onEpoch);
+        if (failed) {
+          callbackError ??= failed;
           this.call("abort", [id]);
         }
       }) as (event: never) => void,
