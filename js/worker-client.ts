@@ -1,6 +1,7 @@
 /** `Model.load(…, { worker: true })`: the same API, with the model in a Web Worker. */
 
 import { ConvlensError } from "./errors.js";
+import { reading } from "./guard.js";
 import { toDataset, toImages, wireImages } from "./input.js";
 import { deliver, fitOptions, topK } from "./options.js";
 import type { ConvlensModel } from "./model.js";
@@ -111,7 +112,11 @@ class WorkerModel implements ConvlensModel {
     const abort = () => this.call("abort", [id]);
     signal?.addEventListener("abort", abort);
     try {
-      return await done;
+      const history = await done;
+      // A callback that threw on one of the last steps: the worker may have finished before the
+      // abort reached it, but the call still fails as it does on the main thread.
+      if (callbackError) throw callbackError;
+      return history;
     } catch (err) {
       throw callbackError ?? err;
     } finally {
@@ -147,12 +152,28 @@ export async function loadInWorker(source: ModelSource, options: LoadOptions): P
   const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
   const model = new WorkerModel(worker);
   const { onProgress, ...rest } = options;
+  // A throwing onProgress stops the load, as on the main thread: BAD_INPUT with the exception as
+  // its cause (it runs here, in a message handler, where nothing else would see it).
+  let failed = false;
+  let stop: (err: unknown) => void = () => {};
+  const stopped = new Promise<never>((_, reject) => {
+    stop = reject;
+  });
+  const progress = (event: never) => {
+    if (failed) return;
+    try {
+      reading("onProgress", () => (onProgress as ((event: never) => void) | undefined)?.(event));
+    } catch (err) {
+      failed = true;
+      stop(err);
+    }
+  };
   try {
-    const loaded = await model.call<{ backend: BackendInfo; info: ModelInfo }>(
-      "load",
-      [source, { backend: rest.backend, threads: rest.threads }],
-      onProgress as ((event: never) => void) | undefined,
-    ).done;
+    const loaded = await Promise.race([
+      model.call<{ backend: BackendInfo; info: ModelInfo }>("load", [source, { backend: rest.backend, threads: rest.threads }], progress)
+        .done,
+      stopped,
+    ]);
     model.backend = loaded.backend;
     model.info = loaded.info;
     return model;

@@ -1,7 +1,8 @@
 // The packed package's files served cross-origin isolated (scripts/serve.mjs --isolate), used
 // with no bundler in Debian's Chromium: in worker mode the CPU backend runs on the threaded
 // module's pool (as many threads as logical processors, or the `threads` option), gives the
-// results one thread gives, and trains; the main thread and `threads: 1` stay on one thread.
+// results one thread gives, and trains; the main thread and `threads: 1` stay on one thread; the
+// fuzz cases of the Node test run in threaded workers.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
@@ -10,7 +11,7 @@ import { ROOT, launch } from "./helpers.mjs";
 
 test("threads: worker mode on a cross-origin isolated page", async () => {
   const server = spawn(process.execPath, [join(ROOT, "scripts/serve.mjs"), "--port", "0", "--isolate",
-    "--mount", `/threads/=${join(ROOT, "tests/e2e/threads")}`], { stdio: ["ignore", "pipe", "inherit"] });
+    "--mount", `/threads/=${join(ROOT, "tests/e2e/threads")}`, "--mount", `/fuzz/=${join(ROOT, "tests/e2e/consumer")}`], { stdio: ["ignore", "pipe", "inherit"] });
   const base = await new Promise((ok, fail) => {
     server.stdout.on("data", (d) => { const m = /http:\/\/[\d.:]+\//.exec(String(d)); if (m) ok(m[0]); });
     server.on("exit", (code) => fail(new Error(`scripts/serve.mjs exited ${code}`)));
@@ -42,6 +43,9 @@ test("threads: worker mode on a cross-origin isolated page", async () => {
     assert.ok(wasm.includes("convlens_cpu_threads_bg.wasm"), wasm.join());
     assert.ok(wasm.includes("convlens_cpu_bg.wasm"), wasm.join());
     assert.deepEqual(wasm.filter((w) => !/^convlens_cpu(_threads)?_bg\.wasm$/.test(w)), [], wasm.join());
+    // 500 fuzz cases (consumer/fuzz-cases.mjs) in threaded workers: typed errors, the model works.
+    assert.deepEqual(r.fuzz.failures, [], JSON.stringify(r.fuzz.failures, null, 1));
+    assert.equal(Object.values(r.fuzz.outcomes).reduce((a, b) => a + b, 0), 500);
   } finally {
     await browser.close();
     server.kill();

@@ -1,9 +1,10 @@
 // The packed npm package in a fresh Vite app, built and opened in Debian's Chromium with
 // WebGPU: load the shipped LeNet-5, classify real digits drawn on canvases, feature maps, one
-// epoch of fit on WebGPU, and the same model in a Web Worker.
+// epoch of fit on WebGPU, and the same model in a Web Worker; then the fuzz cases of the Node test
+// (consumer/fuzz-cases.mjs) on the main thread and in worker mode.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { test } from "node:test";
+import { after, before, test } from "node:test";
 import { join } from "node:path";
 import { consumerProject, run } from "./consumer.mjs";
 import { digits } from "./consumer/digits.mjs";
@@ -11,83 +12,125 @@ import { ARTIFACTS, launch } from "./helpers.mjs";
 
 const VITE = "vite@8.3.8";
 
-test("Vite consumer of the packed tarball, in Chromium on WebGPU", async () => {
+let server;
+let browser;
+let url;
+
+before(async () => {
   const dir = await consumerProject(
-    { "vite/index.html": "index.html", "vite/main.js": "main.js", "vite/vite.config.js": "vite.config.js" },
+    {
+      "vite/index.html": "index.html",
+      "vite/main.js": "main.js",
+      "vite/vite.config.js": "vite.config.js",
+      "fuzz-cases.mjs": "fuzz-cases.mjs",
+    },
     [VITE],
   );
   const build = await run("npx", ["vite", "build"], { cwd: dir });
   assert.equal(build.code, 0, build.output);
-
   const port = 41000 + Math.floor(Math.random() * 2000);
-  const server = spawn("npx", ["vite", "preview", "--host", "127.0.0.1", "--port", String(port), "--strictPort"], {
+  server = spawn("npx", ["vite", "preview", "--host", "127.0.0.1", "--port", String(port), "--strictPort"], {
     cwd: dir,
     stdio: "ignore",
     detached: true,
   });
-  const browser = await launch({ webgpu: true });
-  try {
-    const page = await browser.newPage();
-    const logs = [];
-    page.on("console", (m) => logs.push(m.text()));
-    page.on("pageerror", (e) => logs.push(String(e)));
-    const url = `http://127.0.0.1:${port}/`;
-    for (let i = 0; ; i++) {
-      try {
-        await page.goto(url);
-        break;
-      } catch (e) {
-        if (i > 60) throw e;
-        await new Promise((ok) => setTimeout(ok, 500));
-      }
-    }
-    await page.waitForFunction(() => document.getElementById("status")?.textContent === "ready");
-    const test_ = digits("test", 20);
-    const train = digits("train", 256);
-    const plain = (set) => ({ images: Array.from(set.images), labels: Array.from(set.labels) });
-    page.setDefaultTimeout(15 * 60_000);
-    const out = await page.evaluate((data) => window.convlensTest(data), { test: plain(test_), train: plain(train) });
-    await page.screenshot({ path: join(ARTIFACTS, "npm-vite.png") });
-    console.log(JSON.stringify({ ...out, maps: out.maps.length }, null, 1), logs.join("\n"));
-
-    assert.equal(out.backends[0].name, "webgpu");
-    assert.equal(out.backends[0].adapter.isFallbackAdapter, true);
-    assert.equal(out.auto.name, "cpu", "auto passes SwiftShader by");
-    assert.match(out.auto.fallbackReason, /software fallback/);
-    assert.equal(out.backend.name, "webgpu");
-    const right = out.tops.filter((t, i) => t === test_.labels[i]).length;
-    assert.ok(right >= 19, `${right}/20 digits drawn on canvases right`);
-    assert.ok(Math.abs(out.scores.reduce((a, b) => a + b, 0) - 1) < 1e-4);
-    const label = test_.labels[0];
-    assert.deepEqual(out.inputs, { imageData: label, imageBitmap: label, offscreenCanvas: label, image: label });
-    assert.equal(out.maps.length, 11);
-    assert.deepEqual(out.maps[0], { layer: "conv1", shape: [6, 28, 28], length: 6 * 28 * 28 });
-    // Inference modules first (the CPU one for "auto" on SwiftShader, the WebGPU one asked for);
-    // the WebGPU training module only once fit() starts (the worker's fetches are not listed here).
-    assert.deepEqual([...out.wasmBeforeFit].sort(), ["convlens_cpu_bg", "convlens_webgpu_bg"]);
-    assert.deepEqual([...out.wasmAfterFit].sort(), ["convlens_cpu_bg", "convlens_webgpu_bg", "convlens_webgpu_train_bg"]);
-    assert.equal(out.history.length, 1);
-    assert.equal(out.steps, Math.ceil(230 / 32), "256 digits, 10 % validate");
-    assert.ok(Number.isFinite(out.history[0].trainLoss) && out.history[0].validation.images === 26);
-    assert.deepEqual(out.error, { isConvlensError: true, code: "BAD_INPUT" });
-    assert.equal(out.worker.backend, "cpu");
-    assert.equal(out.worker.top, test_.labels[0]);
-    assert.deepEqual(out.batch.worker, [test_.labels[0], test_.labels[1]]);
-    assert.deepEqual(out.batch.webgpu, [test_.labels[0], test_.labels[1]]);
-    assert.equal(out.worker.epochs, 1);
-    assert.deepEqual(out.workerEarlyAbort, { code: "ABORTED", steps: 0 }, "an abort right after fit() trains nothing");
-    // Progress from the worker arrives as callbacks.
-    assert.deepEqual(out.worker.callbacks, { phases: ["runtime", "weights", "backend"], steps: Math.ceil(230 / 64), epochs: 1 });
-    // Aborts and callback errors stop the worker's training within one step (a step event
-    // already posted may still arrive), and the model keeps working.
-    assert.equal(out.workerStops.stopped, "ABORTED");
-    assert.ok(out.workerStops.duringSteps <= 4, `${out.workerStops.duringSteps} steps after an abort at the 2nd`);
-    assert.deepEqual(out.workerStops.callback, { code: "ABORTED", cause: "mine" });
-    assert.ok(out.workerStops.thrown <= 3, `onStep ran ${out.workerStops.thrown} times after it threw`);
-    assert.equal(out.workerStops.top, test_.labels[0]);
-    assert.ok(["resolved", "DISPOSED"].includes(out.workerDisposeInFlight), out.workerDisposeInFlight);
-  } finally {
-    await browser.close();
-    try { process.kill(-server.pid, "SIGTERM"); } catch { /* gone */ }
-  }
+  url = `http://127.0.0.1:${port}/`;
+  browser = await launch({ webgpu: true });
 });
+
+after(async () => {
+  await browser?.close();
+  try { process.kill(-server.pid, "SIGTERM"); } catch { /* gone */ }
+});
+
+/** A new page of the built app, ready; `logs` collects its console and errors, `errors` the uncaught ones. */
+async function openApp() {
+  const page = await browser.newPage();
+  const logs = [];
+  const errors = [];
+  page.on("console", (m) => logs.push(m.text()));
+  page.on("pageerror", (e) => {
+    logs.push(String(e));
+    errors.push(String(e));
+  });
+  for (let i = 0; ; i++) {
+    try {
+      await page.goto(url);
+      break;
+    } catch (e) {
+      if (i > 60) throw e;
+      await new Promise((ok) => setTimeout(ok, 500));
+    }
+  }
+  await page.waitForFunction(() => document.getElementById("status")?.textContent === "ready");
+  page.setDefaultTimeout(15 * 60_000);
+  return { page, logs, errors };
+}
+
+const plain = (set) => ({ images: Array.from(set.images), labels: Array.from(set.labels) });
+
+test("Vite consumer of the packed tarball, in Chromium on WebGPU", async () => {
+  const { page, logs } = await openApp();
+  const test_ = digits("test", 20);
+  const train = digits("train", 256);
+  const out = await page.evaluate((data) => window.convlensTest(data), { test: plain(test_), train: plain(train) });
+  await page.screenshot({ path: join(ARTIFACTS, "npm-vite.png") });
+  console.log(JSON.stringify({ ...out, maps: out.maps.length }, null, 1), logs.join("\n"));
+
+  assert.equal(out.backends[0].name, "webgpu");
+  assert.equal(out.backends[0].adapter.isFallbackAdapter, true);
+  assert.equal(out.auto.name, "cpu", "auto passes SwiftShader by");
+  assert.match(out.auto.fallbackReason, /software fallback/);
+  assert.equal(out.backend.name, "webgpu");
+  const right = out.tops.filter((t, i) => t === test_.labels[i]).length;
+  assert.ok(right >= 19, `${right}/20 digits drawn on canvases right`);
+  assert.ok(Math.abs(out.scores.reduce((a, b) => a + b, 0) - 1) < 1e-4);
+  const label = test_.labels[0];
+  assert.deepEqual(out.inputs, { imageData: label, imageBitmap: label, offscreenCanvas: label, image: label });
+  assert.equal(out.maps.length, 11);
+  assert.deepEqual(out.maps[0], { layer: "conv1", shape: [6, 28, 28], length: 6 * 28 * 28 });
+  // Inference modules first (the CPU one for "auto" on SwiftShader, the WebGPU one asked for);
+  // the WebGPU training module only once fit() starts (the worker's fetches are not listed here).
+  assert.deepEqual([...out.wasmBeforeFit].sort(), ["convlens_cpu_bg", "convlens_webgpu_bg"]);
+  assert.deepEqual([...out.wasmAfterFit].sort(), ["convlens_cpu_bg", "convlens_webgpu_bg", "convlens_webgpu_train_bg"]);
+  assert.equal(out.history.length, 1);
+  assert.equal(out.steps, Math.ceil(230 / 32), "256 digits, 10 % validate");
+  assert.ok(Number.isFinite(out.history[0].trainLoss) && out.history[0].validation.images === 26);
+  assert.deepEqual(out.error, { isConvlensError: true, code: "BAD_INPUT" });
+  assert.equal(out.worker.backend, "cpu");
+  assert.equal(out.worker.top, test_.labels[0]);
+  assert.deepEqual(out.batch.worker, [test_.labels[0], test_.labels[1]]);
+  assert.deepEqual(out.batch.webgpu, [test_.labels[0], test_.labels[1]]);
+  assert.equal(out.worker.epochs, 1);
+  assert.deepEqual(out.workerEarlyAbort, { code: "ABORTED", steps: 0 }, "an abort right after fit() trains nothing");
+  // Progress from the worker arrives as callbacks.
+  assert.deepEqual(out.worker.callbacks, { phases: ["runtime", "weights", "backend"], steps: Math.ceil(230 / 64), epochs: 1 });
+  // Aborts and callback errors stop the worker's training within one step (a step event
+  // already posted may still arrive), and the model keeps working.
+  assert.equal(out.workerStops.stopped, "ABORTED");
+  assert.ok(out.workerStops.duringSteps <= 4, `${out.workerStops.duringSteps} steps after an abort at the 2nd`);
+  assert.deepEqual(out.workerStops.callback, { code: "ABORTED", cause: "mine" });
+  assert.ok(out.workerStops.thrown <= 3, `onStep ran ${out.workerStops.thrown} times after it threw`);
+  assert.equal(out.workerStops.top, test_.labels[0]);
+  assert.ok(["resolved", "DISPOSED"].includes(out.workerDisposeInFlight), out.workerDisposeInFlight);
+  await page.close();
+});
+
+for (const worker of [false, true]) {
+  test(`fuzz in Chromium${worker ? ", worker mode" : ", main thread"}: hostile calls get typed errors, and the model keeps working`, async () => {
+    const { page, logs, errors } = await openApp();
+    // The Node fuzz test's cases and seed (fuzz-cases.mjs), fewer of them in worker mode (a
+    // worker is started for each load).
+    const cases = worker ? 1000 : 2000;
+    const result = await page.evaluate((args) => window.convlensFuzz(args), { test: plain(digits("test", 64)), seed: 20261129, cases, worker });
+    console.log(JSON.stringify(result.outcomes), logs.join("\n"));
+    assert.deepEqual(result.failures, [], JSON.stringify(result.failures, null, 1));
+    assert.deepEqual(errors, [], "nothing uncaught (a throwing callback is the call's error, not the page's)");
+    assert.equal(Object.values(result.outcomes).reduce((a, b) => a + b, 0), cases);
+    for (const kind of ["classify", "featureMaps", "evaluate", "fit", "load", "weights"]) {
+      assert.ok(Object.keys(result.outcomes).some((k) => k.startsWith(`${kind} ok`)), `${kind} never succeeded`);
+      assert.ok(Object.keys(result.outcomes).some((k) => k.startsWith(kind) && !k.endsWith(" ok")), `${kind} never failed`);
+    }
+    await page.close();
+  });
+}

@@ -1,7 +1,10 @@
 // The package with no bundler on a cross-origin isolated page (tests/e2e/npm-threads.test.mjs):
 // worker mode gets the threaded CPU module, whose results equal one thread's, and trains.
-import { Model } from "/convlens/index.js";
+import * as convlens from "/convlens/index.js";
 import { fetchIdx } from "/app/images.js";
+import { fuzz } from "/fuzz/fuzz-cases.mjs";
+
+const { Model } = convlens;
 
 async function codeOf(promise) {
   try {
@@ -54,6 +57,14 @@ async function run() {
     bad,
   };
   for (const m of [threaded, single, main, fresh]) m.dispose();
+  // The fuzz cases of the Node test on the threaded module (a panic there would abort the pool).
+  result.fuzz = await fuzz({
+    api: convlens,
+    digits: { images: pixels.data.slice(0, 64 * 784), labels: labels.data.slice(0, 64) },
+    seed: 20261129,
+    cases: 500,
+    loadOptions: { backend: "cpu", worker: true },
+  });
   return result;
 }
 

@@ -1,6 +1,9 @@
 // A Vite app using the installed convlens package the way its README says. The test calls
 // window.convlensTest with real digits and checks what comes back.
-import { Model, backends, ConvlensError } from "convlens";
+import * as convlens from "convlens";
+import { fuzz } from "./fuzz-cases.mjs";
+
+const { Model, backends, ConvlensError } = convlens;
 
 /** A 28×28 canvas showing one digit (greyscale bytes). */
 function canvasOf(pixels) {
@@ -106,4 +109,15 @@ window.convlensTest = async ({ test, train }) => {
   document.getElementById("status").textContent = "done";
   return out;
 };
+
+// The fuzz cases of the Node test (fuzz-cases.mjs), here in Chromium: on the main thread and in
+// worker mode, where the proxy must refuse what cannot be posted before it posts anything.
+window.convlensFuzz = ({ test, seed, cases, worker }) =>
+  fuzz({
+    api: convlens,
+    digits: { images: Uint8Array.from(test.images), labels: Uint8Array.from(test.labels) },
+    seed,
+    cases,
+    loadOptions: worker ? { backend: "cpu", worker: true } : { backend: "cpu" },
+  });
 document.getElementById("status").textContent = "ready";
