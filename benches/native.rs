@@ -12,8 +12,8 @@ use convlens::data::Batch;
 use convlens::infer::probabilities;
 use convlens::model::{ImageClassifier, Pretrained};
 use convlens::readback::read;
+use convlens::session::load_burnpack;
 use convlens::train::{adam, train_step};
-use convlens::{weights, with_any_model};
 use futures_lite::future::block_on;
 
 /// Median of `runs` timings after one warm-up call.
@@ -68,8 +68,7 @@ fn main() {
     let root = env!("CARGO_MANIFEST_DIR");
     for shipped in Pretrained::ALL {
         let bytes = std::fs::read(format!("{root}/weights/{}", shipped.file)).expect("weights");
-        let model = shipped.architecture.init(&device);
-        let model = with_any_model!(model, |m| weights::load(m, &bytes).expect("load") => wrap);
-        with_any_model!(model, |m| bench(shipped.architecture.name(), m, &device));
+        let model = load_burnpack(shipped.architecture.init(&device), &bytes).expect("load");
+        bench(shipped.architecture.name(), model, &device);
     }
 }

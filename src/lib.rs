@@ -12,6 +12,8 @@
 //! - [`pause`]: yielding to the browser's event loop during long work.
 //! - [`readback`]: asynchronous, batched reads from the device.
 //! - [`weights`]: module parameters ⇄ bytes.
+//! - [`session`]: a [`session::Classifier`] — the one API the wasm facade, the CLI and the tests
+//!   use: a network with its labels, device, image preparation, validation and training options.
 //! - `web` (wasm32 only): the `#[wasm_bindgen]` facade the JS API wraps.
 
 pub mod clock;
@@ -22,6 +24,7 @@ pub mod infer;
 pub mod model;
 pub mod pause;
 pub mod readback;
+pub mod session;
 pub mod train;
 pub mod weights;
 

@@ -1,14 +1,19 @@
 //! The native CLI as users run it: `eval` reproduces the shipped models' accuracies (README),
-//! `export` writes a PyTorch state_dict, `models` lists the registry. Needs the data of
+//! `export` writes a PyTorch state_dict and `import` reads it back, `classify` reads image files,
+//! `models` lists the registry, and a misspelt flag is an error that names it. Needs the data of
 //! scripts/fetch-data.sh.
 
 use std::process::Command;
 
-fn convlens(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_convlens"))
+fn run(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_convlens"))
         .args(args)
         .output()
-        .expect("the convlens binary runs");
+        .expect("the convlens binary runs")
+}
+
+fn convlens(args: &[&str]) -> String {
+    let out = run(args);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
@@ -86,5 +91,154 @@ fn export_writes_a_state_dict_and_models_lists_the_zoo() {
         "Ankle boot",
     ] {
         assert!(models.contains(line), "{line} missing from:\n{models}");
+    }
+}
+
+fn temp(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("convlens-cli-{}-{name}", std::process::id()))
+}
+
+#[test]
+fn import_reads_back_what_export_wrote() {
+    let weights = concat!(env!("CARGO_MANIFEST_DIR"), "/weights/vin-fashion.bpk");
+    let (exported, imported) = (temp("vin.safetensors"), temp("vin.bpk"));
+    let (exported_s, imported_s) = (exported.to_str().unwrap(), imported.to_str().unwrap());
+    convlens(&[
+        "export",
+        "--model",
+        "vin",
+        "--weights",
+        weights,
+        "--out",
+        exported_s,
+    ]);
+    let printed = convlens(&[
+        "import", "--model", "vin", "--from", exported_s, "--out", imported_s,
+    ]);
+    assert!(printed.contains("parameters of vin"), "{printed}");
+    let out = convlens(&[
+        "eval",
+        "--model",
+        "vin",
+        "--data",
+        "fashion",
+        "--weights",
+        imported_s,
+    ]);
+    let _ = std::fs::remove_file(&exported);
+    let _ = std::fs::remove_file(&imported);
+    // The shipped figure again: every tensor (BatchNorm statistics included) came back.
+    assert!(
+        out.contains("accuracy 91.75% loss 0.2567 on 10000 images"),
+        "{out}"
+    );
+}
+
+/// The first held-out MNIST digit (a 7) as an 8-bit greyscale image, and its label.
+fn first_test_digit() -> (Vec<u8>, u8) {
+    let dir = std::env::var_os("CONVLENS_CACHE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/convlens")
+        })
+        .join("data");
+    let images =
+        std::fs::read(dir.join("mnist-test-images.idx")).expect("run scripts/fetch-data.sh");
+    let labels = std::fs::read(dir.join("mnist-test-labels.idx")).unwrap();
+    (images[16..16 + 784].to_vec(), labels[8])
+}
+
+#[test]
+fn classify_reads_png_and_jpeg_files_of_any_size_and_colour() {
+    let (digit, label) = first_test_digit();
+    let grey = image::GrayImage::from_raw(28, 28, digit).unwrap();
+    let png = temp("digit.png");
+    grey.save(&png).unwrap();
+    // The same digit three times larger, in colour, as a JPEG: fitted to 1×28×28 as the
+    // browser fits it.
+    let big = image::imageops::resize(&grey, 84, 84, image::imageops::FilterType::Triangle);
+    let rgb = image::DynamicImage::ImageLuma8(big).into_rgb8();
+    let jpeg = temp("digit.jpg");
+    rgb.save(&jpeg).unwrap();
+    let printed = convlens(&[
+        "classify",
+        "--model",
+        "lenet5-mnist",
+        "--top",
+        "2",
+        png.to_str().unwrap(),
+        jpeg.to_str().unwrap(),
+    ]);
+    let _ = std::fs::remove_file(&png);
+    let _ = std::fs::remove_file(&jpeg);
+    let lines: Vec<&str> = printed.lines().collect();
+    assert_eq!(lines.len(), 6, "{printed}");
+    for top in [lines[1], lines[4]] {
+        let mut fields = top.split_whitespace();
+        assert_eq!(fields.next(), Some(label.to_string().as_str()), "{printed}");
+        let score: f32 = fields
+            .next()
+            .unwrap()
+            .trim_end_matches('%')
+            .parse()
+            .unwrap();
+        assert!(score > 90.0, "{printed}");
+    }
+
+    let out = run(&["classify", "--model", "lenet5-mnist", "/nonexistent.png"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent.png"));
+}
+
+#[test]
+fn unknown_and_bad_flags_are_errors_that_name_them() {
+    for (args, named) in [
+        (
+            vec![
+                "eval",
+                "--model",
+                "lenet5",
+                "--data",
+                "mnist",
+                "--weights",
+                "w",
+                "--epoch",
+                "5",
+            ],
+            "--epoch",
+        ),
+        (
+            vec![
+                "train", "--model", "lenet5", "--data", "mnist", "--out", "o", "--epochs", "two",
+            ],
+            "--epochs",
+        ),
+        (
+            vec![
+                "eval",
+                "--model",
+                "lenet5",
+                "--data",
+                "cifar",
+                "--weights",
+                "w",
+            ],
+            "--data",
+        ),
+        (
+            vec![
+                "train", "--model", "lenet5", "--data", "mnist", "--out", "o", "--epochs", "0",
+            ],
+            "epochs",
+        ),
+        (
+            vec!["classify", "--model", "vgg", "--weights", "w", "x.png"],
+            "vgg",
+        ),
+    ] {
+        let out = run(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(err.contains(named), "{args:?}: {err}");
     }
 }

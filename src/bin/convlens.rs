@@ -1,70 +1,264 @@
-//! `convlens` — train, evaluate and export the zoo's networks natively on the CPU backend, with
-//! the same model, data and training code the browser runs.
+//! `convlens` — classify images, train, evaluate, import and export the zoo's networks natively
+//! on the CPU backend, through the same [`Classifier`] the browser uses. The flags are parsed by
+//! clap (an unknown or misspelt flag is an error that names it); training shows indicatif
+//! progress bars.
 //!
 //! ```text
+//! convlens classify --model lenet5-mnist digit.png
 //! convlens train --model lenet5 --data mnist --epochs 12 --shift 2 --out weights/lenet5-mnist.bpk
 //! convlens eval  --model lenet5 --data mnist --weights weights/lenet5-mnist.bpk
 //! convlens export --model vin --weights weights/vin-fashion.bpk --out vin.safetensors
+//! convlens import --model vin --from vin.safetensors --out vin.bpk
 //! convlens models
 //! ```
 
-use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 use burn::config::Config;
 use burn::prelude::Device;
+use clap::{Args, Parser, Subcommand};
 use convlens::data::{Dataset, parse_idx};
-use convlens::model::{Architecture, ImageClassifier, Pretrained};
-use convlens::train::{EpochEvent, Evaluation, FitConfig, FitEvent, evaluate, fit};
-use convlens::{Error, Result, weights, with_any_model};
+use convlens::model::{Architecture, Pretrained};
+use convlens::session::{Classifier, FitOptions, Init, Validation, burnpack};
+use convlens::train::{EpochEvent, FitEvent};
+use convlens::{Error, Result, weights};
 use futures_lite::future::block_on;
+use indicatif::{ProgressBar, ProgressStyle};
 
-const USAGE: &str = "usage:
-  convlens train --model NAME --data mnist|fashion --out FILE [--epochs N] [--batch-size N]
-                 [--lr X] [--patience N] [--shift PIXELS] [--elastic PIXELS] [--seed N]
-                 [--limit N] [--init FILE]
-  convlens eval  --model NAME --data mnist|fashion --weights FILE
-  convlens export --model NAME --weights FILE --out FILE.safetensors
-                 (a PyTorch state_dict: VIN under the reference class's names, the others under
-                 their Burn module paths)
-  convlens models  (the architectures, their parameter counts and the shipped weights)
-options:
-  --validation N   how many of the training images validate (default 5000;
-                   0: train on all of them and let the scheduler watch the training loss)
-  --init FILE      start from these weights instead of a random initialisation (to resume a run:
-                   the model is saved to --out after every epoch; Adam's moments start afresh)
-  --data-dir DIR   where scripts/fetch-data.sh put the IDX files (default ~/.cache/convlens/data)
-models: lenet5, vin, resnet8, alexnet";
+/// Convolutional networks in Rust (Burn): the same models, data and training loop as the
+/// browser, natively on the CPU.
+#[derive(Parser)]
+#[command(name = "convlens", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The probabilities of the most likely classes of each image (PNG or JPEG), prepared as
+    /// the browser prepares it (fitted to the model's input).
+    Classify(ClassifyArgs),
+    /// Train a network on MNIST or Fashion-MNIST; the weights are saved after every epoch.
+    Train(TrainArgs),
+    /// Accuracy and loss of weights on a dataset's official held-out test images.
+    Eval(EvalArgs),
+    /// Write weights as a PyTorch state_dict (safetensors): VIN under the reference class's
+    /// names, the others under their Burn module paths.
+    Export(ExportArgs),
+    /// Read a PyTorch state_dict (safetensors, the names `export` writes) into a weights file.
+    Import(ImportArgs),
+    /// The architectures, their parameter counts and the shipped weights.
+    Models,
+}
+
+#[derive(Args)]
+struct DataArgs {
+    /// mnist or fashion.
+    #[arg(long, value_parser = ["mnist", "fashion"])]
+    data: String,
+    /// Where scripts/fetch-data.sh put the IDX files [default: ~/.cache/convlens/data, or
+    /// $CONVLENS_CACHE/data].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct ClassifyArgs {
+    /// A shipped model (e.g. lenet5-mnist, its weights from --weights-dir) or an architecture
+    /// (with --weights).
+    #[arg(long)]
+    model: String,
+    /// Weights for an architecture, or instead of a shipped model's file.
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    /// Where the shipped weights are.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/weights"))]
+    weights_dir: PathBuf,
+    /// How many classes to print per image.
+    #[arg(long, default_value_t = 3)]
+    top: usize,
+    /// The images.
+    #[arg(required = true)]
+    images: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// The architecture: lenet5, vin, resnet8, alexnet.
+    #[arg(long)]
+    model: String,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Where the weights go (and the training config beside them, as .json).
+    #[arg(long)]
+    out: PathBuf,
+    /// Passes over the training images.
+    #[arg(long, default_value_t = 10)]
+    epochs: u32,
+    /// Images per step.
+    #[arg(long, default_value_t = 64)]
+    batch_size: u32,
+    /// Adam's first learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// ReduceLROnPlateau's patience, in epochs.
+    #[arg(long, default_value_t = 3)]
+    patience: u32,
+    /// Augmentation: the largest shift in pixels, with rotation and scaling (0: none).
+    #[arg(long, default_value_t = 0)]
+    shift: u32,
+    /// Augmentation: elastic distortion of up to this many pixels (with --shift).
+    #[arg(long, default_value_t = 0.0)]
+    elastic: f64,
+    /// Seed of the initial weights, the shuffle and the augmentation.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Train on the first N training images only.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// How many of the training images validate (0: train on all of them and let the
+    /// scheduler watch the training loss).
+    #[arg(long, default_value_t = 5000)]
+    validation: usize,
+    /// Start from these weights instead of a random initialisation (to resume a run: the
+    /// model is saved to --out after every epoch; Adam's moments start afresh).
+    #[arg(long)]
+    init: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// The architecture.
+    #[arg(long)]
+    model: String,
+    #[command(flatten)]
+    data: DataArgs,
+    /// The weights file.
+    #[arg(long)]
+    weights: PathBuf,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// The architecture.
+    #[arg(long)]
+    model: String,
+    /// The weights file.
+    #[arg(long)]
+    weights: PathBuf,
+    /// The safetensors file to write.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// The architecture.
+    #[arg(long)]
+    model: String,
+    /// The PyTorch state_dict, in safetensors.
+    #[arg(long)]
+    from: PathBuf,
+    /// The weights file to write.
+    #[arg(long)]
+    out: PathBuf,
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args) {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Classify(args) => classify(&args),
+        Command::Train(args) => train(&args),
+        Command::Eval(args) => eval(&args),
+        Command::Export(args) => export(&args),
+        Command::Import(args) => import(&args),
+        Command::Models => {
+            models();
+            Ok(())
+        }
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err}\n\n{USAGE}");
+            eprintln!("error: {err}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn run(args: &[String]) -> Result<()> {
-    let (command, rest) = args
-        .split_first()
-        .ok_or_else(|| Error::BadInput("no command".into()))?;
-    let flags = parse_flags(rest)?;
-    let arch = || Architecture::parse(flags.get("model").map_or("", String::as_str));
-    match command.as_str() {
-        "train" => train(arch()?, &DataSplits::load(&flags)?, &flags),
-        "eval" => eval(arch()?, &DataSplits::load(&flags)?, &flags),
-        "export" => export(arch()?, &flags),
-        "models" => {
-            models();
-            Ok(())
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::BadInput(format!("{}: {e}", path.display())))
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes)
+        .map_err(|e| Error::BadInput(format!("cannot write {}: {e}", path.display())))
+}
+
+/// A classifier of `architecture` with 10 classes and the weights in `path`.
+fn load(architecture: &str, path: &Path) -> Result<Classifier> {
+    let architecture = Architecture::parse(architecture)?;
+    Classifier::with_classes(
+        architecture,
+        10,
+        &Device::flex(),
+        Init::Weights(&read(path)?),
+    )
+}
+
+fn classify(args: &ClassifyArgs) -> Result<()> {
+    let device = Device::flex();
+    let classifier = match Pretrained::find(&args.model) {
+        Ok(shipped) => {
+            let path = args
+                .weights
+                .clone()
+                .unwrap_or_else(|| args.weights_dir.join(shipped.file));
+            Classifier::pretrained(&shipped, &device, &read(&path)?)?
         }
-        other => Err(Error::BadInput(format!("unknown command {other:?}"))),
+        Err(_) => {
+            let Some(path) = &args.weights else {
+                return Err(Error::BadInput(format!(
+                    "{:?} is not a shipped model ({}); an architecture needs --weights",
+                    args.model,
+                    Pretrained::ALL.map(|p| p.name).join(", ")
+                )));
+            };
+            load(&args.model, path)?
+        }
+    };
+    for path in &args.images {
+        let (pixels, shape) = decode(path)?;
+        let probabilities = block_on(classifier.classify(&pixels, shape))?;
+        println!("{}", path.display());
+        for p in &classifier.top(&probabilities, args.top)[0] {
+            println!("  {:<12} {:>6.2}%", p.label, p.score * 100.0);
+        }
     }
+    Ok(())
+}
+
+/// An image file as pixels in [0, 1], `[1, channels, height, width]` channel-major (greyscale
+/// stays one channel, anything else becomes RGB).
+fn decode(path: &Path) -> Result<(Vec<f32>, [usize; 4])> {
+    let image = image::open(path).map_err(|e| {
+        Error::BadInput(format!("{}: not a PNG or JPEG image: {e}", path.display()))
+    })?;
+    let (w, h) = (image.width() as usize, image.height() as usize);
+    let (channels, bytes) = if image.color().has_color() {
+        (3, image.into_rgb8().into_raw())
+    } else {
+        (1, image.into_luma8().into_raw())
+    };
+    let mut pixels = vec![0.0; channels * h * w];
+    for (i, &v) in bytes.iter().enumerate() {
+        let (pixel, channel) = (i / channels, i % channels);
+        pixels[channel * h * w + pixel] = f32::from(v) / 255.0;
+    }
+    Ok((pixels, [1, channels, h, w]))
 }
 
 fn models() {
@@ -72,7 +266,7 @@ fn models() {
         "{:<10} {:<12} {:>10}  classes",
         "model", "input", "parameters"
     );
-    for arch in Architecture::ALL {
+    for &arch in Architecture::ALL {
         let [c, h, w] = arch.input_shape();
         println!(
             "{:<10} {:<12} {:>10}  10",
@@ -94,288 +288,194 @@ fn models() {
     }
 }
 
-fn export(arch: Architecture, flags: &HashMap<String, String>) -> Result<()> {
-    let path = flags
-        .get("weights")
-        .ok_or_else(|| Error::BadInput("export needs --weights FILE".into()))?;
-    let out = flags
-        .get("out")
-        .ok_or_else(|| Error::BadInput("export needs --out FILE.safetensors".into()))?;
-    let bytes = std::fs::read(path).map_err(|e| Error::BadInput(format!("{path}: {e}")))?;
-    let device = Device::flex();
-    let exported = with_any_model!(arch.init(&device), |model| {
-        let model = weights::load(model, &bytes)?;
-        export_model(&model)?
-    });
-    std::fs::write(out, &exported).map_err(|e| Error::BadInput(format!("{out}: {e}")))?;
+fn export(args: &ExportArgs) -> Result<()> {
+    let classifier = load(&args.model, &args.weights)?;
+    let exported = block_on(classifier.export_pytorch())?;
+    write(&args.out, &exported)?;
     println!(
         "{}: {} tensors, {} bytes",
-        out,
+        args.out.display(),
         weights::parse_safetensors(&exported)?.len(),
         exported.len()
     );
     Ok(())
 }
 
-fn export_model<M: ImageClassifier>(model: &M) -> Result<Vec<u8>> {
-    weights::to_pytorch_safetensors(model, M::pytorch_key)
-}
-
-fn parse_flags(args: &[String]) -> Result<HashMap<String, String>> {
-    let mut flags = HashMap::new();
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        let name = arg
-            .strip_prefix("--")
-            .ok_or_else(|| Error::BadInput(format!("unexpected argument {arg:?}")))?;
-        let value = it
-            .next()
-            .ok_or_else(|| Error::BadInput(format!("--{name} needs a value")))?;
-        flags.insert(name.to_string(), value.clone());
-    }
-    Ok(flags)
-}
-
-fn number<T: std::str::FromStr>(
-    flags: &HashMap<String, String>,
-    name: &str,
-    default: T,
-) -> Result<T> {
-    flags.get(name).map_or(Ok(default), |v| {
-        v.parse()
-            .map_err(|_| Error::BadInput(format!("--{name} {v:?} is not a number")))
-    })
-}
-
-/// Training, validation (for the plateau scheduler) and held-out test images.
-struct DataSplits {
-    name: String,
-    train: Dataset,
-    validation: Dataset,
-    test: Dataset,
-}
-
-impl DataSplits {
-    /// MNIST and Fashion-MNIST alike: the official 60,000 training images (the last 5,000 of
-    /// them validate, or `--validation N`) and the official 10,000 test images.
-    fn load(flags: &HashMap<String, String>) -> Result<Self> {
-        let dir = flags.get("data-dir").map(PathBuf::from).unwrap_or_else(|| {
-            let home = std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_default();
-            std::env::var_os("CONVLENS_CACHE")
-                .map(PathBuf::from)
-                .unwrap_or(home.join(".cache/convlens"))
-                .join("data")
-        });
-        let name = flags.get("data").cloned().unwrap_or_default();
-        if !["mnist", "fashion"].contains(&name.as_str()) {
-            return Err(Error::BadInput(format!(
-                "unknown dataset {name:?}; use mnist or fashion"
-            )));
-        }
-        let all = read_split(&dir, &format!("{name}-train"))?;
-        let validation = number(flags, "validation", 5000)?;
-        if validation >= all.len() {
-            return Err(Error::BadInput(format!(
-                "--validation must be below {}",
-                all.len()
-            )));
-        }
-        let limit = number(flags, "limit", all.len())?.min(all.len());
-        let (train, validation) = if validation == 0 {
-            // Train on everything; the scheduler then watches the loss on the training images.
-            (all.clone(), all)
-        } else {
-            all.split_at(all.len() - validation)
-        };
-        let test = read_split(&dir, &format!("{name}-test"))?;
-        Ok(Self {
-            name,
-            train: train.take(limit),
-            validation,
-            test,
-        })
-    }
-}
-
-fn read_split(dir: &Path, name: &str) -> Result<Dataset> {
-    let read = |kind: &str| {
-        let path = dir.join(format!("{name}-{kind}.idx"));
-        let bytes = std::fs::read(&path).map_err(|e| {
-            Error::BadInput(format!(
-                "cannot read {}: {e} (run scripts/fetch-data.sh)",
-                path.display()
-            ))
-        })?;
-        parse_idx(&bytes)
-    };
-    Dataset::from_idx(read("images")?, read("labels")?)
-}
-
-fn train(arch: Architecture, data: &DataSplits, flags: &HashMap<String, String>) -> Result<()> {
-    let out = PathBuf::from(
-        flags
-            .get("out")
-            .ok_or_else(|| Error::BadInput("train needs --out FILE".into()))?,
+fn import(args: &ImportArgs) -> Result<()> {
+    let architecture = Architecture::parse(&args.model)?;
+    let mut classifier =
+        Classifier::with_classes(architecture, 10, &Device::flex(), Init::Seed(0))?;
+    classifier.import_pytorch(&read(&args.from)?)?;
+    let bytes = block_on(classifier.export())?;
+    write(&args.out, &bytes)?;
+    println!(
+        "{}: {} parameters of {}, {} bytes",
+        args.out.display(),
+        classifier.parameters(),
+        architecture.name(),
+        bytes.len()
     );
-    let config = FitConfig::new()
-        .with_epochs(number(flags, "epochs", 10)?)
-        .with_batch_size(number(flags, "batch-size", 64)?)
-        .with_learning_rate(number(flags, "lr", 1e-3)?)
-        .with_patience(number(flags, "patience", 3)?)
-        .with_max_shift(number(flags, "shift", 0)?)
-        .with_elastic(number(flags, "elastic", 0.0)?)
-        .with_seed(number(flags, "seed", 42)?);
-    let device = Device::flex().autodiff();
-    device.seed(config.seed);
+    Ok(())
+}
+
+/// The official training images and held-out test images of `--data` (MNIST and Fashion-MNIST
+/// alike: 60,000 and 10,000).
+fn read_data(args: &DataArgs) -> Result<(Dataset, Dataset)> {
+    let dir = args.data_dir.clone().unwrap_or_else(|| {
+        let home = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .unwrap_or_default();
+        std::env::var_os("CONVLENS_CACHE")
+            .map(PathBuf::from)
+            .unwrap_or(home.join(".cache/convlens"))
+            .join("data")
+    });
+    let split = |name: &str| -> Result<Dataset> {
+        let read = |kind: &str| {
+            let path = dir.join(format!("{}-{name}-{kind}.idx", args.data));
+            let bytes = std::fs::read(&path).map_err(|e| {
+                Error::BadInput(format!(
+                    "cannot read {}: {e} (run scripts/fetch-data.sh)",
+                    path.display()
+                ))
+            })?;
+            parse_idx(&bytes)
+        };
+        Dataset::from_idx(read("images")?, read("labels")?)
+    };
+    Ok((split("train")?, split("test")?))
+}
+
+fn train(args: &TrainArgs) -> Result<()> {
+    let architecture = Architecture::parse(&args.model)?;
+    let options = FitOptions {
+        epochs: Some(f64::from(args.epochs)),
+        batch_size: Some(f64::from(args.batch_size)),
+        learning_rate: Some(args.lr),
+        patience: Some(f64::from(args.patience)),
+        augment: Some(f64::from(args.shift)),
+        elastic: Some(args.elastic),
+        seed: Some(args.seed as f64),
+        ..FitOptions::default()
+    };
+    let config = options.config()?;
+    let (all, test) = read_data(&args.data)?;
+    let (train, validation) = Validation::Count(args.validation).split(all)?;
+    let train = train.take(args.limit.unwrap_or(train.len()));
+    let init = args.init.as_deref().map(read).transpose()?;
+    let mut classifier = Classifier::with_classes(
+        architecture,
+        10,
+        &Device::flex(),
+        init.as_deref().map_or(Init::Seed(args.seed), Init::Weights),
+    )?;
     eprintln!(
         "training {} on {}: {} images, {} for validation, {} held out",
-        arch.name(),
-        data.name,
-        data.train.len(),
-        data.validation.len(),
-        data.test.len()
+        architecture.name(),
+        args.data.data,
+        train.len(),
+        validation.len(),
+        test.len()
     );
-    let init = match flags.get("init") {
-        Some(path) => {
-            Some(std::fs::read(path).map_err(|e| Error::BadInput(format!("{path}: {e}")))?)
-        }
-        None => None,
-    };
-    with_any_model!(arch.init(&device), |model| {
-        let model = match &init {
-            Some(bytes) => weights::load(model, bytes)?,
-            None => model,
-        };
-        fit_and_save(model, data, &config, &device, &out)
-    })
-}
-
-fn fit_and_save<M: ImageClassifier>(
-    model: M,
-    data: &DataSplits,
-    config: &FitConfig,
-    device: &Device,
-    out: &Path,
-) -> Result<()> {
-    let started = std::time::Instant::now();
-    if let Some(dir) = out.parent() {
+    if let Some(dir) = args.out.parent() {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::BadInput(format!("{}: {e}", dir.display())))?;
     }
     config
-        .save(out.with_extension("json"))
+        .save(args.out.with_extension("json"))
         .map_err(|e| Error::BadInput(format!("cannot write the config: {e}")))?;
+    let started = std::time::Instant::now();
+    let bar = ProgressBar::new(0).with_style(
+        ProgressStyle::with_template(
+            "  epoch {prefix:>2} [{bar:30}] {pos:>4}/{len} {msg} ({elapsed}, {eta} left)",
+        )
+        .map_err(|e| Error::Backend(format!("progress bar: {e}")))?
+        .progress_chars("#>."),
+    );
+    bar.enable_steady_tick(Duration::from_millis(250));
     let mut checkpoint_error = None;
-    let outcome = block_on(fit(
-        model,
-        &data.train,
-        &data.validation,
-        config,
-        device,
-        |event, model: &M| {
-            print_progress(event);
-            if let FitEvent::Epoch(_) = event
-                && let Err(e) = save(model.valid(), out)
-            {
-                eprintln!("warning: no checkpoint after this epoch: {e}");
-                checkpoint_error = Some(e);
+    let epochs = block_on(classifier.fit(
+        train,
+        Validation::Data(validation),
+        &options,
+        |event, model| match event {
+            FitEvent::Step(s) => {
+                bar.set_length(s.steps_per_epoch as u64);
+                bar.set_prefix(s.epoch.to_string());
+                bar.set_position(s.step as u64);
+                bar.set_message(format!(
+                    "lr {:.0e} {:>6.0} img/s",
+                    s.lr, s.images_per_second
+                ));
+            }
+            FitEvent::Epoch(e) => {
+                // Beside the bar on a terminal; also when stderr is not one (the bar is hidden
+                // there, and so would its println be).
+                bar.suspend(|| eprintln!("{}", epoch_line(e)));
+                // Natively the parameters are on the CPU backend: read synchronously.
+                if let Err(err) = burnpack(&burn::module::Module::valid(model))
+                    .and_then(|bytes| save(&bytes, &args.out))
+                {
+                    bar.suspend(|| eprintln!("warning: no checkpoint after this epoch: {err}"));
+                    checkpoint_error = Some(err);
+                }
+                bar.reset();
             }
         },
         || false,
-    ))?;
+    ));
+    bar.finish_and_clear();
+    let epochs = epochs?;
     if let Some(e) = checkpoint_error {
         return Err(e);
     }
-    let model = outcome.model.valid();
-    let test = block_on(evaluate(&model, &data.test, 256, &Device::flex()))?;
+    let test = block_on(classifier.evaluate(&test))?;
     println!(
         "held-out test: accuracy {:.2}% loss {:.4} on {} images; {} epochs in {:.0} s; weights: {}",
         test.accuracy * 100.0,
         test.loss,
         test.images,
-        outcome.epochs.len(),
+        epochs.len(),
         started.elapsed().as_secs_f64(),
-        out.display()
+        args.out.display()
     );
     Ok(())
 }
 
-/// Writes `model`'s weights to `out`, via a temporary file so that an interrupted write never
-/// leaves a truncated checkpoint.
-fn save<M: ImageClassifier>(model: M, out: &Path) -> Result<()> {
+/// Writes `bytes` to `out` via a temporary file, so that an interrupted write never leaves a
+/// truncated checkpoint.
+fn save(bytes: &[u8], out: &Path) -> Result<()> {
     let partial = out.with_extension("partial");
-    std::fs::write(&partial, weights::to_bytes(model)?)
+    std::fs::write(&partial, bytes)
         .and_then(|()| std::fs::rename(&partial, out))
         .map_err(|e| Error::BadInput(format!("cannot write {}: {e}", out.display())))
 }
 
-fn eval(arch: Architecture, data: &DataSplits, flags: &HashMap<String, String>) -> Result<()> {
-    let path = flags
-        .get("weights")
-        .ok_or_else(|| Error::BadInput("eval needs --weights FILE".into()))?;
-    let bytes = std::fs::read(path).map_err(|e| Error::BadInput(format!("{path}: {e}")))?;
-    let device = Device::flex();
-    let test = with_any_model!(arch.init(&device), |model| load_and_evaluate(
-        model, &bytes, data
-    )?);
+fn epoch_line(e: &EpochEvent) -> String {
+    format!(
+        "epoch {:>2}: train loss {:.4} accuracy {:.2}% | validation loss {:.4} accuracy {:.2}% | lr {:.0e} -> {:.0e} | {:.0} s",
+        e.epoch,
+        e.train_loss,
+        e.train_accuracy * 100.0,
+        e.validation.loss,
+        e.validation.accuracy * 100.0,
+        e.lr,
+        e.next_lr,
+        e.seconds
+    )
+}
+
+fn eval(args: &EvalArgs) -> Result<()> {
+    let classifier = load(&args.model, &args.weights)?;
+    let (_, test) = read_data(&args.data)?;
+    let test = block_on(classifier.evaluate(&test))?;
     println!(
         "{} on {} held-out test: accuracy {:.2}% loss {:.4} on {} images",
-        arch.name(),
-        data.name,
+        classifier.architecture().name(),
+        args.data.data,
         test.accuracy * 100.0,
         test.loss,
         test.images
     );
     Ok(())
-}
-
-fn load_and_evaluate<M: ImageClassifier>(
-    model: M,
-    bytes: &[u8],
-    data: &DataSplits,
-) -> Result<Evaluation> {
-    let model = weights::load(model, bytes)?;
-    block_on(evaluate(&model, &data.test, 256, &Device::flex()))
-}
-
-fn print_progress(event: &FitEvent) {
-    let mut err = std::io::stderr();
-    match event {
-        FitEvent::Step(s) => {
-            let width = 30;
-            let done = s.step * width / s.steps_per_epoch;
-            let _ = write!(
-                err,
-                "\r  epoch {:>2} [{}{}] {:>4}/{} lr {:.0e} {:>6.0} img/s",
-                s.epoch,
-                "#".repeat(done),
-                ".".repeat(width - done),
-                s.step,
-                s.steps_per_epoch,
-                s.lr,
-                s.images_per_second
-            );
-        }
-        FitEvent::Epoch(EpochEvent {
-            epoch,
-            train_loss,
-            train_accuracy,
-            validation,
-            lr,
-            next_lr,
-            seconds,
-            ..
-        }) => {
-            let _ = writeln!(
-                err,
-                "\repoch {epoch:>2}: train loss {train_loss:.4} accuracy {:.2}% | validation loss {:.4} accuracy {:.2}% | lr {lr:.0e} -> {next_lr:.0e} | {seconds:.0} s{}",
-                train_accuracy * 100.0,
-                validation.loss,
-                validation.accuracy * 100.0,
-                " ".repeat(20)
-            );
-        }
-    }
 }

@@ -2,7 +2,6 @@
 
 mod activations;
 pub mod alexnet;
-mod any;
 pub mod lenet5;
 mod registry;
 pub mod resnet;
@@ -10,9 +9,10 @@ pub mod vin;
 
 pub use activations::{Activations, LayerActivation, Recorder};
 pub use alexnet::{AlexNet, AlexNetConfig};
-pub use any::AnyModel;
 pub use lenet5::{LeNet5, LeNet5Config};
-pub use registry::{Architecture, DIGITS, FASHION, Pretrained, trainable_parameters};
+pub use registry::{
+    AnyModel, Architecture, DIGITS, FASHION, MapModel, Pretrained, WithModel, trainable_parameters,
+};
 pub use resnet::{ResNet, ResNetConfig};
 pub use vin::{VinConfig, VisualIntelligenceNetwork};
 

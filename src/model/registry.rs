@@ -1,9 +1,16 @@
-//! The architectures the CLI and JS can name, their class labels, parameter counts, and the
-//! trained weights shipped with convlens.
+//! The zoo: one row per architecture (its name, the network type and how to build it), the
+//! class labels and the trained weights shipped with convlens. Everything that serves every
+//! architecture — [`Architecture`], [`AnyModel`] and its [`ImageClassifier`] implementation —
+//! is generated from the rows by [`zoo!`], so adding an architecture is one model file and one
+//! row here (README, "Adding an architecture").
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::prelude::{Device, Tensor};
 
+use super::{
+    AlexNet, AlexNetConfig, ImageClassifier, LeNet5, LeNet5Config, Recorder, ResNet, ResNetConfig,
+    VinConfig, VisualIntelligenceNetwork,
+};
 use crate::error::{Error, Result};
 
 /// MNIST's classes.
@@ -23,35 +30,167 @@ pub const FASHION: [&str; 10] = [
     "Ankle boot",
 ];
 
-/// A named architecture of the zoo.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Architecture {
-    /// [`super::LeNet5`], 1×28×28, 10 classes.
-    LeNet5,
-    /// [`super::VisualIntelligenceNetwork`] at level 3, 1×28×28, 10 classes.
-    Vin,
-    /// [`super::ResNet`] (ResNet-8), 1×28×28, 10 classes.
-    ResNet8,
-    /// [`super::AlexNet`] scaled to 1×28×28, 10 classes.
-    AlexNet,
+/// Code that runs on whichever network an [`AnyModel`] holds, by reference.
+pub trait WithModel {
+    /// What it gives.
+    type Output;
+    /// Runs on the concrete network.
+    fn run<M: ImageClassifier>(self, model: &M) -> Self::Output;
+}
+
+/// Code that turns whichever network an [`AnyModel`] holds into another of the same type (e.g.
+/// loads weights into it).
+pub trait MapModel {
+    /// Runs on the concrete network.
+    ///
+    /// # Errors
+    /// Whatever the step fails with; the model is then gone (callers keep a clone: they share
+    /// the tensors).
+    fn run<M: ImageClassifier>(self, model: M) -> Result<M>;
+}
+
+/// Generates [`Architecture`] and [`AnyModel`] from the rows: `Variant(NetworkType) { name,
+/// init }`, where `init(classes, device)` builds the network with fresh weights.
+macro_rules! zoo {
+    ($($(#[doc = $doc:literal])* $variant:ident($ty:ty) {
+        name: $name:literal,
+        init: $init:expr $(,)?
+    }),+ $(,)?) => {
+        /// A named architecture of the zoo.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Architecture {
+            $($(#[doc = $doc])* $variant,)+
+        }
+
+        /// A network of any architecture in the zoo: a Burn module, and an [`ImageClassifier`]
+        /// that forwards to the network it holds.
+        // The variants hold layer handles (a few hundred bytes, the tensors are shared): boxing
+        // them would cost an allocation per clone for nothing.
+        #[allow(clippy::large_enum_variant)]
+        #[derive(Module, Debug)]
+        pub enum AnyModel {
+            $($(#[doc = $doc])* $variant($ty),)+
+        }
+
+        impl Architecture {
+            /// Every architecture, in the order they are listed.
+            pub const ALL: &'static [Architecture] = &[$(Architecture::$variant),+];
+
+            /// The name the CLI and JS use.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Architecture::$variant => $name,)+
+                }
+            }
+
+            /// A freshly initialised network of this architecture with `classes` outputs on
+            /// `device`.
+            pub fn init_with_classes(self, classes: usize, device: &Device) -> AnyModel {
+                match self {
+                    $(Architecture::$variant => {
+                        let init: fn(usize, &Device) -> $ty = $init;
+                        AnyModel::$variant(init(classes, device))
+                    })+
+                }
+            }
+        }
+
+        impl AnyModel {
+            /// Which architecture this is.
+            pub fn architecture(&self) -> Architecture {
+                match self {
+                    $(AnyModel::$variant(_) => Architecture::$variant,)+
+                }
+            }
+
+            /// Runs `f` on the network this holds.
+            pub fn with<F: WithModel>(&self, f: F) -> F::Output {
+                match self {
+                    $(AnyModel::$variant(m) => f.run(m),)+
+                }
+            }
+
+            /// Runs `f` on the network this holds and wraps what it gives back.
+            ///
+            /// # Errors
+            /// What `f` fails with.
+            pub fn try_map<F: MapModel>(self, f: F) -> Result<Self> {
+                match self {
+                    $(AnyModel::$variant(m) => f.run(m).map(AnyModel::$variant),)+
+                }
+            }
+        }
+
+        impl ImageClassifier for AnyModel {
+            fn input_shape(&self) -> [usize; 3] {
+                match self {
+                    $(AnyModel::$variant(m) => m.input_shape(),)+
+                }
+            }
+
+            fn forward_recorded(&self, input: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
+                match self {
+                    $(AnyModel::$variant(m) => m.forward_recorded(input, rec),)+
+                }
+            }
+
+            /// The variant's own mapping, under the path segment Burn gives the enum's
+            /// variant (`LeNet5.conv1` → `conv1`).
+            fn pytorch_key(burn_path: &str) -> Option<String> {
+                let (variant, path) = burn_path.split_once('.')?;
+                match variant {
+                    $(stringify!($variant) => <$ty as ImageClassifier>::pytorch_key(path),)+
+                    _ => None,
+                }
+            }
+
+            fn first_filters(&self) -> (&'static str, Tensor<4>) {
+                match self {
+                    $(AnyModel::$variant(m) => m.first_filters(),)+
+                }
+            }
+        }
+
+        $(impl From<$ty> for AnyModel {
+            fn from(model: $ty) -> Self {
+                AnyModel::$variant(model)
+            }
+        })+
+    };
+}
+
+zoo! {
+    /// [`super::LeNet5`], 1×28×28.
+    LeNet5(LeNet5) {
+        name: "lenet5",
+        init: |classes, device| LeNet5Config::new().with_classes(classes).init(device),
+    },
+    /// [`super::VisualIntelligenceNetwork`] at level 3, 1×28×28.
+    Vin(VisualIntelligenceNetwork) {
+        name: "vin",
+        init: |classes, device| VinConfig::new().with_classes(classes).init(device),
+    },
+    /// [`super::ResNet`] (ResNet-8), 1×28×28.
+    ResNet8(ResNet) {
+        name: "resnet8",
+        init: |classes, device| ResNetConfig::new().with_classes(classes).init(device),
+    },
+    /// [`super::AlexNet`] scaled to 1×28×28.
+    AlexNet(AlexNet) {
+        name: "alexnet",
+        init: |classes, device| AlexNetConfig::new().with_classes(classes).init(device),
+    },
 }
 
 impl Architecture {
-    /// Every architecture, in the order they are listed.
-    pub const ALL: [Architecture; 4] = [
-        Architecture::LeNet5,
-        Architecture::Vin,
-        Architecture::ResNet8,
-        Architecture::AlexNet,
-    ];
-
     /// Parses a name such as `"lenet5"`.
     ///
     /// # Errors
     /// [`Error::BadInput`] naming the known architectures.
     pub fn parse(name: &str) -> Result<Self> {
         Self::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|a| a.name() == name)
             .ok_or_else(|| {
                 let known: Vec<_> = Self::ALL.iter().map(|a| a.name()).collect();
@@ -62,30 +201,21 @@ impl Architecture {
             })
     }
 
-    /// The name the CLI and JS use.
-    pub fn name(self) -> &'static str {
-        match self {
-            Architecture::LeNet5 => "lenet5",
-            Architecture::Vin => "vin",
-            Architecture::ResNet8 => "resnet8",
-            Architecture::AlexNet => "alexnet",
-        }
+    /// A freshly initialised network of this architecture with 10 classes on `device`.
+    pub fn init(self, device: &Device) -> AnyModel {
+        self.init_with_classes(10, device)
     }
 
-    /// Trainable parameters (weights and biases; BatchNorm's running statistics are not
-    /// counted, as in PyTorch's `sum(p.numel() for p in model.parameters())`).
+    /// Trainable parameters with 10 classes (weights and biases; BatchNorm's running
+    /// statistics are not counted, as in PyTorch's `sum(p.numel() for p in
+    /// model.parameters())`).
     pub fn parameters(self) -> usize {
-        crate::with_any_model!(self.init(&Device::flex()), |m| trainable_parameters(&m))
+        trainable_parameters(&self.init(&Device::flex()))
     }
 
-    /// `[channels, height, width]` of one input image.
+    /// `[channels, height, width]` of one input image (what the network itself says).
     pub fn input_shape(self) -> [usize; 3] {
-        match self {
-            Architecture::LeNet5
-            | Architecture::Vin
-            | Architecture::ResNet8
-            | Architecture::AlexNet => [1, 28, 28],
-        }
+        self.init(&Device::flex()).input_shape()
     }
 }
 
@@ -171,8 +301,9 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_unknown_names_list_the_known_ones() {
-        for arch in Architecture::ALL {
+        for &arch in Architecture::ALL {
             assert_eq!(Architecture::parse(arch.name()).ok(), Some(arch));
+            assert_eq!(arch.init(&Device::flex()).architecture(), arch);
         }
         let err = Architecture::parse("vgg16").unwrap_err().to_string();
         assert!(err.contains("lenet5, vin, resnet8, alexnet"), "{err}");
@@ -189,5 +320,18 @@ mod tests {
         // 2·128 (γ, β; running statistics excluded), dense 128·10+10.
         let vin = 640 + 73_856 + 2 * 147_584 + 3 * 256 + 1290;
         assert_eq!(Architecture::Vin.parameters(), vin);
+    }
+
+    #[test]
+    fn pytorch_names_of_the_enum_are_the_variants_own() {
+        assert_eq!(
+            AnyModel::pytorch_key("Vin.classifier").as_deref(),
+            Some("classifier.2")
+        );
+        assert_eq!(
+            AnyModel::pytorch_key("LeNet5.conv1").as_deref(),
+            Some("conv1")
+        );
+        assert_eq!(AnyModel::pytorch_key("conv1"), None);
     }
 }

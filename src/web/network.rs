@@ -1,81 +1,63 @@
-//! `Network`: one model of the zoo on one backend, as JS sees it. The hand-written JS API
-//! (`js/`) wraps it; it serialises calls, but every method here is also safe when called
-//! concurrently: none holds a borrow across an `await`, and a model being trained is checked out.
+//! `Network`: a [`Classifier`] on one backend, as JS sees it. The hand-written JS API (`js/`)
+//! wraps it; it serialises calls, but every method here is also safe when called concurrently:
+//! none holds a borrow across an `await`, and a classifier being trained is checked out.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use burn::module::Module;
 use js_sys::{Float32Array, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::convert::{backend, batch_shape, evaluation, feature_maps_per_image, filters, js_error};
-use crate::data::{Dataset, check_labels, fit_images, images_tensor};
 use crate::device::{BackendKind, BackendRequest, SelectedBackend, select};
 use crate::error::{Error, Result};
-use crate::model::{AnyModel, Architecture, trainable_parameters};
-use crate::train::evaluate;
-use crate::{infer, weights, with_any_model};
+use crate::model::Architecture;
+use crate::session::{Classifier, Init, check_classes};
 
 pub(super) struct Inner {
     pub(super) backend: SelectedBackend,
-    /// `backend.device` with autodiff, where the model's parameters live so it can train (a
-    /// build without the `train` feature keeps them on `backend.device`).
-    #[cfg(feature = "train")]
-    pub(super) train_device: burn::prelude::Device,
-    pub(super) architecture: Architecture,
-    pub(super) classes: usize,
-    /// Trainable parameters of this network (its class count included).
-    pub(super) parameters: usize,
-    /// `None` while `fit` has the model checked out.
-    pub(super) model: RefCell<Option<AnyModel>>,
-    pub(super) disposed: Cell<bool>,
+    architecture: Architecture,
+    classes: usize,
+    parameters: usize,
+    input_shape: [usize; 3],
+    /// `None` while `fit` has it checked out.
+    classifier: RefCell<Option<Classifier>>,
+    disposed: Cell<bool>,
     /// Set by [`Network::stop`]; `fit` checks it before every step.
     pub(super) stop: Cell<bool>,
 }
 
 impl Inner {
-    /// A handle on the model for inference (cheap: tensors are shared).
-    pub(super) fn model(&self) -> Result<AnyModel> {
+    /// A handle on the classifier for inference (cheap: tensors are shared).
+    pub(super) fn classifier(&self) -> Result<Classifier> {
         if self.disposed.get() {
             return Err(Error::Disposed);
         }
-        self.model.borrow().clone().ok_or_else(|| {
+        self.classifier.borrow().clone().ok_or_else(|| {
             Error::Busy("the model is training; wait for fit() to finish or stop it".into())
         })
     }
 
-    /// Checks the model out for training.
+    /// Checks the classifier out for training.
     #[cfg(feature = "train")]
-    pub(super) fn take_model(&self) -> Result<AnyModel> {
+    pub(super) fn take(&self) -> Result<Classifier> {
         if self.disposed.get() {
             return Err(Error::Disposed);
         }
-        self.model.borrow_mut().take().ok_or_else(|| {
+        self.classifier.borrow_mut().take().ok_or_else(|| {
             Error::Busy("fit() is already running on this model; await it or stop it first".into())
         })
     }
 
-    /// Returns a checked-out model (dropped if the network was disposed meanwhile).
+    /// Returns a checked-out classifier (dropped if the network was disposed meanwhile).
     #[cfg(feature = "train")]
-    pub(super) fn put_model(&self, model: AnyModel) {
+    pub(super) fn put(&self, classifier: Classifier) {
         if !self.disposed.get() {
-            *self.model.borrow_mut() = Some(model);
+            *self.classifier.borrow_mut() = Some(classifier);
         }
     }
-
-    /// One image (`shape` `[c, h, w]`) or several of one size (`[n, c, h, w]`), any size and
-    /// 1, 3 or 4 channels, each fitted to the model's input: a `[n, …input]` tensor.
-    pub(super) fn images(&self, pixels: &[f32], shape: &[u32]) -> Result<burn::prelude::Tensor<4>> {
-        let input = self.architecture.input_shape();
-        let fitted = fit_images(pixels, batch_shape(shape)?, input)?;
-        images_tensor(&fitted, input, &self.backend.device)
-    }
 }
-
-/// The seed of a freshly initialised network's weights.
-const FRESH_WEIGHTS_SEED: u64 = 42;
 
 /// A network on a chosen backend.
 #[wasm_bindgen]
@@ -96,46 +78,29 @@ impl Network {
         weights: Option<Uint8Array>,
     ) -> std::result::Result<Network, JsValue> {
         let architecture = Architecture::parse(&architecture).map_err(js_error)?;
-        if !(2..=10_000).contains(&classes) {
-            return Err(js_error(Error::BadInput(format!(
-                "a classifier needs between 2 and 10000 classes, got {classes}"
-            ))));
-        }
+        check_classes(classes as usize).map_err(js_error)?;
         let request = BackendRequest::parse(&backend).map_err(js_error)?;
         let selected = select(request).await.map_err(js_error)?;
-        #[cfg(feature = "train")]
-        let model_device = selected.device.clone().autodiff();
-        #[cfg(not(feature = "train"))]
-        let model_device = selected.device.clone();
-        if weights.is_none() {
-            // Fresh weights are repeatable: the same architecture starts from the same values.
-            model_device.seed(FRESH_WEIGHTS_SEED);
-        }
-        let model = architecture.init_with_classes(classes as usize, &model_device);
-        let model = match weights {
-            Some(bytes) => {
-                let bytes = bytes.to_vec();
-                with_any_model!(model, |m| weights::load(m, &bytes).map_err(js_error)? => wrap)
-            }
-            None => model,
-        };
+        let weights = weights.map(|w| w.to_vec());
+        let classifier = Classifier::with_classes(
+            architecture,
+            classes as usize,
+            &selected.device,
+            Init::from_bytes(weights.as_deref()),
+        )
+        .map_err(js_error)?;
+        drop(weights);
         if selected.kind == BackendKind::WebGpu {
-            // Compile the forward pass's shaders now, not in the first classify() (measured in
-            // the README: "Where one WebGPU call's time goes").
-            let device = selected.device.clone();
-            with_any_model!(&model, |m| infer::warm_up(&m.valid(), &device).await)
-                .map_err(js_error)?;
+            classifier.warm_up().await.map_err(js_error)?;
         }
-        let parameters = with_any_model!(&model, |m| trainable_parameters(m));
         Ok(Network {
             inner: Rc::new(Inner {
                 backend: selected,
-                #[cfg(feature = "train")]
-                train_device: model_device,
                 architecture,
-                classes: classes as usize,
-                parameters,
-                model: RefCell::new(Some(model)),
+                classes: classifier.classes(),
+                parameters: classifier.parameters(),
+                input_shape: classifier.input_shape(),
+                classifier: RefCell::new(Some(classifier)),
                 disposed: Cell::new(false),
                 stop: Cell::new(false),
             }),
@@ -157,11 +122,7 @@ impl Network {
     /// `[channels, height, width]` of one input image.
     #[wasm_bindgen(getter, js_name = inputShape)]
     pub fn input_shape(&self) -> Vec<u32> {
-        self.inner
-            .architecture
-            .input_shape()
-            .map(|d| d as u32)
-            .to_vec()
+        self.inner.input_shape.map(|d| d as u32).to_vec()
     }
 
     /// Number of classes.
@@ -184,9 +145,8 @@ impl Network {
         let pixels = pixels.to_vec();
         future_to_promise(async move {
             let run = async {
-                let images = inner.images(&pixels, &shape)?;
-                let model = inner.model()?;
-                with_any_model!(model, |m| infer::probabilities(&m.valid(), images).await)
+                let classifier = inner.classifier()?;
+                classifier.classify(&pixels, batch_shape(&shape)?).await
             };
             let probs = run.await.map_err(js_error)?;
             Ok(Float32Array::from(probs.as_slice()).into())
@@ -201,10 +161,8 @@ impl Network {
         let pixels = pixels.to_vec();
         future_to_promise(async move {
             let run = async {
-                let images = inner.images(&pixels, &shape)?;
-                let model = inner.model()?;
-                with_any_model!(model, |m| infer::feature_maps_per_image(&m.valid(), images)
-                    .await)
+                let classifier = inner.classifier()?;
+                classifier.feature_maps(&pixels, batch_shape(&shape)?).await
             };
             Ok(feature_maps_per_image(run.await.map_err(js_error)?))
         })
@@ -214,10 +172,7 @@ impl Network {
     pub fn filters(&self) -> Promise {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
-            let run = async {
-                let model = inner.model()?;
-                with_any_model!(model, |m| infer::first_filters(&m.valid()).await)
-            };
+            let run = async { inner.classifier()?.filters().await };
             let (layer, shape, data) = run.await.map_err(js_error)?;
             Ok(filters(layer, shape, &data))
         })
@@ -230,10 +185,9 @@ impl Network {
         let (images, labels) = (images.to_vec(), labels.to_vec());
         future_to_promise(async move {
             let run = async {
-                let data = inner.dataset(images, labels)?;
-                let model = inner.model()?;
-                let device = inner.backend.device.clone();
-                with_any_model!(model, |m| evaluate(&m.valid(), &data, 64, &device).await)
+                let classifier = inner.classifier()?;
+                let data = classifier.dataset(images, labels)?;
+                classifier.evaluate(&data).await
             };
             Ok(evaluation(&run.await.map_err(js_error)?))
         })
@@ -244,13 +198,7 @@ impl Network {
     pub fn export_weights(&self) -> Promise {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
-            let run = async {
-                let model = inner.model()?;
-                with_any_model!(model, |m| {
-                    let cpu = weights::to_cpu(m.valid()).await?;
-                    weights::to_bytes(cpu)
-                })
-            };
+            let run = async { inner.classifier()?.export().await };
             let bytes = run.await.map_err(js_error)?;
             Ok(Uint8Array::from(bytes.as_slice()).into())
         })
@@ -265,14 +213,6 @@ impl Network {
     pub fn dispose(&self) {
         self.inner.disposed.set(true);
         self.inner.stop.set(true);
-        self.inner.model.borrow_mut().take();
-    }
-}
-
-impl Inner {
-    /// Checks bytes and labels against the model and builds a dataset.
-    pub(super) fn dataset(&self, images: Vec<u8>, labels: Vec<u8>) -> Result<Dataset> {
-        check_labels(&labels, self.classes)?;
-        Dataset::new(images, labels, self.architecture.input_shape())
+        self.inner.classifier.borrow_mut().take();
     }
 }

@@ -1,0 +1,589 @@
+//! A [`Classifier`]: one network of the zoo on one device, with what it takes to use it —
+//! preparing images, checking datasets, holding data out for validation, the training options,
+//! evaluation, weights in and out. The one API under the wasm facade (`src/web/`), the CLI
+//! (`src/bin/convlens.rs`) and the tests: they convert, this decides.
+
+use burn::module::Module;
+use burn::prelude::{Device, Tensor};
+use serde::Deserialize;
+
+use crate::data::{Dataset, check_labels, fit_images, images_tensor};
+use crate::error::{Error, Result};
+use crate::infer::{self, FeatureMap};
+use crate::model::{
+    AnyModel, Architecture, ImageClassifier, MapModel, Pretrained, WithModel, trainable_parameters,
+};
+use crate::train::{Evaluation, evaluate};
+use crate::weights;
+
+/// The seed of a freshly initialised network's weights (the same architecture starts from the
+/// same values).
+pub const FRESH_WEIGHTS_SEED: u64 = 42;
+
+/// Where a classifier's weights come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Init<'a> {
+    /// Freshly initialised from this seed (the same seed, the same weights).
+    Seed(u64),
+    /// Burnpack bytes: what [`Classifier::export`] gives, or a shipped file.
+    Weights(&'a [u8]),
+}
+
+impl<'a> Init<'a> {
+    /// `Weights` when there are bytes, `Seed(FRESH_WEIGHTS_SEED)` otherwise.
+    pub fn from_bytes(weights: Option<&'a [u8]>) -> Self {
+        weights.map_or(Init::Seed(FRESH_WEIGHTS_SEED), Init::Weights)
+    }
+}
+
+/// Images per forward pass when evaluating.
+pub const EVALUATION_BATCH: usize = 64;
+
+/// The fewest and most classes a classifier may have.
+pub const CLASSES: std::ops::RangeInclusive<usize> = 2..=10_000;
+
+/// A network of the zoo on a device, ready to classify, explain itself and train.
+///
+/// Cloning is cheap (the tensors are shared); a clone trained with [`Classifier::fit`] goes
+/// its own way.
+#[derive(Debug, Clone)]
+pub struct Classifier {
+    architecture: Architecture,
+    labels: Vec<String>,
+    parameters: usize,
+    /// Where inputs are made and inference runs.
+    device: Device,
+    /// `device` with autodiff, where the parameters live so they can train.
+    #[cfg(feature = "train")]
+    model_device: Device,
+    model: AnyModel,
+}
+
+impl Classifier {
+    /// `architecture` with one output per label on `device`, its weights as `init` says.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] for a class count outside [`CLASSES`]; [`Error::BadWeights`] for
+    /// weights that are not this architecture's.
+    pub fn new(
+        architecture: Architecture,
+        labels: Vec<String>,
+        device: &Device,
+        init: Init<'_>,
+    ) -> Result<Self> {
+        check_classes(labels.len())?;
+        #[cfg(feature = "train")]
+        let model_device = device.clone().autodiff();
+        #[cfg(not(feature = "train"))]
+        let model_device = device.clone();
+        if let Init::Seed(seed) = init {
+            model_device.seed(seed);
+        }
+        let model = architecture.init_with_classes(labels.len(), &model_device);
+        let model = match init {
+            Init::Weights(bytes) => load_burnpack(model, bytes)?,
+            Init::Seed(_) => model,
+        };
+        Ok(Self {
+            architecture,
+            parameters: trainable_parameters(&model),
+            labels,
+            device: device.clone(),
+            #[cfg(feature = "train")]
+            model_device,
+            model,
+        })
+    }
+
+    /// As [`Self::new`], with `classes` outputs labelled `"0"`, `"1"`, ….
+    ///
+    /// # Errors
+    /// As for [`Self::new`].
+    pub fn with_classes(
+        architecture: Architecture,
+        classes: usize,
+        device: &Device,
+        init: Init<'_>,
+    ) -> Result<Self> {
+        // Checked before the labels are made (a count from JS may be huge).
+        check_classes(classes)?;
+        Self::new(architecture, numbered(classes), device, init)
+    }
+
+    /// A shipped model with its labels, from the bytes of its file.
+    ///
+    /// # Errors
+    /// As for [`Self::new`].
+    pub fn pretrained(model: &Pretrained, device: &Device, weights: &[u8]) -> Result<Self> {
+        let labels = model.labels.iter().map(|l| l.to_string()).collect();
+        Self::new(model.architecture, labels, device, Init::Weights(weights))
+    }
+
+    /// The architecture.
+    pub fn architecture(&self) -> Architecture {
+        self.architecture
+    }
+
+    /// Class labels, by output index.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// Number of classes.
+    pub fn classes(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Trainable parameters (the class count included).
+    pub fn parameters(&self) -> usize {
+        self.parameters
+    }
+
+    /// `[channels, height, width]` of one input image.
+    pub fn input_shape(&self) -> [usize; 3] {
+        self.model.input_shape()
+    }
+
+    /// The network, for inference.
+    pub fn model(&self) -> AnyModel {
+        self.model.valid()
+    }
+
+    /// One image (`[1, c, h, w]`) or several of one size (`[n, c, h, w]`), pixels in `[0, 1]`,
+    /// any size and 1, 3 or 4 channels, each fitted to the input: a `[n, …input]` tensor.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] for pixels that do not make that shape or are out of range.
+    pub fn images(&self, pixels: &[f32], shape: [usize; 4]) -> Result<Tensor<4>> {
+        let input = self.input_shape();
+        let fitted = fit_images(pixels, shape, input)?;
+        images_tensor(&fitted, input, &self.device)
+    }
+
+    /// One forward pass of a blank image, read back and thrown away: on WebGPU it compiles the
+    /// forward pass's kernels, so that the first real call does not (README, "Where one WebGPU
+    /// call's time goes").
+    ///
+    /// # Errors
+    /// As for [`Self::classify`].
+    pub async fn warm_up(&self) -> Result<()> {
+        infer::warm_up(&self.model(), &self.device).await
+    }
+
+    /// Softmax probabilities, [`Self::classes`] values per image, image after image (images as
+    /// for [`Self::images`]).
+    ///
+    /// # Errors
+    /// As for [`Self::images`]; [`Error::Backend`] when reading fails; [`Error::BadWeights`]
+    /// when the scores overflow.
+    pub async fn classify(&self, pixels: &[f32], shape: [usize; 4]) -> Result<Vec<f32>> {
+        let images = self.images(pixels, shape)?;
+        infer::probabilities(&self.model(), images).await
+    }
+
+    /// The `k` most likely classes of each image of `probabilities` (from [`Self::classify`]),
+    /// most likely first.
+    pub fn top(&self, probabilities: &[f32], k: usize) -> Vec<Vec<Prediction<'_>>> {
+        probabilities
+            .chunks(self.classes())
+            .map(|scores| {
+                let mut ranked: Vec<_> = scores.iter().copied().enumerate().collect();
+                ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+                ranked
+                    .into_iter()
+                    .take(k)
+                    .map(|(index, score)| Prediction {
+                        index,
+                        label: &self.labels[index],
+                        score,
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Every layer's output for each image (one forward pass, one read), image after image.
+    ///
+    /// # Errors
+    /// As for [`Self::classify`].
+    pub async fn feature_maps(
+        &self,
+        pixels: &[f32],
+        shape: [usize; 4],
+    ) -> Result<Vec<Vec<FeatureMap>>> {
+        let images = self.images(pixels, shape)?;
+        infer::feature_maps_per_image(&self.model(), images).await
+    }
+
+    /// The first convolution's kernels: `(layer, [out, in, kh, kw], values)`.
+    ///
+    /// # Errors
+    /// [`Error::Backend`] when reading fails.
+    pub async fn filters(&self) -> Result<(&'static str, [usize; 4], Vec<f32>)> {
+        infer::first_filters(&self.model()).await
+    }
+
+    /// A dataset of this model's input shape: `images` bytes image after image, `labels` one
+    /// per image, each below [`Self::classes`].
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] naming what does not fit.
+    pub fn dataset(&self, images: Vec<u8>, labels: Vec<u8>) -> Result<Dataset> {
+        check_labels(&labels, self.classes())?;
+        Dataset::new(images, labels, self.input_shape())
+    }
+
+    /// Mean cross-entropy and accuracy on `data`.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] when the images do not fit; [`Error::Backend`] when reading fails.
+    pub async fn evaluate(&self, data: &Dataset) -> Result<Evaluation> {
+        evaluate(&self.model(), data, EVALUATION_BATCH, &self.device).await
+    }
+
+    /// The weights as burnpack bytes (what [`Self::new`] reads), read asynchronously.
+    ///
+    /// # Errors
+    /// [`Error::Backend`] when reading or serialising fails.
+    pub async fn export(&self) -> Result<Vec<u8>> {
+        burnpack(&weights::to_cpu(self.model()).await?)
+    }
+
+    /// The weights as a PyTorch `state_dict` in safetensors, under the architecture's PyTorch
+    /// names (VIN under the reference class's).
+    ///
+    /// # Errors
+    /// As for [`Self::export`].
+    pub async fn export_pytorch(&self) -> Result<Vec<u8>> {
+        let cpu = weights::to_cpu(self.model()).await?;
+        weights::to_pytorch_safetensors(&cpu, AnyModel::pytorch_key)
+    }
+
+    /// Replaces the weights with a PyTorch `state_dict` in safetensors (the names of
+    /// [`Self::export_pytorch`]).
+    ///
+    /// # Errors
+    /// [`Error::BadWeights`] when a tensor is missing, extra or of another shape.
+    pub fn import_pytorch(&mut self, bytes: &[u8]) -> Result<()> {
+        self.model =
+            weights::load_pytorch_safetensors(self.model.clone(), bytes, AnyModel::pytorch_key)?;
+        Ok(())
+    }
+}
+
+/// The burnpack bytes of a network whose parameters are on the CPU backend (read
+/// synchronously): what a checkpoint saves.
+///
+/// # Errors
+/// [`Error::Backend`] when serialising fails.
+pub fn burnpack(model: &AnyModel) -> Result<Vec<u8>> {
+    struct Save;
+    impl WithModel for Save {
+        type Output = Result<Vec<u8>>;
+        fn run<M: ImageClassifier>(self, model: &M) -> Result<Vec<u8>> {
+            weights::to_bytes(model.clone())
+        }
+    }
+    model.with(Save)
+}
+
+/// `model` with the weights in `bytes` (burnpack, checked tensor by tensor: see
+/// [`weights::load`]).
+///
+/// # Errors
+/// [`Error::BadWeights`] for weights that are not this architecture's.
+pub fn load_burnpack(model: AnyModel, bytes: &[u8]) -> Result<AnyModel> {
+    model.try_map(LoadBurnpack(bytes))
+}
+
+struct LoadBurnpack<'a>(&'a [u8]);
+
+impl MapModel for LoadBurnpack<'_> {
+    fn run<M: ImageClassifier>(self, model: M) -> Result<M> {
+        weights::load(model, self.0)
+    }
+}
+
+/// Checks a class count against [`CLASSES`].
+///
+/// # Errors
+/// [`Error::BadInput`] naming the count and the range.
+pub fn check_classes(classes: usize) -> Result<()> {
+    if CLASSES.contains(&classes) {
+        return Ok(());
+    }
+    Err(Error::BadInput(format!(
+        "a classifier needs between {} and {} classes, got {classes}",
+        CLASSES.start(),
+        CLASSES.end()
+    )))
+}
+
+fn numbered(classes: usize) -> Vec<String> {
+    (0..classes).map(|i| i.to_string()).collect()
+}
+
+/// One class of [`Classifier::top`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prediction<'a> {
+    /// Output index.
+    pub index: usize,
+    /// Its label.
+    pub label: &'a str,
+    /// Its probability.
+    pub score: f32,
+}
+
+/// Where the validation images come from.
+#[derive(Debug, Clone)]
+pub enum Validation {
+    /// The last fraction of the training images (in `[0, 1)`; rounded, at least one image
+    /// stays for training). 0 (or a set too small to give one) validates on the training
+    /// images themselves, so the scheduler watches the training loss.
+    Split(f64),
+    /// The last this many training images (0 as for `Split(0.0)`).
+    Count(usize),
+    /// A separate set.
+    Data(Dataset),
+}
+
+impl Validation {
+    /// The training and the validation images.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] for a split outside `[0, 1)` or a count not below the training
+    /// images.
+    pub fn split(self, all: Dataset) -> Result<(Dataset, Dataset)> {
+        let held = match self {
+            Validation::Data(validation) => return Ok((all, validation)),
+            Validation::Split(fraction) => {
+                if !(0.0..1.0).contains(&fraction) {
+                    return Err(Error::BadInput(format!(
+                        "validationSplit must be in [0, 1), got {fraction}"
+                    )));
+                }
+                ((all.len() as f64 * fraction).round() as usize).min(all.len() - 1)
+            }
+            Validation::Count(count) => {
+                if count >= all.len() {
+                    return Err(Error::BadInput(format!(
+                        "the validation images ({count}) must be fewer than the training images ({})",
+                        all.len()
+                    )));
+                }
+                count
+            }
+        };
+        Ok(if held == 0 {
+            (all.clone(), all)
+        } else {
+            all.split_at(all.len() - held)
+        })
+    }
+}
+
+/// `fit`'s options, as JS passes them (camelCase) and the CLI's flags set them; absent ones
+/// keep the defaults of [`crate::train::FitConfig`]. Unknown keys are errors.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FitOptions {
+    /// Passes over the training images (1 to 1,000,000; default 5).
+    pub epochs: Option<f64>,
+    /// Images per step (1 to 1,024; default 64).
+    pub batch_size: Option<f64>,
+    /// Adam's first learning rate, in (0, 10) (default 1e-3).
+    pub learning_rate: Option<f64>,
+    /// ReduceLROnPlateau's patience in epochs (default 3).
+    pub patience: Option<f64>,
+    /// Augmentation: the largest shift in pixels, 0 to 8, with rotation and scaling (0: none).
+    pub augment: Option<f64>,
+    /// Augmentation: elastic distortion of up to this many pixels, 0 to 8 (with `augment`).
+    pub elastic: Option<f64>,
+    /// Seed of the shuffle and the augmentation (0 to 2^53).
+    pub seed: Option<f64>,
+    /// Read the training loss every this many steps (default 10).
+    pub read_loss_every: Option<f64>,
+    /// The fraction of the training images held out to validate when no validation set is
+    /// given, in [0, 1) (default 0.1).
+    pub validation_split: Option<f64>,
+}
+
+/// The largest batch a step may have (the JS side's `MAX_BATCH`).
+pub const MAX_BATCH: usize = 1024;
+
+#[cfg(feature = "train")]
+impl FitOptions {
+    /// The training loop's settings, every value checked.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] naming the option that is out of range or not whole.
+    pub fn config(&self) -> Result<crate::train::FitConfig> {
+        let mut config = crate::train::FitConfig::new();
+        let whole = |key: &str, value: Option<f64>, min: f64, max: f64| -> Result<Option<usize>> {
+            match value {
+                None => Ok(None),
+                Some(v) if v.is_finite() && v.fract() == 0.0 && (min..=max).contains(&v) => {
+                    Ok(Some(v as usize))
+                }
+                Some(v) => Err(Error::BadInput(format!(
+                    "{key} must be a whole number from {min} to {max}, got {v}"
+                ))),
+            }
+        };
+        if let Some(v) = whole("epochs", self.epochs, 1.0, 1e6)? {
+            config.epochs = v;
+        }
+        if let Some(v) = whole("batchSize", self.batch_size, 1.0, MAX_BATCH as f64)? {
+            config.batch_size = v;
+        }
+        if let Some(v) = whole("patience", self.patience, 1.0, 1e6)? {
+            config.patience = v;
+        }
+        if let Some(v) = whole("readLossEvery", self.read_loss_every, 1.0, 1e6)? {
+            config.read_loss_every = v;
+        }
+        if let Some(v) = whole("augment", self.augment, 0.0, 8.0)? {
+            config.max_shift = v;
+        }
+        if let Some(v) = whole("seed", self.seed, 0.0, 2f64.powi(53))? {
+            config.seed = v as u64;
+        }
+        if let Some(lr) = self.learning_rate {
+            if !(lr > 0.0 && lr < 10.0) {
+                return Err(Error::BadInput(format!(
+                    "learningRate must be in (0, 10), got {lr}"
+                )));
+            }
+            config.learning_rate = lr;
+        }
+        if let Some(e) = self.elastic {
+            if !(0.0..=8.0).contains(&e) {
+                return Err(Error::BadInput(format!(
+                    "elastic must be from 0 to 8 pixels, got {e}"
+                )));
+            }
+            config.elastic = e as f32;
+        }
+        Ok(config)
+    }
+
+    /// Where validation images come from when no set is given.
+    pub fn validation(&self) -> Validation {
+        Validation::Split(self.validation_split.unwrap_or(0.1))
+    }
+}
+
+#[cfg(feature = "train")]
+impl Classifier {
+    /// Trains on `train`, validating as `validation` says, with Adam and ReduceLROnPlateau.
+    /// `on_event` gets every step and epoch with the network of the moment (an epoch is where
+    /// the CLI saves a checkpoint: see [`burnpack`] after `to_cpu`); `should_stop` is asked
+    /// before every step. Returns the epochs; the classifier keeps the trained weights.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] for options out of range or data that does not fit;
+    /// [`Error::Aborted`] when `should_stop` said so (the classifier keeps the weights of the
+    /// last completed step); [`Error::Backend`] when the device fails (the weights stay as they
+    /// were).
+    pub async fn fit(
+        &mut self,
+        train: Dataset,
+        validation: Validation,
+        options: &FitOptions,
+        mut on_event: impl FnMut(&crate::train::FitEvent, &AnyModel),
+        should_stop: impl Fn() -> bool,
+    ) -> Result<Vec<crate::train::EpochEvent>> {
+        let config = options.config()?;
+        let (train, validation) = validation.split(train)?;
+        for data in [&train, &validation] {
+            check_labels(data.labels(), self.classes())?;
+        }
+        let outcome = crate::train::fit(
+            self.model.clone(),
+            &train,
+            &validation,
+            &config,
+            &self.model_device,
+            |event, model| on_event(event, model),
+            should_stop,
+        )
+        .await?;
+        self.model = outcome.model;
+        if outcome.stopped {
+            return Err(Error::Aborted(format!(
+                "training stopped during epoch {}; the model keeps the weights of the last \
+                 completed step",
+                outcome.epochs.len() + 1
+            )));
+        }
+        Ok(outcome.epochs)
+    }
+
+    /// The device the parameters train on (autodiff), for callers that seed it.
+    pub fn model_device(&self) -> &Device {
+        &self.model_device
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digits(n: usize) -> Dataset {
+        let images = (0..n * 784).map(|i| (i * 7 % 256) as u8).collect();
+        let labels = (0..n).map(|i| (i % 10) as u8).collect();
+        Dataset::new(images, labels, [1, 28, 28]).unwrap()
+    }
+
+    #[test]
+    fn validation_splits_hold_out_the_last_images() {
+        let (train, validation) = Validation::Split(0.1).split(digits(20)).unwrap();
+        assert_eq!((train.len(), validation.len()), (18, 2));
+        let (train, validation) = Validation::Split(0.0).split(digits(20)).unwrap();
+        assert_eq!((train.len(), validation.len()), (20, 20));
+        let (train, validation) = Validation::Count(5).split(digits(20)).unwrap();
+        assert_eq!((train.len(), validation.len()), (15, 5));
+        assert!(Validation::Split(1.0).split(digits(20)).is_err());
+        assert!(Validation::Count(20).split(digits(20)).is_err());
+        // One image: it trains and validates.
+        let (train, validation) = Validation::Split(0.5).split(digits(1)).unwrap();
+        assert_eq!((train.len(), validation.len()), (1, 1));
+    }
+
+    #[test]
+    fn class_counts_are_checked_and_labels_numbered() {
+        let device = Device::flex();
+        for classes in [0, 1, 10_001, usize::MAX] {
+            let err =
+                Classifier::with_classes(Architecture::LeNet5, classes, &device, Init::Seed(1))
+                    .unwrap_err();
+            assert_eq!(err.code(), "BAD_INPUT", "{err}");
+        }
+        let c = Classifier::with_classes(Architecture::LeNet5, 3, &device, Init::Seed(1)).unwrap();
+        assert_eq!(c.labels(), ["0", "1", "2"]);
+        assert_eq!(c.input_shape(), [1, 28, 28]);
+    }
+
+    #[cfg(feature = "train")]
+    #[test]
+    fn fit_options_name_the_key_that_is_wrong() {
+        for (options, key) in [
+            (r#"{"epochs": 0}"#, "epochs"),
+            (r#"{"batchSize": 2.5}"#, "batchSize"),
+            (r#"{"batchSize": 5000}"#, "batchSize"),
+            (r#"{"learningRate": 0}"#, "learningRate"),
+            (r#"{"augment": 9}"#, "augment"),
+        ] {
+            let parsed: FitOptions = serde_json::from_str(options).unwrap();
+            let err = parsed.config().unwrap_err().to_string();
+            assert!(err.contains(key), "{options}: {err}");
+        }
+        let err = serde_json::from_str::<FitOptions>(r#"{"epoch": 5}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `epoch`"), "{err}");
+        let ok: FitOptions = serde_json::from_str(r#"{"epochs": 2, "batchSize": 16}"#).unwrap();
+        let config = ok.config().unwrap();
+        assert_eq!((config.epochs, config.batch_size), (2, 16));
+    }
+}
