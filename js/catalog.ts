@@ -1,7 +1,7 @@
 /** What can be asked before loading a model: backends, shipped models, architectures. */
 
 import { anyRuntime } from "./runtime.js";
-import type { AdapterInfo, AvailableBackend } from "./types.js";
+import type { AdapterInfo, ArchitectureInfo, AvailableBackend, DatasetInfo, PretrainedInfo } from "./types.js";
 
 /**
  * The backends this environment offers.
@@ -10,17 +10,8 @@ import type { AdapterInfo, AvailableBackend } from "./types.js";
  * await backends(); // [{ name: "webgpu", adapter: { vendor: "google", architecture: "swiftshader", isFallbackAdapter: true, … } }, { name: "cpu" }]
  */
 export async function backends(): Promise<AvailableBackend[]> {
-  const adapter = (await (await anyRuntime()).webgpuAdapter()) as AdapterInfo | null;
+  const adapter: AdapterInfo | null = await (await anyRuntime()).webgpuAdapter();
   return adapter ? [{ name: "webgpu", adapter }, { name: "cpu" }] : [{ name: "cpu" }];
-}
-
-/** A shipped model: its architecture, labels and weights file. */
-export interface PretrainedInfo {
-  name: string;
-  architecture: string;
-  dataset: string;
-  labels: string[];
-  file: string;
 }
 
 /**
@@ -30,18 +21,26 @@ export interface PretrainedInfo {
  * (await pretrained()).map((p) => p.name); // ["lenet5-mnist", "vin-fashion"]
  */
 export async function pretrained(): Promise<PretrainedInfo[]> {
-  return (await anyRuntime()).pretrained() as PretrainedInfo[];
+  return (await anyRuntime()).pretrained();
 }
 
 /**
  * The architectures of the zoo.
  *
  * @example
- * await architectures(); // [{ name: "lenet5", inputShape: [1, 28, 28], parameters: 61706 }, …]
+ * await architectures(); // [{ name: "lenet5", title: "LeNet-5", inputShape: [1, 28, 28], parameters: 61706 }, …]
  */
-export async function architectures(): Promise<
-  { name: string; inputShape: [number, number, number]; parameters: number }[]
-> {
+export async function architectures(): Promise<ArchitectureInfo[]> {
   return (await anyRuntime()).architectures();
+}
+
+/**
+ * The datasets the shipped models were trained on (the demo page's data).
+ *
+ * @example
+ * (await datasets()).map((d) => d.title); // ["MNIST", "Fashion-MNIST"]
+ */
+export async function datasets(): Promise<DatasetInfo[]> {
+  return (await anyRuntime()).datasets();
 }
 

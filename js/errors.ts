@@ -1,16 +1,22 @@
 /** The one error type of convlens. */
 
-/** Stable error codes. */
-export type ErrorCode =
-  | "BAD_INPUT"
-  | "BAD_WEIGHTS"
-  | "NO_WEBGPU"
-  | "BACKEND"
-  | "ABORTED"
-  | "DISPOSED"
-  | "BUSY"
-  | "NOT_FOUND"
-  | "INTERNAL";
+import type { ErrorCode } from "./wasm/convlens_cpu.js";
+
+/** Stable error codes: one list, `ErrorCode` in `src/api.rs` (its TypeScript type is generated). */
+export type { ErrorCode };
+
+/** The codes, checked against the generated type by tsc (a code missing here, or extra, fails the build). */
+const EVERY_CODE: Record<ErrorCode, true> = {
+  BAD_INPUT: true,
+  BAD_WEIGHTS: true,
+  NO_WEBGPU: true,
+  BACKEND: true,
+  ABORTED: true,
+  DISPOSED: true,
+  BUSY: true,
+  NOT_FOUND: true,
+  INTERNAL: true,
+};
 
 /**
  * Every error convlens throws or rejects with.
@@ -28,7 +34,7 @@ export class ConvlensError extends Error {
   }
 }
 
-const CODES = new Set<string>(["BAD_INPUT", "BAD_WEIGHTS", "NO_WEBGPU", "BACKEND", "ABORTED", "DISPOSED", "BUSY"]);
+const CODES = new Set<string>(Object.keys(EVERY_CODE));
 
 /** An error from the wasm module (a JS Error with a `code`) as a ConvlensError. */
 export function fromWasm(err: unknown): ConvlensError {

@@ -16,8 +16,7 @@ setPlatform({ ...browserPlatform, worker: loadInWorker });
 
 export { Model } from "./model.js";
 export type { ConvlensModel } from "./model.js";
-export { backends, pretrained, architectures } from "./catalog.js";
-export type { PretrainedInfo } from "./catalog.js";
+export { backends, pretrained, architectures, datasets } from "./catalog.js";
 export { ConvlensError } from "./errors.js";
 export type { ErrorCode } from "./errors.js";
 export type * from "./types.js";

@@ -6,7 +6,7 @@ import { ConvlensError, badInput, fromWasm } from "./errors.js";
 import { toDataset, toImages } from "./input.js";
 import { bad, describe, reading } from "./guard.js";
 import { deliver, fitOptions, loadOptions, ownSource, topK as topKOption } from "./options.js";
-import type { PretrainedInfo } from "./catalog.js";
+import type { PretrainedInfo } from "./types.js";
 import { currentPlatform, generation, moduleFor, recover, runtime, trainingRuntime } from "./runtime.js";
 import type { Bindings, TrainingBindings } from "./runtime.js";
 import type {
@@ -101,7 +101,7 @@ export class Model implements ConvlensModel {
     let classes: string[];
     let weights: Uint8Array | undefined;
     if (own === undefined) {
-      const known = wasm.pretrained() as PretrainedInfo[];
+      const known: PretrainedInfo[] = wasm.pretrained();
       const entry = known.find((p) => p.name === source);
       if (!entry) {
         throw new ConvlensError(

@@ -19,7 +19,7 @@ import type { Dataset, EpochEvent, LoadOptions, StepEvent } from "./types.js";
 
 export const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 const BACKENDS = ["auto", "webgpu", "cpu"];
-const FIT_OPTIONS = ["epochs", "batchSize", "learningRate", "patience", "augment", "validationData", "validationSplit",
+const FIT_OPTIONS = ["epochs", "batchSize", "learningRate", "patience", "augment", "elastic", "validationData", "validationSplit",
   "seed", "readLossEvery", "signal", "onStep", "onEpoch"] as const;
 
 /** `Model.load`'s options, checked (`BAD_INPUT` naming the option). */
@@ -81,6 +81,7 @@ export function fitOptions(raw: unknown) {
       learningRate: number(o.learningRate, "learningRate", 0, 10, { min: true, max: true }),
       patience: integer(o.patience, "patience", 1, 1_000_000),
       augment: integer(o.augment, "augment", 0, 8),
+      elastic: number(o.elastic, "elastic", 0, 8),
       validationSplit: number(o.validationSplit, "validationSplit", 0, 1, { max: true }),
       seed: integer(o.seed, "seed", 0, Number.MAX_SAFE_INTEGER),
       readLossEvery: integer(o.readLossEvery, "readLossEvery", 1, 1_000_000),

@@ -33,7 +33,7 @@ export type ModuleBackend = "cpu" | "webgpu";
  */
 export type WasmModule = ModuleBackend | `${ModuleBackend}_train` | "cpu_threads";
 /** What is called of every module's bindings (wasm-bindgen's `init` and the exports). */
-export type Bindings = Pick<typeof Inference, "Network" | "pretrained" | "architectures" | "webgpuAdapter"> & {
+export type Bindings = Pick<typeof Inference, "Network" | "pretrained" | "architectures" | "datasets" | "webgpuAdapter"> & {
   default(options: { module_or_path: URL | BufferSource }): Promise<unknown>;
   /** A fresh instance of the compiled module (wasm-bindgen's `--experimental-reset-state-function`). */
   __wbg_reset_state?: () => void;

@@ -1,31 +1,30 @@
-/** Public types of the convlens API. */
+/**
+ * Public types of the convlens API. The values the Rust core gives or reads — backend info,
+ * training events, evaluations, the training options, the catalogue — are defined once in Rust
+ * (`src/api.rs`, `src/train/`, `src/session.rs`); their TypeScript types are generated into the
+ * wasm modules' `.d.ts` (tsify) and re-exported here.
+ */
+
+import type {
+  AdapterSummary,
+  BackendSummary,
+  Evaluation as WasmEvaluation,
+  FitOptions as TrainingOptions,
+} from "./wasm/convlens_cpu.js";
+import type { EpochEvent as WasmEpochEvent, StepEvent as WasmStepEvent } from "./wasm/convlens_cpu_train.js";
+
+export type { ArchitectureInfo, DatasetSummary as DatasetInfo, PretrainedInfo } from "./wasm/convlens_cpu.js";
+/** The options of {@link Model.fit} that the Rust core reads (`FitOptions` in `src/session.rs`). */
+export type { TrainingOptions };
 
 /** A backend name. `"auto"` picks WebGPU on a hardware adapter and the CPU backend otherwise. */
 export type BackendName = "auto" | "webgpu" | "cpu";
 
 /** What the browser says about its WebGPU adapter. */
-export interface AdapterInfo {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** True for a software adapter such as SwiftShader. */
-  isFallbackAdapter: boolean;
-}
+export type AdapterInfo = AdapterSummary;
 
 /** The backend a model runs on. */
-export interface BackendInfo {
-  name: "webgpu" | "cpu";
-  /** The WebGPU adapter, when `name` is `"webgpu"`. */
-  adapter: AdapterInfo | null;
-  /** Why `"auto"` chose the CPU backend, when it did. */
-  fallbackReason: string | null;
-  /**
-   * How many threads the CPU backend's kernels run on: 1, or the size of the Web Worker pool of
-   * the threaded module (worker mode on a cross-origin isolated page; README, "Threads").
-   */
-  threads: number;
-}
+export type BackendInfo = BackendSummary;
 
 /** An entry of {@link backends}. */
 export interface AvailableBackend {
@@ -106,60 +105,18 @@ export interface Dataset {
 }
 
 /** Sent after every optimisation step. */
-export interface StepEvent {
-  type: "step";
-  epoch: number;
-  step: number;
-  stepsPerEpoch: number;
-  /** The batch loss, on the steps where it was read (every `readLossEvery`); otherwise null. */
-  loss: number | null;
-  lr: number;
-  imagesPerSecond: number;
-}
+export type StepEvent = { type: "step" } & WasmStepEvent;
 
 /** Loss and accuracy on a dataset. */
-export interface Evaluation {
-  loss: number;
-  accuracy: number;
-  images: number;
-}
+export type Evaluation = WasmEvaluation;
 
 /** Sent after every epoch. */
-export interface EpochEvent {
-  type: "epoch";
-  epoch: number;
-  trainLoss: number;
-  /** Fraction of this epoch's (augmented) training images classified correctly as they were seen. */
-  trainAccuracy: number;
-  validation: Evaluation;
-  /** The learning rate used in this epoch. */
-  lr: number;
-  /** The learning rate ReduceLROnPlateau chose for the next epoch. */
-  nextLr: number;
-  seconds: number;
-  imagesPerSecond: number;
-}
+export type EpochEvent = { type: "epoch" } & WasmEpochEvent;
 
 /** Options of {@link Model.fit}. Training is Adam + ReduceLROnPlateau(min, factor 0.1) on the validation loss. */
-export interface FitOptions {
-  /** Default 5. */
-  epochs?: number;
-  /** Default 64. */
-  batchSize?: number;
-  /** Adam's initial learning rate, default 1e-3. */
-  learningRate?: number;
-  /** ReduceLROnPlateau's patience in epochs, default 3. */
-  patience?: number;
-  /** Augmentation: random shifts up to this many pixels plus small rotations and scalings (default 0: none). */
-  augment?: number;
+export interface FitOptions extends TrainingOptions {
   /** Validation images; default: the last `validationSplit` of the training data. */
   validationData?: Dataset;
-  /** Default 0.1. */
-  validationSplit?: number;
-  /** Shuffle and augmentation seed, default 42. */
-  seed?: number;
-  /** Read the training loss every this many steps (default 10): each read waits for the GPU. */
-  readLossEvery?: number;
   /** Stops training within one step; `fit` then rejects with code `ABORTED` and the model keeps its last step. */
   signal?: AbortSignal;
   /** After each step. If it throws, training stops within one step and `fit` rejects with `ABORTED` whose `cause` is that exception. */

@@ -1,5 +1,5 @@
 // Serves the demo page on 127.0.0.1 straight from the checkout (no copying, no bundler): the
-// page (www/), the npm package's build (target/npm: its dist/ as /convlens/, its weights as
+// page (index.html at the repository's top and app/), the npm package's build (target/npm: its dist/ as /convlens/, its weights as
 // /weights/) and the datasets' browser subsets (target/page-data as /data/). The benchmarks add
 // their own folders with --mount URL=DIR. --isolate sends every response cross-origin isolated
 // (COOP same-origin, COEP require-corp), as a page that wants wasm threads must be. Every response
@@ -7,6 +7,7 @@
 // <meta> copy — also governs its Web Workers and can forbid framing; --no-csp leaves it out
 // (the benchmark's TF.js pages).
 // Usage: node scripts/serve.mjs [--port N] [--isolate] [--no-csp] [--mount /url/=dir …]   (prints the URL)
+import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -46,7 +47,7 @@ const mounts = [
   ["/convlens/", join(ROOT, "target/npm/dist")],
   ["/weights/", join(ROOT, "target/npm/weights")],
   ["/data/", join(ROOT, "target/page-data")],
-  ["/", join(ROOT, "www")],
+  ["/app/", join(ROOT, "app")],
   ...values.mount.map((m) => {
     const at = m.indexOf("=");
     if (at < 1) throw new Error(`--mount wants /url/=dir, got ${m}`);
@@ -64,6 +65,13 @@ const server = createServer((req, res) => {
     res.setHeader("Cross-Origin-Embedder-Policy", "require-corp");
   }
   const path = new URL(req.url, "http://x").pathname;
+  if (path === "/" || path === "/index.html") {
+    // The page itself: the one file served from the repository's top.
+    return readFile(join(ROOT, "index.html")).then(
+      (html) => res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache" }).end(html),
+      () => res.writeHead(404).end(),
+    );
+  }
   const [prefix, serve] = mounts.find(([p]) => path.startsWith(p)) ?? [];
   if (!serve) return res.writeHead(404).end();
   const original = req.url;

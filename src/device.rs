@@ -40,7 +40,9 @@ impl BackendRequest {
 }
 
 /// The backend that was chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "lowercase")]
 pub enum BackendKind {
     /// The browser's WebGPU.
     WebGpu,

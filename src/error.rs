@@ -25,16 +25,10 @@ pub enum Error {
 impl Error {
     /// A stable, machine-readable code (`BAD_INPUT`, `BAD_WEIGHTS`, `NO_WEBGPU`, `BACKEND`,
     /// `ABORTED`, `DISPOSED`, `BUSY`).
+    ///
+    /// The codes are listed once, in [`crate::api::ErrorCode`].
     pub fn code(&self) -> &'static str {
-        match self {
-            Error::BadInput(_) => "BAD_INPUT",
-            Error::BadWeights(_) => "BAD_WEIGHTS",
-            Error::NoWebGpu(_) => "NO_WEBGPU",
-            Error::Backend(_) => "BACKEND",
-            Error::Aborted(_) => "ABORTED",
-            Error::Disposed => "DISPOSED",
-            Error::Busy(_) => "BUSY",
-        }
+        crate::api::ErrorCode::from(self).as_str()
     }
 }
 

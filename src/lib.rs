@@ -7,6 +7,8 @@
 //! - [`device`]: the one place that chooses WebGPU or the CPU backend.
 //! - [`data`]: caller-supplied pixels and labels → validated tensors; datasets (IDX), batches.
 //! - [`clock`]: milliseconds, natively and in a browser.
+//! - [`api`]: the values that cross to JS (catalogue entries, backend info, error codes), with
+//!   their TypeScript types generated in the wasm build.
 //! - [`train`]: Adam steps, ReduceLROnPlateau, evaluation and the one training loop.
 //! - [`infer`]: probabilities and feature maps read back to the host.
 //! - [`pause`]: yielding to the browser's event loop during long work.
@@ -16,6 +18,7 @@
 //!   use: a network with its labels, device, image preparation, validation and training options.
 //! - `web` (wasm32 only): the `#[wasm_bindgen]` facade the JS API wraps.
 
+pub mod api;
 pub mod clock;
 pub mod data;
 pub mod device;

@@ -115,7 +115,7 @@ impl Classifier {
     /// # Errors
     /// As for [`Self::new`].
     pub fn pretrained(model: &Pretrained, device: &Device, weights: &[u8]) -> Result<Self> {
-        let labels = model.labels.iter().map(|l| l.to_string()).collect();
+        let labels = model.dataset.labels.iter().map(|l| l.to_string()).collect();
         Self::new(model.architecture, labels, device, Init::Weights(weights))
     }
 
@@ -383,28 +383,39 @@ impl Validation {
 }
 
 /// `fit`'s options, as JS passes them (camelCase) and the CLI's flags set them; absent ones
-/// keep the defaults of [`crate::train::FitConfig`]. Unknown keys are errors.
+/// keep the defaults of [`crate::train::FitConfig`]. Unknown keys are errors. (The JS API's
+/// `FitOptions` extends this with its callbacks, signal and validation data.)
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct FitOptions {
     /// Passes over the training images (1 to 1,000,000; default 5).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub epochs: Option<f64>,
     /// Images per step (1 to 1,024; default 64).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub batch_size: Option<f64>,
     /// Adam's first learning rate, in (0, 10) (default 1e-3).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub learning_rate: Option<f64>,
     /// ReduceLROnPlateau's patience in epochs (default 3).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub patience: Option<f64>,
     /// Augmentation: the largest shift in pixels, 0 to 8, with rotation and scaling (0: none).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub augment: Option<f64>,
     /// Augmentation: elastic distortion of up to this many pixels, 0 to 8 (with `augment`).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub elastic: Option<f64>,
     /// Seed of the shuffle and the augmentation (0 to 2^53).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub seed: Option<f64>,
     /// Read the training loss every this many steps (default 10).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub read_loss_every: Option<f64>,
     /// The fraction of the training images held out to validate when no validation set is
     /// given, in [0, 1) (default 0.1).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub validation_split: Option<f64>,
 }
 

@@ -20,7 +20,7 @@ use burn::config::Config;
 use burn::prelude::Device;
 use clap::{Args, Parser, Subcommand};
 use convlens::data::{Dataset, parse_idx};
-use convlens::model::{Architecture, Pretrained};
+use convlens::model::{Architecture, DatasetInfo, Pretrained};
 use convlens::session::{Classifier, FitOptions, Init, Validation, burnpack};
 use convlens::train::{EpochEvent, FitEvent};
 use convlens::{Error, Result, weights};
@@ -56,8 +56,8 @@ enum Command {
 
 #[derive(Args)]
 struct DataArgs {
-    /// mnist or fashion.
-    #[arg(long, value_parser = ["mnist", "fashion"])]
+    /// The dataset: mnist or fashion.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(DatasetInfo::ALL.map(|d| d.name)))]
     data: String,
     /// Where scripts/fetch-data.sh put the IDX files [default: ~/.cache/convlens/data, or
     /// $CONVLENS_CACHE/data].
@@ -263,14 +263,15 @@ fn decode(path: &Path) -> Result<(Vec<f32>, [usize; 4])> {
 
 fn models() {
     println!(
-        "{:<10} {:<12} {:>10}  classes",
-        "model", "input", "parameters"
+        "{:<10} {:<26} {:<12} {:>10}  classes",
+        "model", "", "input", "parameters"
     );
     for &arch in Architecture::ALL {
         let [c, h, w] = arch.input_shape();
         println!(
-            "{:<10} {:<12} {:>10}  10",
+            "{:<10} {:<26} {:<12} {:>10}  10",
             arch.name(),
+            arch.title(),
             format!("{c}x{h}x{w}"),
             arch.parameters()
         );
@@ -281,9 +282,9 @@ fn models() {
             "  {:<14} {:<8} on {:<8} {}: {}",
             p.name,
             p.architecture.name(),
-            p.dataset,
+            p.dataset.name,
             p.file,
-            p.labels.join(", ")
+            p.dataset.labels.join(", ")
         );
     }
 }

@@ -11,7 +11,8 @@ pub use activations::{Activations, LayerActivation, Recorder};
 pub use alexnet::{AlexNet, AlexNetConfig};
 pub use lenet5::{LeNet5, LeNet5Config};
 pub use registry::{
-    AnyModel, Architecture, DIGITS, FASHION, MapModel, Pretrained, WithModel, trainable_parameters,
+    AnyModel, Architecture, DIGITS, DatasetInfo, FASHION, MapModel, Pretrained, WithModel,
+    trainable_parameters,
 };
 pub use resnet::{ResNet, ResNetConfig};
 pub use vin::{VinConfig, VisualIntelligenceNetwork};

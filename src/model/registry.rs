@@ -50,10 +50,11 @@ pub trait MapModel {
 }
 
 /// Generates [`Architecture`] and [`AnyModel`] from the rows: `Variant(NetworkType) { name,
-/// init }`, where `init(classes, device)` builds the network with fresh weights.
+/// title, init }`, where `init(classes, device)` builds the network with fresh weights.
 macro_rules! zoo {
     ($($(#[doc = $doc:literal])* $variant:ident($ty:ty) {
         name: $name:literal,
+        title: $title:literal,
         init: $init:expr $(,)?
     }),+ $(,)?) => {
         /// A named architecture of the zoo.
@@ -80,6 +81,13 @@ macro_rules! zoo {
             pub fn name(self) -> &'static str {
                 match self {
                     $(Architecture::$variant => $name,)+
+                }
+            }
+
+            /// The name people read, e.g. `"LeNet-5"`.
+            pub fn title(self) -> &'static str {
+                match self {
+                    $(Architecture::$variant => $title,)+
                 }
             }
 
@@ -163,21 +171,25 @@ zoo! {
     /// [`super::LeNet5`], 1×28×28.
     LeNet5(LeNet5) {
         name: "lenet5",
+        title: "LeNet-5",
         init: |classes, device| LeNet5Config::new().with_classes(classes).init(device),
     },
     /// [`super::VisualIntelligenceNetwork`] at level 3, 1×28×28.
     Vin(VisualIntelligenceNetwork) {
         name: "vin",
+        title: "VisualIntelligenceNetwork",
         init: |classes, device| VinConfig::new().with_classes(classes).init(device),
     },
     /// [`super::ResNet`] (ResNet-8), 1×28×28.
     ResNet8(ResNet) {
         name: "resnet8",
+        title: "ResNet-8",
         init: |classes, device| ResNetConfig::new().with_classes(classes).init(device),
     },
     /// [`super::AlexNet`] scaled to 1×28×28.
     AlexNet(AlexNet) {
         name: "alexnet",
+        title: "AlexNet",
         init: |classes, device| AlexNetConfig::new().with_classes(classes).init(device),
     },
 }
@@ -242,6 +254,33 @@ pub fn trainable_parameters<M: Module>(module: &M) -> usize {
     counter.count
 }
 
+/// A dataset the CLI trains on and the page offers (its files come from scripts/fetch-data.sh).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DatasetInfo {
+    /// The name the CLI and JS use, e.g. `"mnist"`.
+    pub name: &'static str,
+    /// The name people read, e.g. `"MNIST"`.
+    pub title: &'static str,
+    /// Class labels, by label value.
+    pub labels: &'static [&'static str],
+}
+
+impl DatasetInfo {
+    /// Every dataset.
+    pub const ALL: [DatasetInfo; 2] = [
+        DatasetInfo {
+            name: "mnist",
+            title: "MNIST",
+            labels: &DIGITS,
+        },
+        DatasetInfo {
+            name: "fashion",
+            title: "Fashion-MNIST",
+            labels: &FASHION,
+        },
+    ];
+}
+
 /// Trained weights that ship with convlens (in `weights/`), with the command that made them in
 /// the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,10 +289,8 @@ pub struct Pretrained {
     pub name: &'static str,
     /// The network.
     pub architecture: Architecture,
-    /// The dataset it was trained on (`"mnist"` or `"fashion"`).
-    pub dataset: &'static str,
-    /// Class labels, by output index.
-    pub labels: &'static [&'static str],
+    /// The dataset it was trained on; its labels are the model's, by output index.
+    pub dataset: DatasetInfo,
     /// The weights' file name in `weights/`.
     pub file: &'static str,
 }
@@ -264,15 +301,13 @@ impl Pretrained {
         Pretrained {
             name: "lenet5-mnist",
             architecture: Architecture::LeNet5,
-            dataset: "mnist",
-            labels: &DIGITS,
+            dataset: DatasetInfo::ALL[0],
             file: "lenet5-mnist.bpk",
         },
         Pretrained {
             name: "vin-fashion",
             architecture: Architecture::Vin,
-            dataset: "fashion",
-            labels: &FASHION,
+            dataset: DatasetInfo::ALL[1],
             file: "vin-fashion.bpk",
         },
     ];

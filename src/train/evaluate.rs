@@ -9,8 +9,10 @@ use crate::model::{ImageClassifier, check_input};
 use crate::pause::yield_to_event_loop;
 use crate::readback::read_all;
 
-/// Mean cross-entropy and the fraction classified correctly.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// Loss and accuracy on a dataset.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
 pub struct Evaluation {
     /// Mean cross-entropy over the dataset.
     pub loss: f32,

@@ -46,8 +46,10 @@ pub struct FitConfig {
     pub read_loss_every: usize,
 }
 
-/// One optimisation step finished.
-#[derive(Debug, Clone, PartialEq)]
+/// Sent after every optimisation step.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null))]
+#[serde(rename_all = "camelCase")]
 pub struct StepEvent {
     /// 1-based epoch.
     pub epoch: usize,
@@ -55,7 +57,7 @@ pub struct StepEvent {
     pub step: usize,
     /// Steps in one epoch.
     pub steps_per_epoch: usize,
-    /// This step's batch loss, on the steps where it was read.
+    /// The batch loss, on the steps where it was read (every `readLossEvery`); otherwise null.
     pub loss: Option<f32>,
     /// The learning rate used.
     pub lr: f64,
@@ -63,8 +65,10 @@ pub struct StepEvent {
     pub images_per_second: f64,
 }
 
-/// One epoch finished and was evaluated.
-#[derive(Debug, Clone, PartialEq)]
+/// Sent after every epoch, once it was evaluated.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
 pub struct EpochEvent {
     /// 1-based epoch.
     pub epoch: usize,
@@ -85,8 +89,10 @@ pub struct EpochEvent {
     pub images_per_second: f64,
 }
 
-/// What the training loop reports.
-#[derive(Debug, Clone, PartialEq)]
+/// What the training loop reports: `{ type: "step", … }` or `{ type: "epoch", … }`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null))]
+#[serde(tag = "type", rename_all = "lowercase")]
 pub enum FitEvent {
     /// After every step.
     Step(StepEvent),

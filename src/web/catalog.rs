@@ -1,75 +1,55 @@
-//! What JS can ask before creating a network: the architectures, the shipped weights and the
-//! backends this browser offers.
+//! What JS can ask before creating a network: the architectures, the shipped weights, the
+//! datasets, the error codes and the backends this browser offers. The values are serde types
+//! (`crate::api`) whose TypeScript types tsify generated.
 
-use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
-use super::convert::{adapter_info, backend, js_error, set};
+use super::convert::{js_error, to_js};
+use crate::api::{
+    AdapterSummary, ArchitectureInfo, BackendSummary, DatasetSummary, ErrorCode, PretrainedInfo,
+};
 use crate::device::{BackendRequest, select};
-use crate::model::{Architecture, Pretrained};
+use crate::model::{Architecture, DatasetInfo, Pretrained};
 
-fn strings<'a>(items: impl IntoIterator<Item = &'a str>) -> JsValue {
-    items
-        .into_iter()
-        .map(JsValue::from_str)
-        .collect::<Array>()
-        .into()
+/// Every architecture of the zoo.
+#[wasm_bindgen(unchecked_return_type = "ArchitectureInfo[]")]
+pub fn architectures() -> Result<JsValue, JsValue> {
+    let all: Vec<ArchitectureInfo> = Architecture::ALL.iter().map(|&a| a.into()).collect();
+    to_js(&all)
 }
 
-/// `[{ name, inputShape, parameters }]` for every architecture.
-#[wasm_bindgen]
-pub fn architectures() -> JsValue {
-    Architecture::ALL
-        .iter()
-        .map(|a| {
-            let out: JsValue = Object::new().into();
-            set(&out, "name", &a.name().into());
-            let shape: Array = a
-                .input_shape()
-                .iter()
-                .map(|&d| JsValue::from(d as u32))
-                .collect();
-            set(&out, "inputShape", &shape.into());
-            set(&out, "parameters", &(a.parameters() as f64).into());
-            out
-        })
-        .collect::<Array>()
-        .into()
+/// Every shipped model.
+#[wasm_bindgen(unchecked_return_type = "PretrainedInfo[]")]
+pub fn pretrained() -> Result<JsValue, JsValue> {
+    let all: Vec<PretrainedInfo> = Pretrained::ALL.iter().map(PretrainedInfo::from).collect();
+    to_js(&all)
 }
 
-/// `[{ name, architecture, dataset, labels, file }]` for every shipped model.
-#[wasm_bindgen]
-pub fn pretrained() -> JsValue {
-    Pretrained::ALL
-        .iter()
-        .map(|p| {
-            let out: JsValue = Object::new().into();
-            set(&out, "name", &p.name.into());
-            set(&out, "architecture", &p.architecture.name().into());
-            set(&out, "dataset", &p.dataset.into());
-            set(&out, "labels", &strings(p.labels.iter().copied()));
-            set(&out, "file", &p.file.into());
-            out
-        })
-        .collect::<Array>()
-        .into()
+/// Every dataset the page offers and the CLI trains on.
+#[wasm_bindgen(unchecked_return_type = "DatasetSummary[]")]
+pub fn datasets() -> Result<JsValue, JsValue> {
+    let all: Vec<DatasetSummary> = DatasetInfo::ALL.iter().map(DatasetSummary::from).collect();
+    to_js(&all)
 }
 
-/// The WebGPU adapter (`{ vendor, architecture, device, description, isFallbackAdapter }`),
-/// or `null` when there is none.
-#[wasm_bindgen(js_name = webgpuAdapter)]
-pub async fn webgpu_adapter() -> JsValue {
-    match crate::device::webgpu_adapter().await {
-        Ok(adapter) => adapter_info(&adapter),
-        Err(_) => JsValue::NULL,
-    }
+/// Every error code, as JS sees them.
+#[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "ErrorCode[]")]
+pub fn error_codes() -> Result<JsValue, JsValue> {
+    to_js(&ErrorCode::ALL)
 }
 
-/// What `backend` would give: `{ name, adapter, fallbackReason }` (`"auto"`, `"webgpu"`,
-/// `"cpu"`); rejects with `NO_WEBGPU` when WebGPU is asked for and missing.
-#[wasm_bindgen(js_name = probeBackend)]
+/// The WebGPU adapter, or `null` when there is none.
+#[wasm_bindgen(js_name = webgpuAdapter, unchecked_return_type = "AdapterSummary | null")]
+pub async fn webgpu_adapter() -> Result<JsValue, JsValue> {
+    let adapter = crate::device::webgpu_adapter().await.ok();
+    to_js(&adapter.as_ref().map(AdapterSummary::from))
+}
+
+/// What `backend` would give (`"auto"`, `"webgpu"`, `"cpu"`); rejects with `NO_WEBGPU` when
+/// WebGPU is asked for and missing.
+#[wasm_bindgen(js_name = probeBackend, unchecked_return_type = "BackendSummary")]
 pub async fn probe_backend(request: String) -> Result<JsValue, JsValue> {
     let request = BackendRequest::parse(&request).map_err(js_error)?;
     let selected = select(request).await.map_err(js_error)?;
-    Ok(backend(&selected))
+    to_js(&BackendSummary::from(&selected))
 }

@@ -7,7 +7,9 @@ mod network;
 #[cfg(feature = "train")]
 mod training;
 
-pub use catalog::{architectures, pretrained, probe_backend, webgpu_adapter};
+pub use catalog::{
+    architectures, datasets, error_codes, pretrained, probe_backend, webgpu_adapter,
+};
 pub use network::Network;
 /// `initThreadPool(n)`: starts the CPU backend's thread pool (modules built with `threads`).
 #[cfg(feature = "threads")]

@@ -9,7 +9,8 @@ use js_sys::{Float32Array, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::convert::{backend, batch_shape, evaluation, feature_maps_per_image, filters, js_error};
+use super::convert::{batch_shape, feature_maps_per_image, filters, js_error, to_js};
+use crate::api::BackendSummary;
 use crate::device::{BackendKind, BackendRequest, SelectedBackend, select};
 use crate::error::{Error, Result};
 use crate::model::Architecture;
@@ -107,10 +108,10 @@ impl Network {
         })
     }
 
-    /// `{ name: "webgpu" | "cpu", adapter, fallbackReason }`.
-    #[wasm_bindgen(getter)]
-    pub fn backend(&self) -> JsValue {
-        backend(&self.inner.backend)
+    /// The backend it runs on.
+    #[wasm_bindgen(getter, unchecked_return_type = "BackendSummary")]
+    pub fn backend(&self) -> std::result::Result<JsValue, JsValue> {
+        to_js(&BackendSummary::from(&self.inner.backend))
     }
 
     /// The architecture's name.
@@ -189,7 +190,7 @@ impl Network {
                 let data = classifier.dataset(images, labels)?;
                 classifier.evaluate(&data).await
             };
-            Ok(evaluation(&run.await.map_err(js_error)?))
+            to_js(&run.await.map_err(js_error)?)
         })
     }
 

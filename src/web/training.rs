@@ -7,7 +7,7 @@ use js_sys::{Array, Function, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::convert::{fit_event, js_error};
+use super::convert::{js_error, to_js};
 use super::network::Network;
 use crate::error::Error;
 use crate::session::{FitOptions, Validation};
@@ -57,7 +57,9 @@ impl Network {
                     if let Some(f) = &on_event {
                         // What the callback throws is the JS layer's business (js/model.ts
                         // catches it there, stops training and rejects with it).
-                        let _ = f.call1(&JsValue::NULL, &fit_event(event));
+                        if let Ok(event) = to_js(event) {
+                            let _ = f.call1(&JsValue::NULL, &event);
+                        }
                     }
                 };
                 let trained = classifier
@@ -69,7 +71,7 @@ impl Network {
             let epochs = run.await.map_err(js_error)?;
             let history = Array::new();
             for e in epochs {
-                history.push(&fit_event(&FitEvent::Epoch(e)));
+                history.push(&to_js(&FitEvent::Epoch(e))?);
             }
             Ok(JsValue::from(history))
         })

@@ -38,7 +38,7 @@ test("an engine without WebAssembly SIMD gets a typed error naming the engines, 
 });
 
 test("fuzz: hostile calls through the packed package get typed errors, and the model keeps working", async () => {
-  const dir = await consumerProject(["fuzz.mjs", "digits.mjs"]);
+  const dir = await consumerProject(["fuzz.mjs", "fuzz-cases.mjs", "digits.mjs"]);
   // A fixed seed and number of cases (FUZZ_SEED, FUZZ_CASES to explore others).
   const { code, output } = await run("node", ["fuzz.mjs"], { cwd: dir, env: { ...process.env, FUZZ_SEED: process.env.FUZZ_SEED ?? "20261129", FUZZ_CASES: process.env.FUZZ_CASES ?? "2000" } });
   assert.equal(code, 0, output);

@@ -146,7 +146,7 @@ function makeCase() {
       let options = { epochs: 1, batchSize: 16, validationData: good() };
       const o = random();
       if (o < 0.5) {
-        const key = pick(["epochs", "batchSize", "learningRate", "patience", "augment", "validationSplit", "seed", "readLossEvery", "signal", "onStep", "onEpoch", "validationData", "epoch", "lr"]);
+        const key = pick(["epochs", "batchSize", "learningRate", "patience", "augment", "elastic", "validationSplit", "seed", "readLossEvery", "signal", "onStep", "onEpoch", "validationData", "epoch", "lr"]);
         options = { ...options, [key]: pick(SCALARS)() };
         if (expect[0] === "ok") expect = ["BAD_INPUT", "ok"]; // undefined or a fitting value is fine
       } else if (o < 0.6) {

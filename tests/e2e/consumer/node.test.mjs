@@ -2,7 +2,7 @@
 // Node users get it (CPU backend), imported by its name.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Model, ConvlensError, backends, pretrained, architectures } from "convlens";
+import { Model, ConvlensError, backends, pretrained, architectures, datasets } from "convlens";
 import { digits, image } from "./digits.mjs";
 
 const heldOut = digits("test", 200);
@@ -20,7 +20,11 @@ test("backends and the catalogue", async () => {
   assert.deepEqual(await backends(), [{ name: "cpu" }]);
   assert.deepEqual((await pretrained()).map((p) => p.name), ["lenet5-mnist", "vin-fashion"]);
   const lenet = (await architectures()).find((a) => a.name === "lenet5");
-  assert.deepEqual(lenet, { name: "lenet5", inputShape: [1, 28, 28], parameters: 61706 });
+  assert.deepEqual(lenet, { name: "lenet5", title: "LeNet-5", inputShape: [1, 28, 28], parameters: 61706 });
+  // The datasets, from the registry, with the shipped models' labels.
+  const sets = await datasets();
+  assert.deepEqual(sets.map((d) => [d.name, d.title]), [["mnist", "MNIST"], ["fashion", "Fashion-MNIST"]]);
+  assert.equal(sets[1].labels[9], "Ankle boot");
 });
 
 test("the shipped LeNet-5 classifies held-out digits; feature maps of every layer", async () => {

@@ -6,14 +6,17 @@ import { fetchDataset } from "./images.js";
 const $ = (id) => document.getElementById(id);
 
 /**
- * Wires the panel. `labels` maps a dataset name to its class labels; `backend()` gives the
- * backend to train on; `onTrained(model, summary)` receives
+ * Wires the panel. `architectures` and `datasets` are the registry's (architectures(),
+ * datasets()); `backend()` gives the backend to train on; `onTrained(model, summary)` receives
  * the trained model when training ends (completed or stopped).
  */
-export function setupTraining({ architectures, labels, backend, onTrained, onError }) {
+export function setupTraining({ architectures, datasets, backend, onTrained, onError }) {
   $("train-model").replaceChildren(
-    ...architectures.map((a) => new Option(`${a.name} (${a.parameters.toLocaleString("en")} parameters)`, a.name)),
+    ...architectures.map((a) => new Option(`${a.title} (${a.parameters.toLocaleString("en")} parameters)`, a.name)),
   );
+  // The page's training subsets (scripts/fetch-data.sh): 2,000 images of each dataset.
+  $("train-data").replaceChildren(...datasets.map((d) => new Option(`${d.title} (2,000)`, d.name)));
+  const labels = Object.fromEntries(datasets.map((d) => [d.name, d.labels]));
   let run = null; // { model, controller, epochsDone, paused, history, steps, … }
   const charts = () => {
     const h = run?.history ?? [];

@@ -1,7 +1,7 @@
 // The demo page: pick a model and a backend, draw / upload / pick an image, see the classes and
 // every layer's feature maps, train a network in a Web Worker and keep it — all on the same JS
 // API npm users get.
-import { Model, architectures, pretrained } from "../convlens/index.js";
+import { Model, architectures, datasets, pretrained } from "../convlens/index.js";
 import { decode, fetchDataset, paint, SIZE } from "./images.js";
 import { drawZoom, renderFilters, renderMaps } from "./maps.js";
 import { setupPad } from "./pad.js";
@@ -9,7 +9,9 @@ import { loadSaved, removeSaved, save } from "./store.js";
 import { setupTraining } from "./training.js";
 
 const $ = (id) => document.getElementById(id);
-const NAMES = { lenet5: "LeNet-5", vin: "VisualIntelligenceNetwork", resnet8: "ResNet-8", alexnet: "AlexNet" };
+// Architectures' and datasets' names people read, from the registry (architectures(), datasets()).
+const NAMES = {};
+const DATA = {};
 
 const state = { model: null, choice: null, choices: new Map(), pixels: null, parameters: {} };
 
@@ -190,9 +192,9 @@ function addChoice(id, label, source, note) {
   option.textContent = label;
 }
 
-async function setupGallery(pad) {
+async function setupGallery(pad, sets) {
   const tiles = [];
-  for (const name of ["mnist", "fashion"]) {
+  for (const { name } of sets) {
     const set = await fetchDataset(name, "test");
     for (let i = 0; i < 10; i++) {
       const pixels = Float32Array.from(set.images.subarray(i * 784, (i + 1) * 784), (v) => v / 255);
@@ -298,10 +300,14 @@ function setupFiles(pad) {
 
 async function main() {
   $("backend-select").value = requestedBackend();
-  const [shipped, archs] = await Promise.all([pretrained(), architectures()]);
-  for (const a of archs) state.parameters[a.name] = a.parameters;
+  const [shipped, archs, sets] = await Promise.all([pretrained(), architectures(), datasets()]);
+  for (const a of archs) {
+    state.parameters[a.name] = a.parameters;
+    NAMES[a.name] = a.title;
+  }
+  for (const d of sets) DATA[d.name] = d.title;
   for (const p of shipped) {
-    const data = p.dataset === "mnist" ? "MNIST" : "Fashion-MNIST";
+    const data = DATA[p.dataset];
     addChoice(p.name, `${NAMES[p.architecture]} · ${data} (${state.parameters[p.architecture].toLocaleString("en")} parameters)`, p.name, `trained on ${data}`);
   }
   for (const a of archs) {
@@ -317,15 +323,14 @@ async function main() {
   const pad = setupPad($("pad"), { tool, onChange: (pixels) => (pixels ? look(pixels) : clearOutputs()) });
   pad.clear();
   setupFiles(pad);
-  setupGallery(pad).catch((err) => showError(err, "model-status"));
+  setupGallery(pad, sets).catch((err) => showError(err, "model-status"));
   $("clear").addEventListener("click", () => pad.clear());
   $("model-select").addEventListener("change", (e) => loadChoice(e.target.value));
   $("remove-saved").addEventListener("click", forgetSaved);
   $("backend-select").addEventListener("change", () => loadChoice(state.choice));
   setupTraining({
     architectures: archs,
-    // The class labels of each dataset, from the registry's shipped models.
-    labels: Object.fromEntries(shipped.map((p) => [p.dataset, p.labels])),
+    datasets: sets,
     backend: () => $("backend-select").value,
     onError: (err) => showError(err, "train-stats"),
     onTrained: async (model, summary) => {

@@ -1,0 +1,244 @@
+//! The values that cross to JavaScript, defined once: serde gives their JS form (camelCase) and,
+//! in the wasm build, tsify their TypeScript types, which the JS API (`js/types.ts`) re-exports
+//! instead of declaring them again. The training events, evaluation and fit options are defined
+//! where they are made (`train`, `session`) with the same derives.
+
+use serde::Serialize;
+
+use crate::device::{AdapterInfo, BackendKind, SelectedBackend};
+use crate::error::Error;
+use crate::model::{Architecture, DatasetInfo, Pretrained};
+
+/// Every error code convlens uses: the Rust core's ([`Error::code`]) and the two only the JS
+/// layer gives (`NOT_FOUND`, `INTERNAL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// A value the caller passed is wrong (the message names it).
+    BadInput,
+    /// Weights that are corrupt or not this architecture's.
+    BadWeights,
+    /// WebGPU was asked for and is missing.
+    #[serde(rename = "NO_WEBGPU")]
+    NoWebGpu,
+    /// The backend failed, or a module could not be loaded.
+    Backend,
+    /// Training was stopped (an `AbortSignal`, or a callback that threw).
+    Aborted,
+    /// The model was disposed.
+    Disposed,
+    /// Another call holds the model (a second `fit`).
+    Busy,
+    /// No shipped model or saved entry by that name.
+    NotFound,
+    /// A failure inside WebAssembly (a bug): the instance was restarted; load the models again.
+    Internal,
+}
+
+impl ErrorCode {
+    /// Every code, in this order.
+    pub const ALL: [ErrorCode; 9] = [
+        ErrorCode::BadInput,
+        ErrorCode::BadWeights,
+        ErrorCode::NoWebGpu,
+        ErrorCode::Backend,
+        ErrorCode::Aborted,
+        ErrorCode::Disposed,
+        ErrorCode::Busy,
+        ErrorCode::NotFound,
+        ErrorCode::Internal,
+    ];
+
+    /// The code as JS sees it, e.g. `"BAD_INPUT"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadInput => "BAD_INPUT",
+            ErrorCode::BadWeights => "BAD_WEIGHTS",
+            ErrorCode::NoWebGpu => "NO_WEBGPU",
+            ErrorCode::Backend => "BACKEND",
+            ErrorCode::Aborted => "ABORTED",
+            ErrorCode::Disposed => "DISPOSED",
+            ErrorCode::Busy => "BUSY",
+            ErrorCode::NotFound => "NOT_FOUND",
+            ErrorCode::Internal => "INTERNAL",
+        }
+    }
+}
+
+impl From<&Error> for ErrorCode {
+    fn from(err: &Error) -> Self {
+        match err {
+            Error::BadInput(_) => ErrorCode::BadInput,
+            Error::BadWeights(_) => ErrorCode::BadWeights,
+            Error::NoWebGpu(_) => ErrorCode::NoWebGpu,
+            Error::Backend(_) => ErrorCode::Backend,
+            Error::Aborted(_) => ErrorCode::Aborted,
+            Error::Disposed => ErrorCode::Disposed,
+            Error::Busy(_) => ErrorCode::Busy,
+        }
+    }
+}
+
+/// What the browser says about its WebGPU adapter.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct AdapterSummary {
+    /// e.g. `"google"`.
+    pub vendor: String,
+    /// e.g. `"swiftshader"`.
+    pub architecture: String,
+    /// Device name, often empty in browsers.
+    pub device: String,
+    /// Free-form description, often empty in browsers.
+    pub description: String,
+    /// True for a software adapter such as SwiftShader.
+    pub is_fallback_adapter: bool,
+}
+
+impl From<&AdapterInfo> for AdapterSummary {
+    fn from(a: &AdapterInfo) -> Self {
+        Self {
+            vendor: a.vendor.clone(),
+            architecture: a.architecture.clone(),
+            device: a.device.clone(),
+            description: a.description.clone(),
+            is_fallback_adapter: a.is_fallback_adapter,
+        }
+    }
+}
+
+/// The backend a model runs on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null))]
+#[serde(rename_all = "camelCase")]
+pub struct BackendSummary {
+    /// `"webgpu"` or `"cpu"`.
+    pub name: BackendKind,
+    /// The WebGPU adapter, when `name` is `"webgpu"`.
+    pub adapter: Option<AdapterSummary>,
+    /// Why `"auto"` chose the CPU backend, when it did.
+    pub fallback_reason: Option<String>,
+    /// How many threads the CPU backend's kernels run on: 1, or the size of the Web Worker pool
+    /// of the threaded module (worker mode on a cross-origin isolated page; README, "Threads").
+    pub threads: u32,
+}
+
+impl From<&SelectedBackend> for BackendSummary {
+    fn from(selected: &SelectedBackend) -> Self {
+        Self {
+            name: selected.kind,
+            adapter: selected.adapter.as_ref().map(AdapterSummary::from),
+            fallback_reason: selected.fallback_reason.clone(),
+            threads: crate::device::cpu_threads() as u32,
+        }
+    }
+}
+
+/// An architecture of the zoo.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct ArchitectureInfo {
+    /// The name the API uses, e.g. `"lenet5"`.
+    pub name: &'static str,
+    /// The name people read, e.g. `"LeNet-5"`.
+    pub title: &'static str,
+    /// `[channels, height, width]` of one input image.
+    pub input_shape: [usize; 3],
+    /// Trainable parameters with 10 classes.
+    pub parameters: usize,
+}
+
+impl From<Architecture> for ArchitectureInfo {
+    fn from(a: Architecture) -> Self {
+        Self {
+            name: a.name(),
+            title: a.title(),
+            input_shape: a.input_shape(),
+            parameters: a.parameters(),
+        }
+    }
+}
+
+/// A shipped model: its architecture, labels and weights file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct PretrainedInfo {
+    /// The name to load it by, e.g. `"lenet5-mnist"`.
+    pub name: &'static str,
+    /// Its architecture's name.
+    pub architecture: &'static str,
+    /// The dataset it was trained on, e.g. `"mnist"`.
+    pub dataset: &'static str,
+    /// Class labels by output index.
+    pub labels: &'static [&'static str],
+    /// Its weights file in the package's `weights/`.
+    pub file: &'static str,
+}
+
+impl From<&Pretrained> for PretrainedInfo {
+    fn from(p: &Pretrained) -> Self {
+        Self {
+            name: p.name,
+            architecture: p.architecture.name(),
+            dataset: p.dataset.name,
+            labels: p.dataset.labels,
+            file: p.file,
+        }
+    }
+}
+
+/// A dataset the page offers and the CLI trains on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetSummary {
+    /// e.g. `"mnist"`.
+    pub name: &'static str,
+    /// e.g. `"MNIST"`.
+    pub title: &'static str,
+    /// Class labels by label value.
+    pub labels: &'static [&'static str],
+}
+
+impl From<&DatasetInfo> for DatasetSummary {
+    fn from(d: &DatasetInfo) -> Self {
+        Self {
+            name: d.name,
+            title: d.title,
+            labels: d.labels,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_has_a_code_and_codes_serialise_as_js_sees_them() {
+        for code in ErrorCode::ALL {
+            assert_eq!(
+                serde_json::to_value(code).unwrap(),
+                serde_json::Value::from(code.as_str())
+            );
+        }
+        assert_eq!(
+            ErrorCode::from(&Error::BadInput("x".into())).as_str(),
+            Error::BadInput("x".into()).code()
+        );
+    }
+
+    #[test]
+    fn catalogue_entries_are_camel_case() {
+        let lenet = serde_json::to_value(ArchitectureInfo::from(Architecture::LeNet5)).unwrap();
+        assert_eq!(lenet["inputShape"], serde_json::json!([1, 28, 28]));
+        assert_eq!(lenet["title"], "LeNet-5");
+        let shipped = serde_json::to_value(PretrainedInfo::from(&Pretrained::ALL[1])).unwrap();
+        assert_eq!(shipped["dataset"], "fashion");
+        assert_eq!(shipped["labels"][9], "Ankle boot");
+    }
+}
