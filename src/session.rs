@@ -249,6 +249,7 @@ impl Classifier {
         burnpack(&weights::to_cpu(self.model()).await?)
     }
 
+    #[cfg(feature = "pytorch")]
     /// The weights as a PyTorch `state_dict` in safetensors, under the architecture's PyTorch
     /// names (VIN under the reference class's).
     ///
@@ -259,6 +260,7 @@ impl Classifier {
         weights::to_pytorch_safetensors(&cpu, AnyModel::pytorch_key)
     }
 
+    #[cfg(feature = "pytorch")]
     /// Replaces the weights with a PyTorch `state_dict` in safetensors (the names of
     /// [`Self::export_pytorch`]).
     ///

@@ -2,10 +2,12 @@
 //! JS fetches and caches the bytes; Rust parses.
 
 mod host;
-mod safetensors;
+#[cfg(feature = "pytorch")]
+mod pytorch;
 
 pub use host::to_cpu;
-pub use safetensors::{
+#[cfg(feature = "pytorch")]
+pub use pytorch::{
     NamedTensor, load_pytorch_safetensors, parse_safetensors, to_pytorch_safetensors,
 };
 
