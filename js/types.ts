@@ -6,22 +6,20 @@
  */
 
 import type {
-  AdapterSummary,
+  AdapterInfo,
   BackendSummary,
   Evaluation as WasmEvaluation,
   FitOptions as TrainingOptions,
 } from "./wasm/convlens_cpu.js";
 import type { EpochEvent as WasmEpochEvent, StepEvent as WasmStepEvent } from "./wasm/convlens_cpu_train.js";
 
-export type { ArchitectureInfo, DatasetSummary as DatasetInfo, PretrainedInfo } from "./wasm/convlens_cpu.js";
+export type { ArchitectureInfo, DatasetInfo, PretrainedInfo } from "./wasm/convlens_cpu.js";
+export type { AdapterInfo };
 /** The options of {@link Model.fit} that the Rust core reads (`FitOptions` in `src/session.rs`). */
 export type { TrainingOptions };
 
 /** A backend name. `"auto"` picks WebGPU on a hardware adapter and the CPU backend otherwise. */
 export type BackendName = "auto" | "webgpu" | "cpu";
-
-/** What the browser says about its WebGPU adapter. */
-export type AdapterInfo = AdapterSummary;
 
 /** The backend a model runs on. */
 export type BackendInfo = BackendSummary;

@@ -1,13 +1,14 @@
-//! The values that cross to JavaScript, defined once: serde gives their JS form (camelCase) and,
+//! The values that cross to JavaScript and are made for it, defined once: serde gives their JS form (camelCase) and,
 //! in the wasm build, tsify their TypeScript types, which the JS API (`js/types.ts`) re-exports
-//! instead of declaring them again. The training events, evaluation and fit options are defined
-//! where they are made (`train`, `session`) with the same derives.
+//! instead of declaring them again. The training events, evaluation and fit options, the adapter
+//! info and the datasets are defined where they are made (`train`, `session`, `device`, `model`)
+//! with the same derives.
 
 use serde::Serialize;
 
 use crate::device::{AdapterInfo, BackendKind, SelectedBackend};
 use crate::error::Error;
-use crate::model::{Architecture, DatasetInfo, Pretrained};
+use crate::model::{Architecture, Pretrained};
 
 /// Every error code convlens uses: the Rust core's ([`Error::code`]) and the two only the JS
 /// layer gives (`NOT_FOUND`, `INTERNAL`).
@@ -80,35 +81,6 @@ impl From<&Error> for ErrorCode {
     }
 }
 
-/// What the browser says about its WebGPU adapter.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[serde(rename_all = "camelCase")]
-pub struct AdapterSummary {
-    /// e.g. `"google"`.
-    pub vendor: String,
-    /// e.g. `"swiftshader"`.
-    pub architecture: String,
-    /// Device name, often empty in browsers.
-    pub device: String,
-    /// Free-form description, often empty in browsers.
-    pub description: String,
-    /// True for a software adapter such as SwiftShader.
-    pub is_fallback_adapter: bool,
-}
-
-impl From<&AdapterInfo> for AdapterSummary {
-    fn from(a: &AdapterInfo) -> Self {
-        Self {
-            vendor: a.vendor.clone(),
-            architecture: a.architecture.clone(),
-            device: a.device.clone(),
-            description: a.description.clone(),
-            is_fallback_adapter: a.is_fallback_adapter,
-        }
-    }
-}
-
 /// The backend a model runs on.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null))]
@@ -117,7 +89,7 @@ pub struct BackendSummary {
     /// `"webgpu"` or `"cpu"`.
     pub name: BackendKind,
     /// The WebGPU adapter, when `name` is `"webgpu"`.
-    pub adapter: Option<AdapterSummary>,
+    pub adapter: Option<AdapterInfo>,
     /// Why `"auto"` chose the CPU backend, when it did.
     pub fallback_reason: Option<String>,
     /// How many threads the CPU backend's kernels run on: 1, or the size of the Web Worker pool
@@ -129,7 +101,7 @@ impl From<&SelectedBackend> for BackendSummary {
     fn from(selected: &SelectedBackend) -> Self {
         Self {
             name: selected.kind,
-            adapter: selected.adapter.as_ref().map(AdapterSummary::from),
+            adapter: selected.adapter.clone(),
             fallback_reason: selected.fallback_reason.clone(),
             threads: crate::device::cpu_threads() as u32,
         }
@@ -187,29 +159,6 @@ impl From<&Pretrained> for PretrainedInfo {
             dataset: p.dataset.name,
             labels: p.dataset.labels,
             file: p.file,
-        }
-    }
-}
-
-/// A dataset the page offers and the CLI trains on.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[serde(rename_all = "camelCase")]
-pub struct DatasetSummary {
-    /// e.g. `"mnist"`.
-    pub name: &'static str,
-    /// e.g. `"MNIST"`.
-    pub title: &'static str,
-    /// Class labels by label value.
-    pub labels: &'static [&'static str],
-}
-
-impl From<&DatasetInfo> for DatasetSummary {
-    fn from(d: &DatasetInfo) -> Self {
-        Self {
-            name: d.name,
-            title: d.title,
-            labels: d.labels,
         }
     }
 }

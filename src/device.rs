@@ -61,7 +61,9 @@ impl BackendKind {
 }
 
 /// What the browser says about its WebGPU adapter (`GPUAdapterInfo`).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
 pub struct AdapterInfo {
     /// e.g. `"google"`.
     pub vendor: String,

@@ -421,9 +421,6 @@ pub struct FitOptions {
     pub validation_split: Option<f64>,
 }
 
-/// The largest batch a step may have (the JS side's `MAX_BATCH`).
-pub const MAX_BATCH: usize = 1024;
-
 #[cfg(feature = "train")]
 impl FitOptions {
     /// The training loop's settings, every value checked.
@@ -432,35 +429,38 @@ impl FitOptions {
     /// [`Error::BadInput`] naming the option that is out of range or not whole.
     pub fn config(&self) -> Result<crate::train::FitConfig> {
         let mut config = crate::train::FitConfig::new();
-        let whole = |key: &str, value: Option<f64>, min: f64, max: f64| -> Result<Option<usize>> {
-            match value {
-                None => Ok(None),
-                Some(v) if v.is_finite() && v.fract() == 0.0 && (min..=max).contains(&v) => {
-                    Ok(Some(v as usize))
-                }
-                Some(v) => Err(Error::BadInput(format!(
-                    "{key} must be a whole number from {min} to {max}, got {v}"
-                ))),
+        /// `value` (when given) into `target`, if it is a whole number in `[min, max]`.
+        fn whole<T: TryFrom<u64>>(
+            key: &str,
+            value: Option<f64>,
+            [min, max]: [f64; 2],
+            target: &mut T,
+        ) -> Result<()> {
+            let Some(v) = value else { return Ok(()) };
+            if v.is_finite()
+                && v.fract() == 0.0
+                && (min..=max).contains(&v)
+                && let Ok(v) = T::try_from(v as u64)
+            {
+                *target = v;
+                return Ok(());
             }
-        };
-        if let Some(v) = whole("epochs", self.epochs, 1.0, 1e6)? {
-            config.epochs = v;
+            Err(Error::BadInput(format!(
+                "{key} must be a whole number from {min} to {max}, got {v}"
+            )))
         }
-        if let Some(v) = whole("batchSize", self.batch_size, 1.0, MAX_BATCH as f64)? {
-            config.batch_size = v;
-        }
-        if let Some(v) = whole("patience", self.patience, 1.0, 1e6)? {
-            config.patience = v;
-        }
-        if let Some(v) = whole("readLossEvery", self.read_loss_every, 1.0, 1e6)? {
-            config.read_loss_every = v;
-        }
-        if let Some(v) = whole("augment", self.augment, 0.0, 8.0)? {
-            config.max_shift = v;
-        }
-        if let Some(v) = whole("seed", self.seed, 0.0, 2f64.powi(53))? {
-            config.seed = v as u64;
-        }
+        whole("epochs", self.epochs, [1.0, 1e6], &mut config.epochs)?;
+        let batch = [1.0, crate::data::MAX_BATCH as f64];
+        whole("batchSize", self.batch_size, batch, &mut config.batch_size)?;
+        whole("patience", self.patience, [1.0, 1e6], &mut config.patience)?;
+        whole(
+            "readLossEvery",
+            self.read_loss_every,
+            [1.0, 1e6],
+            &mut config.read_loss_every,
+        )?;
+        whole("augment", self.augment, [0.0, 8.0], &mut config.max_shift)?;
+        whole("seed", self.seed, [0.0, 2f64.powi(53)], &mut config.seed)?;
         if let Some(lr) = self.learning_rate {
             if !(lr > 0.0 && lr < 10.0) {
                 return Err(Error::BadInput(format!(
@@ -503,7 +503,7 @@ impl Classifier {
         train: Dataset,
         validation: Validation,
         options: &FitOptions,
-        mut on_event: impl FnMut(&crate::train::FitEvent, &AnyModel),
+        on_event: impl FnMut(&crate::train::FitEvent, &AnyModel),
         should_stop: impl Fn() -> bool,
     ) -> Result<Vec<crate::train::EpochEvent>> {
         let config = options.config()?;
@@ -517,7 +517,7 @@ impl Classifier {
             &validation,
             &config,
             &self.model_device,
-            |event, model| on_event(event, model),
+            on_event,
             should_stop,
         )
         .await?;
@@ -530,11 +530,6 @@ impl Classifier {
             )));
         }
         Ok(outcome.epochs)
-    }
-
-    /// The device the parameters train on (autodiff), for callers that seed it.
-    pub fn model_device(&self) -> &Device {
-        &self.model_device
     }
 }
 

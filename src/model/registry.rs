@@ -255,7 +255,8 @@ pub fn trainable_parameters<M: Module>(module: &M) -> usize {
 }
 
 /// A dataset the CLI trains on and the page offers (its files come from scripts/fetch-data.sh).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct DatasetInfo {
     /// The name the CLI and JS use, e.g. `"mnist"`.
     pub name: &'static str,

@@ -5,9 +5,7 @@
 use wasm_bindgen::prelude::*;
 
 use super::convert::{js_error, to_js};
-use crate::api::{
-    AdapterSummary, ArchitectureInfo, BackendSummary, DatasetSummary, ErrorCode, PretrainedInfo,
-};
+use crate::api::{ArchitectureInfo, BackendSummary, ErrorCode, PretrainedInfo};
 use crate::device::{BackendRequest, select};
 use crate::model::{Architecture, DatasetInfo, Pretrained};
 
@@ -26,10 +24,9 @@ pub fn pretrained() -> Result<JsValue, JsValue> {
 }
 
 /// Every dataset the page offers and the CLI trains on.
-#[wasm_bindgen(unchecked_return_type = "DatasetSummary[]")]
+#[wasm_bindgen(unchecked_return_type = "DatasetInfo[]")]
 pub fn datasets() -> Result<JsValue, JsValue> {
-    let all: Vec<DatasetSummary> = DatasetInfo::ALL.iter().map(DatasetSummary::from).collect();
-    to_js(&all)
+    to_js(&DatasetInfo::ALL)
 }
 
 /// Every error code, as JS sees them.
@@ -39,10 +36,9 @@ pub fn error_codes() -> Result<JsValue, JsValue> {
 }
 
 /// The WebGPU adapter, or `null` when there is none.
-#[wasm_bindgen(js_name = webgpuAdapter, unchecked_return_type = "AdapterSummary | null")]
+#[wasm_bindgen(js_name = webgpuAdapter, unchecked_return_type = "AdapterInfo | null")]
 pub async fn webgpu_adapter() -> Result<JsValue, JsValue> {
-    let adapter = crate::device::webgpu_adapter().await.ok();
-    to_js(&adapter.as_ref().map(AdapterSummary::from))
+    to_js(&crate::device::webgpu_adapter().await.ok())
 }
 
 /// What `backend` would give (`"auto"`, `"webgpu"`, `"cpu"`); rejects with `NO_WEBGPU` when
