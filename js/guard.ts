@@ -8,6 +8,10 @@
 
 import { ConvlensError } from "./errors.js";
 
+// The limits the wasm module applies too are defined in Rust (MAX_BATCH, MAX_SIDE,
+// MAX_WEIGHTS_BYTES, the class counts); they are repeated here so that a call is refused before
+// anything is copied or posted, and tests/limits.rs fails when the two disagree.
+
 /**
  * The most values (floats or bytes) of images one call reads: 64 Mi, 256 MiB as f32. A call's
  * input is copied into wasm memory, which may hold at most 4 GiB and never shrinks, so a larger
@@ -22,7 +26,8 @@ export const MAX_SIDE = 8192;
 export const MAX_DATASET_BYTES = 256 * 1024 * 1024;
 /** The largest weights file (256 MiB; the biggest shipped model is 0.6 MiB). */
 export const MAX_WEIGHTS_BYTES = 256 * 1024 * 1024;
-/** The most class labels, and the longest label. */
+/** The fewest and most class labels, and the longest label. */
+export const MIN_CLASSES = 2;
 export const MAX_CLASSES = 4096;
 export const MAX_LABEL_LENGTH = 256;
 

@@ -3,6 +3,7 @@
 import {
   MAX_BATCH,
   MAX_CLASSES,
+  MIN_CLASSES,
   MAX_LABEL_LENGTH,
   MAX_WEIGHTS_BYTES,
   bad,
@@ -50,7 +51,7 @@ export function ownSource(source: object): { architecture: string; weights?: Uin
     classes = reading("classes", () => {
       if (!Array.isArray(raw)) throw bad("classes", "an array of label strings", raw);
       const length = raw.length;
-      if (length < 1 || length > MAX_CLASSES) throw bad("classes", `1 to ${MAX_CLASSES} labels`, raw);
+      if (length < MIN_CLASSES || length > MAX_CLASSES) throw bad("classes", `${MIN_CLASSES} to ${MAX_CLASSES} labels`, raw);
       return Array.from({ length }, (_, i) => {
         const label = raw[i] as unknown;
         if (typeof label !== "string" || label.length > MAX_LABEL_LENGTH) {

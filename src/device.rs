@@ -1,8 +1,9 @@
 //! The only place that chooses where tensors live.
 //!
 //! In a browser, [`select`] tries WebGPU (asynchronously, once per page) and falls back to Burn's
-//! CPU backend (`flex`) when `navigator.gpu` or an adapter is missing. Natively there is only the
-//! CPU backend. Model code never asks which one it got.
+//! CPU backend (`flex`) when `navigator.gpu` or an adapter is missing. Natively, [`native`] gives
+//! the CPU backend, or Burn's wgpu (Vulkan, Metal, DX12) or CUDA backend in a build with the
+//! `wgpu` or `cuda` feature. Model code never asks which one it got.
 
 use burn::prelude::Device;
 
@@ -48,14 +49,24 @@ pub enum BackendKind {
     WebGpu,
     /// Burn's CPU backend (`flex`).
     Cpu,
+    /// Natively: Burn's wgpu backend (the browser's WebGPU kernels on Vulkan, Metal or DX12).
+    #[cfg(not(target_arch = "wasm32"))]
+    Wgpu,
+    /// Natively: Burn's CUDA backend.
+    #[cfg(not(target_arch = "wasm32"))]
+    Cuda,
 }
 
 impl BackendKind {
-    /// `"webgpu"` or `"cpu"`.
+    /// `"webgpu"` or `"cpu"` (natively also `"wgpu"` and `"cuda"`).
     pub fn name(self) -> &'static str {
         match self {
             BackendKind::WebGpu => "webgpu",
             BackendKind::Cpu => "cpu",
+            #[cfg(not(target_arch = "wasm32"))]
+            BackendKind::Wgpu => "wgpu",
+            #[cfg(not(target_arch = "wasm32"))]
+            BackendKind::Cuda => "cuda",
         }
     }
 }
@@ -157,6 +168,113 @@ pub async fn select(request: BackendRequest) -> Result<SelectedBackend> {
             },
             Err(reason) => SelectedBackend::cpu_because(reason),
         }),
+    }
+}
+
+/// Natively: the backend for `kind` (the CLI's `--backend`), initialised and checked with a
+/// first computation, so that a missing driver is an error here rather than a panic later.
+///
+/// # Errors
+/// [`Error::Backend`] naming the feature when this build lacks the backend, or what the driver
+/// said when the machine has none; [`Error::BadInput`] for [`BackendKind::WebGpu`] (a browser's).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn native(kind: BackendKind) -> Result<SelectedBackend> {
+    match kind {
+        BackendKind::Cpu => Ok(SelectedBackend::cpu()),
+        BackendKind::WebGpu => Err(Error::BadInput(
+            "backend \"webgpu\" is a browser's; natively use \"wgpu\" (the same kernels)".into(),
+        )),
+        BackendKind::Wgpu => native_gpu::wgpu(),
+        BackendKind::Cuda => native_gpu::cuda(),
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native_gpu {
+    #[cfg(any(feature = "wgpu", feature = "cuda"))]
+    use burn::prelude::Device;
+
+    use super::SelectedBackend;
+    #[cfg(any(feature = "wgpu", feature = "cuda"))]
+    use super::{AdapterInfo, BackendKind};
+    use crate::error::{Error, Result};
+
+    #[cfg(not(feature = "wgpu"))]
+    pub(super) fn wgpu() -> Result<SelectedBackend> {
+        Err(Error::Backend(
+            "this build of convlens has no wgpu backend; build it with `--features wgpu`".into(),
+        ))
+    }
+
+    /// Burn's wgpu runtime on the adapter wgpu prefers (a discrete GPU first).
+    #[cfg(feature = "wgpu")]
+    pub(super) fn wgpu() -> Result<SelectedBackend> {
+        let (device, setup) = Device::wgpu_options()
+            .init_with_setup()
+            .map_err(|e| Error::Backend(format!("wgpu found no usable adapter: {e}")))?;
+        let info = setup.adapter.get_info();
+        let adapter = AdapterInfo {
+            vendor: info.driver.clone(),
+            architecture: format!("{:?}", info.backend),
+            device: info.name.clone(),
+            description: info.driver_info.clone(),
+            is_fallback_adapter: info.device_type == burn::tensor::wgpu::wgpu::DeviceType::Cpu,
+        };
+        check(&device)?;
+        Ok(SelectedBackend {
+            device,
+            kind: BackendKind::Wgpu,
+            adapter: Some(adapter),
+            fallback_reason: None,
+        })
+    }
+
+    #[cfg(not(feature = "cuda"))]
+    pub(super) fn cuda() -> Result<SelectedBackend> {
+        Err(Error::Backend(
+            "this build of convlens has no CUDA backend; build it with `--features cuda`".into(),
+        ))
+    }
+
+    /// The first CUDA device. The driver is loaded on first use, and a missing one panics inside
+    /// cudarc: the first computation runs under `catch_unwind` so that it becomes an error.
+    #[cfg(feature = "cuda")]
+    pub(super) fn cuda() -> Result<SelectedBackend> {
+        let device = Device::cuda(0);
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&device)));
+        std::panic::set_hook(hook);
+        outcome.map_err(|panic| {
+            let said = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_string()))
+                .unwrap_or_default();
+            Error::Backend(format!("no usable CUDA device: {said}"))
+        })??;
+        Ok(SelectedBackend {
+            device,
+            kind: BackendKind::Cuda,
+            adapter: None,
+            fallback_reason: None,
+        })
+    }
+
+    /// A small computation read back, so that a device that cannot run kernels fails here.
+    #[cfg(any(feature = "wgpu", feature = "cuda"))]
+    fn check(device: &Device) -> Result<()> {
+        let sum = burn::tensor::Tensor::<1>::ones([4], device)
+            .sum()
+            .into_data()
+            .to_vec::<f32>()
+            .map_err(|e| Error::Backend(format!("reading a first result back: {e:?}")))?;
+        if sum != [4.0] {
+            return Err(Error::Backend(format!(
+                "the device computed 1+1+1+1 = {sum:?}"
+            )));
+        }
+        Ok(())
     }
 }
 

@@ -39,8 +39,9 @@ impl<'a> Init<'a> {
 /// Images per forward pass when evaluating.
 pub const EVALUATION_BATCH: usize = 64;
 
-/// The fewest and most classes a classifier may have.
-pub const CLASSES: std::ops::RangeInclusive<usize> = 2..=10_000;
+/// The fewest and most classes a classifier may have (ImageNet's 1,000 fit; js/guard.ts has
+/// the same, which `tests/limits.rs` holds it to).
+pub const CLASSES: std::ops::RangeInclusive<usize> = 2..=4096;
 
 /// A network of the zoo on a device, ready to classify, explain itself and train.
 ///

@@ -1,7 +1,8 @@
 //! The native CLI as users run it: `eval` reproduces the shipped models' accuracies (README),
 //! `export` writes a PyTorch state_dict and `import` reads it back, `classify` reads image files,
-//! `models` lists the registry, and a misspelt flag is an error that names it. Needs the data of
-//! scripts/fetch-data.sh.
+//! `models` lists the registry, `bench` prints images/s, `--backend wgpu` (a build with the
+//! feature) evaluates and trains as the CPU does, and a misspelt flag is an error that names it.
+//! Needs the data of scripts/fetch-data.sh.
 
 use std::process::Command;
 
@@ -241,4 +242,115 @@ fn unknown_and_bad_flags_are_errors_that_name_them() {
         assert!(!out.status.success(), "{args:?} succeeded");
         assert!(err.contains(named), "{args:?}: {err}");
     }
+}
+
+#[test]
+fn bench_prints_images_per_second_for_each_shipped_model() {
+    let out = convlens(&["bench", "--backend", "cpu", "--train-images", "64"]);
+    assert!(out.starts_with("backend: cpu\n"), "{out}");
+    for model in ["lenet5-mnist", "vin-fashion"] {
+        let row = out
+            .lines()
+            .find(|l| l.starts_with(model))
+            .unwrap_or_else(|| panic!("no row for {model}:\n{out}"));
+        let figures: Vec<f64> = row
+            .split_whitespace()
+            .skip(1)
+            .map(|f| f.parse().expect("a number"))
+            .collect();
+        assert_eq!(figures.len(), 3, "{row}");
+        assert!(figures.iter().all(|&f| f > 0.0), "{row}");
+    }
+}
+
+/// Without the feature, asking for a GPU backend is an error that says how to get one.
+#[cfg(not(feature = "wgpu"))]
+#[test]
+fn a_gpu_backend_missing_from_the_build_is_an_error_naming_its_feature() {
+    let out = run(&["models", "--backend", "wgpu"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--features wgpu"), "{err}");
+}
+
+#[cfg(not(feature = "cuda"))]
+#[test]
+fn cuda_missing_from_the_build_is_an_error_naming_its_feature() {
+    let out = run(&["models", "--backend", "cuda"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--features cuda"), "{err}");
+}
+
+/// The wgpu backend natively (CI: Mesa's lavapipe, a Vulkan driver on the CPU; on a machine
+/// with a GPU, the GPU): the shipped LeNet-5 scores what it scores on the CPU, on all 10,000
+/// test images, through the kernels the browser's WebGPU runs.
+#[cfg(feature = "wgpu")]
+#[test]
+fn wgpu_evaluates_the_shipped_lenet5_as_the_cpu_does() {
+    let weights = concat!(env!("CARGO_MANIFEST_DIR"), "/weights/lenet5-mnist.bpk");
+    let out = convlens(&[
+        "eval",
+        "--backend",
+        "wgpu",
+        "--model",
+        "lenet5",
+        "--data",
+        "mnist",
+        "--weights",
+        weights,
+    ]);
+    assert!(out.contains("accuracy 99.39% loss 0.021"), "{out}");
+}
+
+/// The same training loop on wgpu: one epoch on 1,024 images learns digits (chance is 10 %).
+#[cfg(feature = "wgpu")]
+#[test]
+fn wgpu_trains_with_the_same_loop() {
+    let out_path = temp("wgpu-train.bpk");
+    let out = run(&[
+        "train",
+        "--backend",
+        "wgpu",
+        "--model",
+        "lenet5",
+        "--data",
+        "mnist",
+        "--epochs",
+        "1",
+        "--limit",
+        "1024",
+        "--validation",
+        "256",
+        "--out",
+        out_path.to_str().unwrap(),
+    ]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stderr.contains("with wgpu ("), "{stderr}");
+    let accuracy: f64 = stdout
+        .split("accuracy ")
+        .nth(1)
+        .and_then(|s| s.split('%').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no accuracy in {stdout}"));
+    assert!(accuracy > 50.0, "{stdout}");
+    // The checkpoint it wrote loads on the CPU backend.
+    let reloaded = convlens(&[
+        "eval",
+        "--model",
+        "lenet5",
+        "--data",
+        "mnist",
+        "--weights",
+        out_path.to_str().unwrap(),
+    ]);
+    let _ = std::fs::remove_file(&out_path);
+    assert!(
+        reloaded.contains(&format!("accuracy {accuracy:.2}%")),
+        "{stdout}\n{reloaded}"
+    );
 }

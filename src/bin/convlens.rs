@@ -1,7 +1,8 @@
-//! `convlens` — classify images, train, evaluate, import and export the zoo's networks natively
-//! on the CPU backend, through the same [`Classifier`] the browser uses. The flags are parsed by
-//! clap (an unknown or misspelt flag is an error that names it); training shows indicatif
-//! progress bars.
+//! `convlens` — classify images, train, evaluate, benchmark, import and export the zoo's networks
+//! natively, through the same [`Classifier`] and training loop the browser uses: on the CPU
+//! backend, or with `--backend wgpu|cuda` on a GPU (a build with the `wgpu` or `cuda` feature).
+//! The flags are parsed by clap (an unknown or misspelt flag is an error that names it);
+//! training shows indicatif progress bars.
 //!
 //! ```text
 //! convlens classify --model lenet5-mnist digit.png
@@ -9,6 +10,7 @@
 //! convlens eval  --model lenet5 --data mnist --weights weights/lenet5-mnist.bpk
 //! convlens export --model vin --weights weights/vin-fashion.bpk --out vin.safetensors
 //! convlens import --model vin --from vin.safetensors --out vin.bpk
+//! convlens bench --backend wgpu
 //! convlens models
 //! ```
 
@@ -16,10 +18,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use std::time::Instant;
+
 use burn::config::Config;
 use burn::prelude::Device;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use convlens::data::{Dataset, parse_idx};
+use convlens::device::{self, BackendKind, SelectedBackend};
 use convlens::model::{Architecture, DatasetInfo, Pretrained};
 use convlens::session::{Classifier, FitOptions, Init, Validation, burnpack};
 use convlens::train::{EpochEvent, FitEvent};
@@ -28,12 +33,34 @@ use futures_lite::future::block_on;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// Convolutional networks in Rust (Burn): the same models, data and training loop as the
-/// browser, natively on the CPU.
+/// browser, natively on the CPU or a GPU.
 #[derive(Parser)]
 #[command(name = "convlens", version, about)]
 struct Cli {
+    /// Where the networks run: Burn's CPU backend, its wgpu backend (Vulkan, Metal or DX12: the
+    /// kernels the browser's WebGPU runs) or CUDA. wgpu and cuda need a build with that feature
+    /// (`cargo build --release --features cli,wgpu`).
+    #[arg(long, value_enum, default_value_t = Backend::Cpu, global = true)]
+    backend: Backend,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Backend {
+    Cpu,
+    Wgpu,
+    Cuda,
+}
+
+impl Backend {
+    fn kind(self) -> BackendKind {
+        match self {
+            Backend::Cpu => BackendKind::Cpu,
+            Backend::Wgpu => BackendKind::Wgpu,
+            Backend::Cuda => BackendKind::Cuda,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -50,6 +77,9 @@ enum Command {
     Export(ExportArgs),
     /// Read a PyTorch state_dict (safetensors, the names `export` writes) into a weights file.
     Import(ImportArgs),
+    /// Images per second on --backend: inference of 1 and of 64 images (probabilities read
+    /// back) and training (the training loop, batch 64) of each shipped model on its dataset.
+    Bench(BenchArgs),
     /// The architectures, their parameter counts and the shipped weights.
     Models,
 }
@@ -167,19 +197,36 @@ struct ImportArgs {
     out: PathBuf,
 }
 
+#[derive(Args)]
+struct BenchArgs {
+    /// Where scripts/fetch-data.sh put the IDX files (as for train).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Where the shipped weights are.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/weights"))]
+    weights_dir: PathBuf,
+    /// Training images timed per model (one epoch of them, after a warm-up).
+    #[arg(long, default_value_t = 2048)]
+    train_images: usize,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Classify(args) => classify(&args),
-        Command::Train(args) => train(&args),
-        Command::Eval(args) => eval(&args),
-        Command::Export(args) => export(&args),
-        Command::Import(args) => import(&args),
-        Command::Models => {
-            models();
-            Ok(())
+    let result = device::native(cli.backend.kind()).and_then(|backend| {
+        let device = &backend.device;
+        match cli.command {
+            Command::Classify(args) => classify(&args, device),
+            Command::Train(args) => train(&args, &backend),
+            Command::Eval(args) => eval(&args, device),
+            Command::Export(args) => export(&args, device),
+            Command::Import(args) => import(&args, device),
+            Command::Bench(args) => bench(&args, &backend),
+            Command::Models => {
+                models();
+                Ok(())
+            }
         }
-    };
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -199,25 +246,37 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// A classifier of `architecture` with 10 classes and the weights in `path`.
-fn load(architecture: &str, path: &Path) -> Result<Classifier> {
+fn load(architecture: &str, path: &Path, device: &Device) -> Result<Classifier> {
     let architecture = Architecture::parse(architecture)?;
-    Classifier::with_classes(
-        architecture,
-        10,
-        &Device::flex(),
-        Init::Weights(&read(path)?),
-    )
+    Classifier::with_classes(architecture, 10, device, Init::Weights(&read(path)?))
 }
 
-fn classify(args: &ClassifyArgs) -> Result<()> {
-    let device = Device::flex();
+/// `backend` in words, e.g. `wgpu (Vulkan, llvmpipe (LLVM 15.0.6, 256 bits), a CPU adapter)`.
+fn describe(backend: &SelectedBackend) -> String {
+    match &backend.adapter {
+        Some(a) => format!(
+            "{} ({}, {}{})",
+            backend.kind.name(),
+            a.architecture,
+            a.device,
+            if a.is_fallback_adapter {
+                ", a CPU adapter"
+            } else {
+                ""
+            }
+        ),
+        None => backend.kind.name().to_string(),
+    }
+}
+
+fn classify(args: &ClassifyArgs, device: &Device) -> Result<()> {
     let classifier = match Pretrained::find(&args.model) {
         Ok(shipped) => {
             let path = args
                 .weights
                 .clone()
                 .unwrap_or_else(|| args.weights_dir.join(shipped.file));
-            Classifier::pretrained(&shipped, &device, &read(&path)?)?
+            Classifier::pretrained(&shipped, device, &read(&path)?)?
         }
         Err(_) => {
             let Some(path) = &args.weights else {
@@ -227,7 +286,7 @@ fn classify(args: &ClassifyArgs) -> Result<()> {
                     Pretrained::ALL.map(|p| p.name).join(", ")
                 )));
             };
-            load(&args.model, path)?
+            load(&args.model, path, device)?
         }
     };
     for path in &args.images {
@@ -289,8 +348,8 @@ fn models() {
     }
 }
 
-fn export(args: &ExportArgs) -> Result<()> {
-    let classifier = load(&args.model, &args.weights)?;
+fn export(args: &ExportArgs, device: &Device) -> Result<()> {
+    let classifier = load(&args.model, &args.weights, device)?;
     let exported = block_on(classifier.export_pytorch())?;
     write(&args.out, &exported)?;
     println!(
@@ -302,10 +361,9 @@ fn export(args: &ExportArgs) -> Result<()> {
     Ok(())
 }
 
-fn import(args: &ImportArgs) -> Result<()> {
+fn import(args: &ImportArgs, device: &Device) -> Result<()> {
     let architecture = Architecture::parse(&args.model)?;
-    let mut classifier =
-        Classifier::with_classes(architecture, 10, &Device::flex(), Init::Seed(0))?;
+    let mut classifier = Classifier::with_classes(architecture, 10, device, Init::Seed(0))?;
     classifier.import_pytorch(&read(&args.from)?)?;
     let bytes = block_on(classifier.export())?;
     write(&args.out, &bytes)?;
@@ -322,7 +380,11 @@ fn import(args: &ImportArgs) -> Result<()> {
 /// The official training images and held-out test images of `--data` (MNIST and Fashion-MNIST
 /// alike: 60,000 and 10,000).
 fn read_data(args: &DataArgs) -> Result<(Dataset, Dataset)> {
-    let dir = args.data_dir.clone().unwrap_or_else(|| {
+    read_dataset(&args.data, args.data_dir.as_deref())
+}
+
+fn read_dataset(name: &str, dir: Option<&Path>) -> Result<(Dataset, Dataset)> {
+    let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| {
         let home = std::env::var_os("HOME")
             .map(PathBuf::from)
             .unwrap_or_default();
@@ -331,9 +393,9 @@ fn read_data(args: &DataArgs) -> Result<(Dataset, Dataset)> {
             .unwrap_or(home.join(".cache/convlens"))
             .join("data")
     });
-    let split = |name: &str| -> Result<Dataset> {
+    let split = |split: &str| -> Result<Dataset> {
         let read = |kind: &str| {
-            let path = dir.join(format!("{}-{name}-{kind}.idx", args.data));
+            let path = dir.join(format!("{name}-{split}-{kind}.idx"));
             let bytes = std::fs::read(&path).map_err(|e| {
                 Error::BadInput(format!(
                     "cannot read {}: {e} (run scripts/fetch-data.sh)",
@@ -347,7 +409,7 @@ fn read_data(args: &DataArgs) -> Result<(Dataset, Dataset)> {
     Ok((split("train")?, split("test")?))
 }
 
-fn train(args: &TrainArgs) -> Result<()> {
+fn train(args: &TrainArgs, backend: &SelectedBackend) -> Result<()> {
     let architecture = Architecture::parse(&args.model)?;
     let options = FitOptions {
         epochs: Some(f64::from(args.epochs)),
@@ -367,13 +429,14 @@ fn train(args: &TrainArgs) -> Result<()> {
     let mut classifier = Classifier::with_classes(
         architecture,
         10,
-        &Device::flex(),
+        &backend.device,
         init.as_deref().map_or(Init::Seed(args.seed), Init::Weights),
     )?;
     eprintln!(
-        "training {} on {}: {} images, {} for validation, {} held out",
+        "training {} on {} with {}: {} images, {} for validation, {} held out",
         architecture.name(),
         args.data.data,
+        describe(backend),
         train.len(),
         validation.len(),
         test.len()
@@ -413,7 +476,7 @@ fn train(args: &TrainArgs) -> Result<()> {
                 // Beside the bar on a terminal; also when stderr is not one (the bar is hidden
                 // there, and so would its println be).
                 bar.suspend(|| eprintln!("{}", epoch_line(e)));
-                // Natively the parameters are on the CPU backend: read synchronously.
+                // Natively every backend can read synchronously.
                 if let Err(err) = burnpack(&burn::module::Module::valid(model))
                     .and_then(|bytes| save(&bytes, &args.out))
                 {
@@ -466,8 +529,8 @@ fn epoch_line(e: &EpochEvent) -> String {
     )
 }
 
-fn eval(args: &EvalArgs) -> Result<()> {
-    let classifier = load(&args.model, &args.weights)?;
+fn eval(args: &EvalArgs, device: &Device) -> Result<()> {
+    let classifier = load(&args.model, &args.weights, device)?;
     let (_, test) = read_data(&args.data)?;
     let test = block_on(classifier.evaluate(&test))?;
     println!(
@@ -478,5 +541,69 @@ fn eval(args: &EvalArgs) -> Result<()> {
         test.loss,
         test.images
     );
+    Ok(())
+}
+
+/// Median of `runs` timings in seconds, after one warm-up call.
+fn median_seconds(runs: usize, mut f: impl FnMut() -> Result<()>) -> Result<f64> {
+    f()?;
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let started = Instant::now();
+        f()?;
+        times.push(started.elapsed().as_secs_f64());
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[runs / 2])
+}
+
+fn bench(args: &BenchArgs, backend: &SelectedBackend) -> Result<()> {
+    println!("backend: {}", describe(backend));
+    println!(
+        "{:<14} {:>16} {:>17} {:>18}",
+        "model", "infer 1 (img/s)", "infer 64 (img/s)", "train 64 (img/s)"
+    );
+    for shipped in Pretrained::ALL {
+        let weights = read(&args.weights_dir.join(shipped.file))?;
+        let mut classifier = Classifier::pretrained(&shipped, &backend.device, &weights)?;
+        let (train, test) = read_dataset(shipped.dataset.name, args.data_dir.as_deref())?;
+        let [c, h, w] = test.shape();
+        let pixels = |n: usize| -> Vec<f32> {
+            let images = test.take(n);
+            images.images().iter().map(|&v| f32::from(v) / 255.0).collect()
+        };
+        let (one, batch) = (pixels(1), pixels(64));
+        let b1 = median_seconds(30, || {
+            block_on(classifier.classify(&one, [1, c, h, w])).map(drop)
+        })?;
+        let b64 = median_seconds(10, || {
+            block_on(classifier.classify(&batch, [64, c, h, w])).map(drop)
+        })?;
+        // The training loop itself, batch 64 without augmentation, on real images; one short
+        // run first compiles the kernels. Validation is one batch, outside the epoch's timing.
+        let mut fit = |images: usize| -> Result<f64> {
+            let options = FitOptions {
+                epochs: Some(1.0),
+                ..FitOptions::default()
+            };
+            let epochs = block_on(classifier.fit(
+                train.take(images),
+                Validation::Data(test.take(64)),
+                &options,
+                |_, _| {},
+                || false,
+            ))?;
+            Ok(epochs[0].images_per_second)
+        };
+        fit(128)?;
+        let trained = fit(args.train_images.max(64))?;
+        println!(
+            "{:<14} {:>16.0} {:>17.0} {:>18.0}",
+            shipped.name,
+            1.0 / b1,
+            64.0 / b64,
+            trained
+        );
+    }
     Ok(())
 }

@@ -72,6 +72,11 @@ impl Dataset {
         self.shape
     }
 
+    /// All pixels, image after image.
+    pub fn images(&self) -> &[u8] {
+        &self.images
+    }
+
     /// All labels.
     pub fn labels(&self) -> &[u8] {
         &self.labels
