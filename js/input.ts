@@ -4,6 +4,22 @@ import { badInput } from "./errors.js";
 import { MAX_BATCH, MAX_DATASET_BYTES, MAX_SIDE, MAX_VALUES, bad, describe, dims, reading, typedArray, typedKind } from "./guard.js";
 import type { Dataset, ImageBatch, ImageInput, Pixels } from "./types.js";
 
+/**
+ * The buffers of arrays this module allocated (its conversions and copies). A worker may be
+ * handed them (transferred, not copied); the caller's own arrays are only ever copied.
+ */
+const made = new WeakSet<ArrayBufferLike>();
+
+function mine<T extends Float32Array | Uint8Array>(array: T): T {
+  made.add(array.buffer);
+  return array;
+}
+
+/** Of `arrays`, the buffers this module allocated, once each: what can be transferred. */
+export function ownBuffers(...arrays: ArrayBufferView[]): ArrayBuffer[] {
+  return [...new Set(arrays.map((a) => a.buffer).filter((b): b is ArrayBuffer => made.has(b) && b instanceof ArrayBuffer))];
+}
+
 /** A drawable image is drawn at most this large before the network's own resize. */
 const MAX_DRAW = 1024;
 
@@ -48,7 +64,7 @@ function imageData(input: object): PlainImage {
 /** RGBA bytes (as in ImageData) → RGB planes in [0, 1], composited over black. */
 function fromRgba(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): PlainImage {
   const plane = width * height;
-  const data = new Float32Array(3 * plane);
+  const data = mine(new Float32Array(3 * plane));
   for (let i = 0; i < plane; i++) {
     const alpha = rgba[4 * i + 3] / 255;
     for (let c = 0; c < 3; c++) data[c * plane + i] = (rgba[4 * i + c] / 255) * alpha;
@@ -119,7 +135,7 @@ function floats(data: unknown, shape: readonly number[]): Float32Array {
     }
     return values;
   }
-  return Float32Array.from(values, (v) => v / 255);
+  return mine(Float32Array.from(values, (v) => v / 255));
 }
 
 /**
@@ -138,7 +154,7 @@ export function toImages(input: ImageInput | ImageBatch): PlainImages {
     const shape = images[0].shape;
     const per = shape[0] * shape[1] * shape[2];
     if (images.length * per > MAX_VALUES) throw badInput(`the images hold ${images.length * per} values; the limit is ${MAX_VALUES} per call`);
-    const data = new Float32Array(images.length * per);
+    const data = mine(new Float32Array(images.length * per));
     images.forEach((image, i) => {
       if (image.shape.some((d, j) => d !== shape[j])) {
         throw badInput(
@@ -187,12 +203,12 @@ export function toDataset(
     if (kind !== "Uint8Array" && kind !== "Uint8ClampedArray") {
       throw bad(`${name}.labels`, "a Uint8Array or an array of whole numbers from 0 to 255", rawLabels);
     }
-    labels = Uint8Array.from(typedArray(rawLabels, ["Uint8Array", "Uint8ClampedArray"], `${name}.labels`, MAX_DATASET_BYTES / per));
+    labels = mine(Uint8Array.from(typedArray(rawLabels, ["Uint8Array", "Uint8ClampedArray"], `${name}.labels`, MAX_DATASET_BYTES / per)));
   } else if (Array.isArray(rawLabels)) {
     labels = reading(`${name}.labels`, () => {
       const length = rawLabels.length;
       if (length > MAX_DATASET_BYTES / per) throw badInput(`${name} has ${length} labels; at most ${Math.floor(MAX_DATASET_BYTES / per)} images of this size fit the limit of ${MAX_DATASET_BYTES} bytes`);
-      const out = new Uint8Array(length);
+      const out = mine(new Uint8Array(length));
       for (let i = 0; i < length; i++) {
         const l = rawLabels[i] as unknown;
         if (typeof l !== "number" || !Number.isInteger(l) || l < 0 || l > 255) {
@@ -214,7 +230,7 @@ export function toDataset(
   }
   let pixels: Uint8Array;
   if (images instanceof Float32Array) {
-    pixels = new Uint8Array(images.length);
+    pixels = mine(new Uint8Array(images.length));
     for (let i = 0; i < images.length; i++) {
       const v = images[i];
       if (!Number.isFinite(v)) throw badInput(`${name}.images[${i}] is ${v}; pixels must be finite numbers`);

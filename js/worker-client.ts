@@ -1,11 +1,16 @@
-/** `Model.load(…, { worker: true })`: the same API, with the model in a Web Worker. */
+/**
+ * `Model.load(…, { worker: true })`: the same API, with the model in a Web Worker, reached through
+ * Comlink (js/rpc.ts). Everything is checked here before it is posted, as on the main thread; the
+ * arrays this side made (conversions, copies) are transferred, the caller's are copied.
+ */
 
-import { ConvlensError } from "./errors.js";
+import { Comlink } from "./rpc.js";
+import { ConvlensError, fromWasm } from "./errors.js";
 import { reading } from "./guard.js";
-import { toDataset, toImages, wireImages } from "./input.js";
+import { ownBuffers, toDataset, toImages, wireImages } from "./input.js";
 import { deliver, fitOptions, topK } from "./options.js";
 import type { ConvlensModel } from "./model.js";
-import type { Method, Reply } from "./protocol.js";
+import type { WorkerApi } from "./worker.js";
 import type {
   BackendInfo,
   Dataset,
@@ -17,55 +22,63 @@ import type {
   ImageBatch,
   ImageInput,
   LoadOptions,
+  LoadProgress,
   ModelInfo,
   ModelSource,
+  PixelBatch,
+  Pixels,
   Prediction,
+  StepEvent,
 } from "./types.js";
 
-type Pending = {
-  resolve: (value: unknown) => void;
-  reject: (err: ConvlensError) => void;
-  onEvent?: (event: never) => void;
-};
+type Reject = (err: ConvlensError) => void;
+
+/** A value posted with the buffers this side made transferred. */
+function posted<T extends object>(value: T, ...arrays: ArrayBufferView[]): T {
+  return Comlink.transfer(value, ownBuffers(...arrays));
+}
+
+/** A call's failure as a ConvlensError: the worker's arrive as one (js/rpc.ts); a value the
+ * browser cannot post (`DataCloneError`) is the caller's `BAD_INPUT`. */
+function posting(err: unknown): ConvlensError {
+  if (err instanceof ConvlensError) return err;
+  if ((err as { name?: unknown })?.name === "DataCloneError") {
+    return new ConvlensError("BAD_INPUT", `a value could not be sent to the worker: ${(err as Error).message}`, { cause: err });
+  }
+  return fromWasm(err);
+}
 
 class WorkerModel implements ConvlensModel {
   #worker: Worker | null;
-  #pending = new Map<number, Pending>();
-  #next = 1;
+  #remote: Comlink.Remote<WorkerApi>;
+  /** The calls in flight: settled here when the worker fails or the model is disposed. */
+  #inflight = new Set<Reject>();
+  #nextFit = 1;
   backend!: BackendInfo;
   info!: ModelInfo;
 
   constructor(worker: Worker) {
     this.#worker = worker;
-    worker.onmessage = (e: MessageEvent<Reply>) => {
-      const reply = e.data;
-      const pending = this.#pending.get(reply.id);
-      if (!pending) return;
-      if ("event" in reply) {
-        pending.onEvent?.(reply.event as never);
-        return;
-      }
-      this.#pending.delete(reply.id);
-      if ("error" in reply) pending.reject(new ConvlensError(reply.error.code, reply.error.message));
-      else pending.resolve(reply.result);
-    };
-    worker.onerror = (e) => {
-      const err = new ConvlensError("INTERNAL", `the convlens worker failed: ${e.message}`);
-      for (const p of this.#pending.values()) p.reject(err);
-      this.#pending.clear();
-    };
+    this.#remote = Comlink.wrap<WorkerApi>(worker);
+    worker.addEventListener("error", (e) => {
+      this.#interrupt(new ConvlensError("INTERNAL", `the convlens worker failed: ${e.message}`));
+    });
   }
 
-  call<T>(method: Method, args: unknown[], onEvent?: (event: never) => void): { id: number; done: Promise<T> } {
-    const id = this.#next++;
-    if (!this.#worker) {
-      return { id, done: Promise.reject(new ConvlensError("DISPOSED", "this model was disposed; load a new one")) };
-    }
-    const done = new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onEvent });
+  #interrupt(err: ConvlensError): void {
+    for (const reject of this.#inflight) reject(err);
+    this.#inflight.clear();
+  }
+
+  /** Runs one call on the worker, unless the model was disposed; settles if the worker fails. */
+  call<T>(work: (remote: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+    if (!this.#worker) return Promise.reject(new ConvlensError("DISPOSED", "this model was disposed; load a new one"));
+    return new Promise<T>((resolve, reject) => {
+      this.#inflight.add(reject);
+      work(this.#remote)
+        .then(resolve, (err: unknown) => reject(posting(err)))
+        .finally(() => this.#inflight.delete(reject));
     });
-    this.#worker.postMessage({ id, method, args });
-    return { id, done };
   }
 
   async classify(input: ImageInput, options?: { topK?: number }): Promise<Prediction[]>;
@@ -76,18 +89,24 @@ class WorkerModel implements ConvlensModel {
     options: { topK?: number } = {},
   ): Promise<Prediction[] | Prediction[][]> {
     const k = topK(options, this.info.classes.length);
-    return this.call<Prediction[]>("classify", [wireImages(toImages(input)), { topK: k }]).done;
+    const images = wireImages(toImages(input));
+    return this.call<Prediction[] | Prediction[][]>((remote) =>
+      remote.classify(posted(images as Pixels | PixelBatch, images.data), { topK: k }),
+    );
   }
 
   async featureMaps(input: ImageInput): Promise<FeatureMap[]>;
   async featureMaps(input: ImageBatch): Promise<FeatureMap[][]>;
   async featureMaps(input: ImageInput | ImageBatch): Promise<FeatureMap[] | FeatureMap[][]>;
   async featureMaps(input: ImageInput | ImageBatch): Promise<FeatureMap[] | FeatureMap[][]> {
-    return this.call<FeatureMap[]>("featureMaps", [wireImages(toImages(input))]).done;
+    const images = wireImages(toImages(input));
+    return this.call<FeatureMap[] | FeatureMap[][]>((remote) =>
+      remote.featureMaps(posted(images as Pixels | PixelBatch, images.data)),
+    );
   }
 
   async filters(): Promise<Filters> {
-    return this.call<Filters>("filters", []).done;
+    return this.call((remote) => remote.filters());
   }
 
   async fit(dataset: Dataset, options: FitOptions = {}): Promise<EpochEvent[]> {
@@ -97,22 +116,27 @@ class WorkerModel implements ConvlensModel {
     const shape = this.info.inputShape;
     const train = { ...toDataset(dataset, shape), shape };
     const validation = validationData === undefined ? undefined : { ...toDataset(validationData, shape, "validationData"), shape };
+    const id = this.#nextFit++;
+    const abort = () => void this.call((remote) => remote.abort(id)).catch(() => {});
     let callbackError: ConvlensError | undefined;
-    const { id, done } = this.call<EpochEvent[]>(
-      "fit",
-      [train, { ...wasm, validationData: validation, wantSteps: Boolean(onStep) }],
-      ((event: { type: string }) => {
-        const failed = deliver(event, onStep, onEpoch);
-        if (failed) {
-          callbackError ??= failed;
-          this.call("abort", [id]);
-        }
-      }) as (event: never) => void,
-    );
-    const abort = () => this.call("abort", [id]);
+    const onEvent = (event: StepEvent | EpochEvent) => {
+      const failed = deliver(event, onStep, onEpoch);
+      if (failed) {
+        callbackError ??= failed;
+        abort();
+      }
+    };
     signal?.addEventListener("abort", abort);
     try {
-      const history = await done;
+      const arrays = [train.images, train.labels, ...(validation ? [validation.images, validation.labels] : [])];
+      const history = await this.call((remote) =>
+        remote.fit(
+          id,
+          posted(train, ...arrays),
+          { ...wasm, validationData: validation, wantSteps: Boolean(onStep) },
+          Comlink.proxy(onEvent),
+        ),
+      );
       // A callback that threw on one of the last steps: the worker may have finished before the
       // abort reached it, but the call still fails as it does on the main thread.
       if (callbackError) throw callbackError;
@@ -126,24 +150,28 @@ class WorkerModel implements ConvlensModel {
 
   async evaluate(dataset: Dataset): Promise<Evaluation> {
     const shape = this.info.inputShape;
-    return this.call<Evaluation>("evaluate", [{ ...toDataset(dataset, shape), shape }]).done;
+    const data = { ...toDataset(dataset, shape), shape };
+    return this.call((remote) => remote.evaluate(posted(data, data.images, data.labels)));
   }
 
   async exportWeights(): Promise<Uint8Array> {
-    return this.call<Uint8Array>("exportWeights", []).done;
+    return this.call((remote) => remote.exportWeights());
   }
 
   dispose(): void {
     const worker = this.#worker;
     if (!worker) return;
-    this.call("dispose", []).done.finally(() => {
-      worker.terminate();
-      // Calls still in flight when the worker goes (their replies never come) settle here.
-      const err = new ConvlensError("DISPOSED", "this model was disposed while the call ran");
-      for (const p of this.#pending.values()) p.reject(err);
-      this.#pending.clear();
-    });
+    const remote = this.#remote;
     this.#worker = null;
+    remote
+      .dispose()
+      .catch(() => {})
+      .finally(() => {
+        remote[Comlink.releaseProxy]();
+        worker.terminate();
+        // Calls still in flight when the worker goes (their replies never come) settle here.
+        this.#interrupt(new ConvlensError("DISPOSED", "this model was disposed while the call ran"));
+      });
   }
 }
 
@@ -159,10 +187,10 @@ export async function loadInWorker(source: ModelSource, options: LoadOptions): P
   const stopped = new Promise<never>((_, reject) => {
     stop = reject;
   });
-  const progress = (event: never) => {
+  const progress = (event: LoadProgress) => {
     if (failed) return;
     try {
-      reading("onProgress", () => (onProgress as ((event: never) => void) | undefined)?.(event));
+      reading("onProgress", () => onProgress?.(event));
     } catch (err) {
       failed = true;
       stop(err);
@@ -170,8 +198,7 @@ export async function loadInWorker(source: ModelSource, options: LoadOptions): P
   };
   try {
     const loaded = await Promise.race([
-      model.call<{ backend: BackendInfo; info: ModelInfo }>("load", [source, { backend: rest.backend, threads: rest.threads }], progress)
-        .done,
+      model.call((remote) => remote.load(source, { backend: rest.backend, threads: rest.threads }, Comlink.proxy(progress))),
       stopped,
     ]);
     model.backend = loaded.backend;

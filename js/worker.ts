@@ -1,19 +1,31 @@
 /**
- * The Web Worker behind `Model.load(…, { worker: true })`: it holds one model and runs the
- * proxy's calls on it, posting progress events back. Not meant to be imported directly.
+ * The Web Worker behind `Model.load(…, { worker: true })`: it holds one model and exposes its
+ * calls through Comlink (js/rpc.ts). Results the worker made (feature maps, filters, weights) are
+ * transferred, not copied. Not meant to be imported directly.
  */
 
+import { Comlink } from "./rpc.js";
 import { ConvlensError } from "./errors.js";
 import { browserPlatform } from "./browser.js";
 import { Model, type ConvlensModel } from "./model.js";
 import { setPlatform, setThreads } from "./runtime.js";
-import type { Reply, Request } from "./protocol.js";
-import type { Dataset, FitOptions, LoadOptions, ModelSource, PixelBatch, Pixels } from "./types.js";
-
-const scope = self as unknown as {
-  onmessage: ((e: MessageEvent<Request>) => void) | null;
-  postMessage(message: Reply, transfer?: Transferable[]): void;
-};
+import type {
+  BackendInfo,
+  Dataset,
+  EpochEvent,
+  Evaluation,
+  FeatureMap,
+  Filters,
+  FitOptions,
+  LoadOptions,
+  LoadProgress,
+  ModelInfo,
+  ModelSource,
+  PixelBatch,
+  Pixels,
+  Prediction,
+  StepEvent,
+} from "./types.js";
 
 setPlatform(browserPlatform);
 
@@ -25,61 +37,89 @@ function need(): ConvlensModel {
   return model;
 }
 
-async function handle({ id, method, args }: Request): Promise<unknown> {
-  switch (method) {
-    case "load": {
-      const [source, options] = args as [ModelSource, LoadOptions];
-      setThreads(options.threads);
-      model = await Model.load(source, {
-        backend: options.backend,
-        onProgress: (event) => scope.postMessage({ id, event }),
-      });
-      return { backend: model.backend, info: model.info };
-    }
-    case "classify":
-      return need().classify(args[0] as Pixels | PixelBatch, args[1] as { topK?: number });
-    case "featureMaps":
-      return need().featureMaps(args[0] as Pixels | PixelBatch);
-    case "filters":
-      return need().filters();
-    case "fit": {
-      const [dataset, options] = args as [Dataset, FitOptions & { wantSteps: boolean }];
-      const controller = new AbortController();
-      fits.set(id, controller);
-      const { wantSteps, ...rest } = options;
-      try {
-        return await need().fit(dataset, {
-          ...rest,
-          signal: controller.signal,
-          onStep: wantSteps ? (event) => scope.postMessage({ id, event }) : undefined,
-          onEpoch: (event) => scope.postMessage({ id, event }),
-        });
-      } finally {
-        fits.delete(id);
-      }
-    }
-    case "abort":
-      fits.get(args[0] as number)?.abort();
-      return undefined;
-    case "evaluate":
-      return need().evaluate(args[0] as Dataset);
-    case "exportWeights":
-      return need().exportWeights();
-    case "dispose":
-      model?.dispose();
-      model = undefined;
-      return undefined;
+/**
+ * A callback on the page, as the worker holds it (a Comlink proxy: calling it posts a message and
+ * returns a promise of its reply; replies come back in order).
+ */
+type Callback<T> = (event: T) => unknown;
+
+/**
+ * Runs `work` with `callback` delivering its events, and answers only after the page has taken
+ * the last event: a callback's messages travel on a port of their own, so without this the
+ * result could overtake them. The callback's port is closed afterwards.
+ */
+async function withEvents<T, R>(callback: Callback<T>, work: (deliver: (event: T) => void) => Promise<R>): Promise<R> {
+  let last: unknown;
+  try {
+    const result = await work((event) => {
+      last = callback(event);
+    });
+    await last;
+    return result;
+  } finally {
+    (callback as unknown as Comlink.Remote<unknown>)[Comlink.releaseProxy]();
   }
 }
 
-scope.onmessage = (e) => {
-  const request = e.data;
-  handle(request).then(
-    (result) => scope.postMessage({ id: request.id, result }),
-    (err) => {
-      const code = err instanceof ConvlensError ? err.code : "INTERNAL";
-      const message = err instanceof Error ? err.message : String(err);
-      scope.postMessage({ id: request.id, error: { code, message } });
-    },
-  );
+/**
+ * The buffers of results that may be transferred: each array's own whole `ArrayBuffer` (copies
+ * out of wasm memory), never a view into a larger one such as the memory itself.
+ */
+function own(...arrays: ArrayBufferView[]): ArrayBuffer[] {
+  const buffers = arrays
+    .map((a) => a.buffer)
+    .filter((b, i): b is ArrayBuffer => b instanceof ArrayBuffer && b.byteLength === arrays[i].byteLength);
+  return [...new Set(buffers)];
+}
+
+const api = {
+  async load(source: ModelSource, options: LoadOptions, onProgress: Callback<LoadProgress>): Promise<{ backend: BackendInfo; info: ModelInfo }> {
+    setThreads(options.threads);
+    return withEvents(onProgress, async (deliver) => {
+      model = await Model.load(source, { backend: options.backend, onProgress: deliver });
+      return { backend: model.backend, info: model.info };
+    });
+  },
+  async classify(images: Pixels | PixelBatch, options: { topK?: number }): Promise<Prediction[] | Prediction[][]> {
+    return need().classify(images, options);
+  },
+  async featureMaps(images: Pixels | PixelBatch): Promise<FeatureMap[] | FeatureMap[][]> {
+    const maps = await need().featureMaps(images);
+    return Comlink.transfer(maps, own(...maps.flat().map((m) => m.data)));
+  },
+  async filters(): Promise<Filters> {
+    const filters = await need().filters();
+    return Comlink.transfer(filters, own(filters.data));
+  },
+  async fit(id: number, dataset: Dataset, options: FitOptions & { wantSteps: boolean }, onEvent: Callback<StepEvent | EpochEvent>): Promise<EpochEvent[]> {
+    const controller = new AbortController();
+    fits.set(id, controller);
+    const { wantSteps, ...rest } = options;
+    try {
+      return await withEvents(onEvent, (deliver) =>
+        need().fit(dataset, { ...rest, signal: controller.signal, onStep: wantSteps ? deliver : undefined, onEpoch: deliver }),
+      );
+    } finally {
+      fits.delete(id);
+    }
+  },
+  abort(id: number): void {
+    fits.get(id)?.abort();
+  },
+  async evaluate(dataset: Dataset): Promise<Evaluation> {
+    return need().evaluate(dataset);
+  },
+  async exportWeights(): Promise<Uint8Array> {
+    const bytes = await need().exportWeights();
+    return Comlink.transfer(bytes, own(bytes));
+  },
+  dispose(): void {
+    model?.dispose();
+    model = undefined;
+  },
 };
+
+/** What the worker exposes (the proxy's view of it). */
+export type WorkerApi = typeof api;
+
+Comlink.expose(api);

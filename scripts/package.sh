@@ -46,6 +46,12 @@ for entry in "${MODULES[@]}"; do
   wasm-bindgen --target web $reset --out-dir js/wasm --out-name "$module" "$wasm" >&2
 done
 
+# Comlink (the worker's RPC) ships inside the package, so that the page and a bundler-less
+# consumer need no import map: its ES module and types from node_modules (package-lock.json).
+rm -rf js/vendor && mkdir -p js/vendor
+sed /sourceMappingURL/d node_modules/comlink/dist/esm/comlink.min.mjs > js/vendor/comlink.js
+cp node_modules/comlink/dist/esm/comlink.d.ts node_modules/comlink/dist/esm/protocol.d.ts node_modules/comlink/LICENSE js/vendor/
+
 log "tsc"
 npx tsc -p js >&2
 
@@ -55,6 +61,7 @@ for entry in "${MODULES[@]}"; do
   module=${entry%%=*}
   cp "js/wasm/$module.js" "js/wasm/$module.d.ts" "js/wasm/${module}_bg.wasm" "$out/dist/wasm/"
 done
+cp -r js/vendor "$out/dist/"
 # wasm-bindgen-rayon's worker script, imported by the threaded module's bindings.
 cp -r js/wasm/snippets "$out/dist/wasm/"
 cp weights/*.bpk "$out/weights/"

@@ -52,6 +52,12 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
   apt_install chromium chromium-driver
 fi
 
+# 2b. A Vulkan driver for the native wgpu backend's tests (`convlens --backend wgpu`): Mesa's
+# lavapipe runs Vulkan on the CPU where there is no GPU; with a GPU's driver nothing is installed.
+if ! ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json >/dev/null 2>&1; then
+  apt_install mesa-vulkan-drivers libvulkan1
+fi
+
 # 3. wasm-bindgen-cli at exactly the version in Cargo.lock.
 want=$(wasm_bindgen_version)
 have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)

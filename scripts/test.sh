@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: formatting, lints, the native tests (CPU backend) and the browser tests
+# Runs every test: formatting, lints, the native tests (CPU backend, the CLI also on wgpu) and the browser tests
 # (wasm-bindgen-test in headless Chromium with WebGPU on). Sets up the machine first.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -10,7 +10,8 @@ log "cargo fmt --check"
 cargo fmt --all -- --check
 
 log "clippy (native)"
-CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo clippy --locked --all-targets --features cli -- -D warnings
+# With the native wgpu backend, which the CLI tests run on (Mesa's lavapipe where there is no GPU).
+CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo clippy --locked --all-targets --features cli,wgpu -- -D warnings
 if [ "$(wasm_toolchain)" = rustup ]; then
   log "clippy (wasm32)"
   with_wasm_env cargo clippy --locked --release --target wasm32-unknown-unknown --lib --tests -- -D warnings
@@ -18,8 +19,8 @@ if [ "$(wasm_toolchain)" = rustup ]; then
   with_wasm_env cargo clippy --locked --release --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
 fi
 
-log "native tests (CPU backend)"
-CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo test --locked --features cli
+log "native tests (CPU backend; the CLI also on wgpu)"
+CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo test --locked --features cli,wgpu
 
 log "browser tests (headless Chromium, WebGPU)"
 # The profile the package ships (wasm-small): Burn in a debug wasm build is too slow, and sharing

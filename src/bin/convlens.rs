@@ -570,7 +570,11 @@ fn bench(args: &BenchArgs, backend: &SelectedBackend) -> Result<()> {
         let [c, h, w] = test.shape();
         let pixels = |n: usize| -> Vec<f32> {
             let images = test.take(n);
-            images.images().iter().map(|&v| f32::from(v) / 255.0).collect()
+            images
+                .images()
+                .iter()
+                .map(|&v| f32::from(v) / 255.0)
+                .collect()
         };
         let (one, batch) = (pixels(1), pixels(64));
         let b1 = median_seconds(30, || {
