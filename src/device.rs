@@ -267,7 +267,7 @@ mod native_gpu {
         let sum = burn::tensor::Tensor::<1>::ones([4], device)
             .sum()
             .into_data()
-            .to_vec::<f32>()
+            .try_to_vec::<f32>()
             .map_err(|e| Error::Backend(format!("reading a first result back: {e:?}")))?;
         if sum != [4.0] {
             return Err(Error::Backend(format!(

@@ -303,7 +303,9 @@ fn wgpu_evaluates_the_shipped_lenet5_as_the_cpu_does() {
     assert!(out.contains("accuracy 99.39% loss 0.021"), "{out}");
 }
 
-/// The same training loop on wgpu: one epoch on 1,024 images learns digits (chance is 10 %).
+/// The same training loop on wgpu: one epoch on 4,096 images (128 steps) learns digits (chance is
+/// 10 %; this run measured 85.6 % on wgpu and 83.9 % on the CPU, whose initial weights differ:
+/// each backend has its own random generator).
 #[cfg(feature = "wgpu")]
 #[test]
 fn wgpu_trains_with_the_same_loop() {
@@ -319,7 +321,9 @@ fn wgpu_trains_with_the_same_loop() {
         "--epochs",
         "1",
         "--limit",
-        "1024",
+        "4096",
+        "--batch-size",
+        "32",
         "--validation",
         "256",
         "--out",
@@ -337,7 +341,7 @@ fn wgpu_trains_with_the_same_loop() {
         .and_then(|s| s.split('%').next())
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no accuracy in {stdout}"));
-    assert!(accuracy > 50.0, "{stdout}");
+    assert!(accuracy > 70.0, "{stdout}");
     // The checkpoint it wrote loads on the CPU backend.
     let reloaded = convlens(&[
         "eval",

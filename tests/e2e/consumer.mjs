@@ -1,6 +1,6 @@
 // Fresh consumer projects for the packed npm package.
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "./helpers.mjs";
@@ -35,6 +35,8 @@ export function run(cmd, args, options = {}) {
 export async function consumerProject(files, extra = []) {
   const copies = Array.isArray(files) ? Object.fromEntries(files.map((f) => [f, f])) : files;
   const dir = mkdtempSync(join(tmpdir(), "convlens-consumer-"));
+  // Each project holds ~130 MB of node_modules: gone when the test process ends.
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
   for (const [from, to] of Object.entries(copies)) copyFileSync(join(ROOT, "tests/e2e/consumer", from), join(dir, to));
   const install = await run(
