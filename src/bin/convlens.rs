@@ -75,7 +75,8 @@ enum Command {
     /// Write weights as a PyTorch state_dict (safetensors): VIN under the reference class's
     /// names, the others under their Burn module paths.
     Export(ExportArgs),
-    /// Read a PyTorch state_dict (safetensors, the names `export` writes) into a weights file.
+    /// Read a PyTorch state_dict (safetensors, the names `export` writes, or a .pth checkpoint)
+    /// into a weights file.
     Import(ImportArgs),
     /// Images per second on --backend: inference of 1 and of 64 images (probabilities read
     /// back) and training (the training loop, batch 64) of each shipped model on its dataset.
@@ -189,9 +190,19 @@ struct ImportArgs {
     /// The architecture.
     #[arg(long)]
     model: String,
-    /// The PyTorch state_dict, in safetensors.
+    /// The PyTorch state_dict: safetensors, or a checkpoint file `torch.save` wrote (.pt/.pth).
     #[arg(long)]
     from: PathBuf,
+    /// How many classes its classifier has (1000 for ImageNet weights).
+    #[arg(long, default_value_t = 10)]
+    classes: usize,
+    /// A JSON file with the class names, by output index, written into the weights file
+    /// (their number sets --classes).
+    #[arg(long)]
+    labels: Option<PathBuf>,
+    /// Store the weights as f16 (half the size; read back as f32).
+    #[arg(long)]
+    half: bool,
     /// The weights file to write.
     #[arg(long)]
     out: PathBuf,
@@ -245,10 +256,10 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| Error::BadInput(format!("cannot write {}: {e}", path.display())))
 }
 
-/// A classifier of `architecture` with 10 classes and the weights in `path`.
+/// A classifier of `architecture` with the weights in `path` and the labels they carry (10
+/// numbered classes for a file without labels).
 fn load(architecture: &str, path: &Path, device: &Device) -> Result<Classifier> {
-    let architecture = Architecture::parse(architecture)?;
-    Classifier::with_classes(architecture, 10, device, Init::Weights(&read(path)?))
+    Classifier::from_weights(Architecture::parse(architecture)?, device, &read(path)?)
 }
 
 /// `backend` in words, e.g. `wgpu (Vulkan, llvmpipe (LLVM 15.0.6, 256 bits), a CPU adapter)`.
@@ -363,9 +374,30 @@ fn export(args: &ExportArgs, device: &Device) -> Result<()> {
 
 fn import(args: &ImportArgs, device: &Device) -> Result<()> {
     let architecture = Architecture::parse(&args.model)?;
-    let mut classifier = Classifier::with_classes(architecture, 10, device, Init::Seed(0))?;
-    classifier.import_pytorch(&read(&args.from)?)?;
+    let mut classifier = match &args.labels {
+        Some(path) => {
+            let labels: Vec<String> = serde_json::from_slice(&read(path)?).map_err(|e| {
+                Error::BadInput(format!("{}: not a JSON list of names: {e}", path.display()))
+            })?;
+            Classifier::new(architecture, labels, device, Init::Seed(0))?
+        }
+        None => Classifier::with_classes(architecture, args.classes, device, Init::Seed(0))?,
+    };
+    let checkpoint = matches!(
+        args.from.extension().and_then(|e| e.to_str()),
+        Some("pt" | "pth")
+    );
+    if checkpoint {
+        classifier.import_pytorch_checkpoint(&args.from)?;
+    } else {
+        classifier.import_pytorch(&read(&args.from)?)?;
+    }
     let bytes = block_on(classifier.export())?;
+    let bytes = if args.half {
+        weights::to_half(bytes)?
+    } else {
+        bytes
+    };
     write(&args.out, &bytes)?;
     println!(
         "{}: {} parameters of {}, {} bytes",

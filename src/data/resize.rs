@@ -92,6 +92,41 @@ pub fn fit_images(pixels: &[f32], from: [usize; 4], to: [usize; 3]) -> Result<Ve
     Ok(out)
 }
 
+/// As [`fit_images`], after cutting each image to a centred square `fraction` of its shorter
+/// side (the evaluation crop of ImageNet models; of an odd margin, the extra pixel is cut at the
+/// top or left).
+///
+/// # Errors
+/// As for [`fit_images`]; [`Error::BadInput`] for a fraction outside (0, 1].
+pub fn fit_images_cropped(
+    pixels: &[f32],
+    from: [usize; 4],
+    to: [usize; 3],
+    fraction: f32,
+) -> Result<Vec<f32>> {
+    if !(fraction > 0.0 && fraction <= 1.0) {
+        return Err(Error::BadInput(format!(
+            "a centre crop keeps a fraction in (0, 1] of the image, got {fraction}"
+        )));
+    }
+    let [n, c, h, w] = from;
+    let per = c.checked_mul(h).and_then(|v| v.checked_mul(w));
+    // Anything malformed is named by fit_images.
+    if n == 0 || per.is_none_or(|p| p == 0 || n.checked_mul(p) != Some(pixels.len())) {
+        return fit_images(pixels, from, to);
+    }
+    let short = h.min(w);
+    let side = ((fraction * short as f32).round() as usize).clamp(1, short);
+    let (top, left) = ((h - side).div_ceil(2), (w - side).div_ceil(2));
+    let mut cropped = Vec::with_capacity(n * c * side * side);
+    for plane in pixels.chunks_exact(h * w) {
+        for row in plane.chunks_exact(w).skip(top).take(side) {
+            cropped.extend_from_slice(&row[left..left + side]);
+        }
+    }
+    fit_images(&cropped, [n, c, side, side], to)
+}
+
 /// Planes of `channels` values each, converted from `from` channels to `to`: RGB(A) → grey is
 /// ITU-R BT.601 luminance (alpha dropped), grey → RGB repeats the plane.
 fn convert_channels(pixels: &[f32], from: usize, plane: usize, to: usize) -> Vec<f32> {

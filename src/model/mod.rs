@@ -2,6 +2,7 @@
 
 mod activations;
 pub mod alexnet;
+pub mod efficientnet;
 pub mod lenet5;
 mod registry;
 pub mod resnet;
@@ -9,10 +10,11 @@ pub mod vin;
 
 pub use activations::{Activations, LayerActivation, Recorder};
 pub use alexnet::{AlexNet, AlexNetConfig};
+pub use efficientnet::{EfficientNet, EfficientNetConfig};
 pub use lenet5::{LeNet5, LeNet5Config};
 pub use registry::{
-    AnyModel, Architecture, DIGITS, DatasetInfo, FASHION, MapModel, Pretrained, WithModel,
-    trainable_parameters,
+    AnyModel, Architecture, DIGITS, DatasetInfo, FASHION, MapModel, Preprocess, Pretrained,
+    WithModel, trainable_parameters,
 };
 pub use resnet::{ResNet, ResNetConfig};
 pub use vin::{VinConfig, VisualIntelligenceNetwork};

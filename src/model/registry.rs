@@ -8,8 +8,8 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::prelude::{Device, Tensor};
 
 use super::{
-    AlexNet, AlexNetConfig, ImageClassifier, LeNet5, LeNet5Config, Recorder, ResNet, ResNetConfig,
-    VinConfig, VisualIntelligenceNetwork,
+    AlexNet, AlexNetConfig, EfficientNet, EfficientNetConfig, ImageClassifier, LeNet5,
+    LeNet5Config, Recorder, ResNet, ResNetConfig, VinConfig, VisualIntelligenceNetwork,
 };
 use crate::error::{Error, Result};
 
@@ -29,6 +29,21 @@ pub const FASHION: [&str; 10] = [
     "Bag",
     "Ankle boot",
 ];
+
+/// How an image of any size becomes a network's input (pixels stay in [0, 1]; a network that was
+/// trained on other values, such as EfficientNet-Lite's, maps them itself as its first step).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum Preprocess {
+    /// Resized to the input's size (the aspect ratio is not kept).
+    Resize,
+    /// A centred square of `fraction` of the shorter side, resized to the input's size.
+    CentreCrop {
+        /// The square's side over the image's shorter side.
+        fraction: f32,
+    },
+}
 
 /// Code that runs on whichever network an [`AnyModel`] holds, by reference.
 pub trait WithModel {
@@ -55,6 +70,7 @@ macro_rules! zoo {
     ($($(#[doc = $doc:literal])* $variant:ident($ty:ty) {
         name: $name:literal,
         title: $title:literal,
+        preprocess: $preprocess:expr,
         init: $init:expr $(,)?
     }),+ $(,)?) => {
         /// A named architecture of the zoo.
@@ -88,6 +104,13 @@ macro_rules! zoo {
             pub fn title(self) -> &'static str {
                 match self {
                     $(Architecture::$variant => $title,)+
+                }
+            }
+
+            /// How an image becomes this network's input.
+            pub fn preprocess(self) -> Preprocess {
+                match self {
+                    $(Architecture::$variant => $preprocess,)+
                 }
             }
 
@@ -172,25 +195,37 @@ zoo! {
     LeNet5(LeNet5) {
         name: "lenet5",
         title: "LeNet-5",
+        preprocess: Preprocess::Resize,
         init: |classes, device| LeNet5Config::new().with_classes(classes).init(device),
     },
     /// [`super::VisualIntelligenceNetwork`] at level 3, 1×28×28.
     Vin(VisualIntelligenceNetwork) {
         name: "vin",
         title: "VisualIntelligenceNetwork",
+        preprocess: Preprocess::Resize,
         init: |classes, device| VinConfig::new().with_classes(classes).init(device),
     },
     /// [`super::ResNet`] (ResNet-8), 1×28×28.
     ResNet8(ResNet) {
         name: "resnet8",
         title: "ResNet-8",
+        preprocess: Preprocess::Resize,
         init: |classes, device| ResNetConfig::new().with_classes(classes).init(device),
     },
     /// [`super::AlexNet`] scaled to 1×28×28.
     AlexNet(AlexNet) {
         name: "alexnet",
         title: "AlexNet",
+        preprocess: Preprocess::Resize,
         init: |classes, device| AlexNetConfig::new().with_classes(classes).init(device),
+    },
+    /// [`super::EfficientNet`] (Lite0), 3×224×224.
+    EfficientNetLite0(EfficientNet) {
+        name: "efficientnet-lite0",
+        title: "EfficientNet-Lite0",
+        // TensorFlow's EfficientNet evaluation crop: 224 of 256.
+        preprocess: Preprocess::CentreCrop { fraction: 224.0 / 256.0 },
+        init: |classes, device| EfficientNetConfig::new().with_classes(classes).init(device),
     },
 }
 
@@ -342,7 +377,10 @@ mod tests {
             assert_eq!(arch.init(&Device::flex()).architecture(), arch);
         }
         let err = Architecture::parse("vgg16").unwrap_err().to_string();
-        assert!(err.contains("lenet5, vin, resnet8, alexnet"), "{err}");
+        assert!(
+            err.contains("lenet5, vin, resnet8, alexnet, efficientnet-lite0"),
+            "{err}"
+        );
         assert!(Pretrained::find("lenet5-mnist").is_ok());
         assert!(Pretrained::find("nope").is_err());
     }

@@ -8,7 +8,8 @@ mod pytorch;
 pub use host::to_cpu;
 #[cfg(feature = "pytorch")]
 pub use pytorch::{
-    NamedTensor, load_pytorch_safetensors, parse_safetensors, to_pytorch_safetensors,
+    NamedTensor, load_pytorch_checkpoint, load_pytorch_safetensors, parse_safetensors,
+    to_pytorch_safetensors,
 };
 
 use burn::module::Module;
@@ -31,6 +32,101 @@ pub fn to_bytes<M: Module>(module: M) -> Result<Vec<u8>> {
         .into_bytes()
         .map_err(|e| Error::Backend(format!("could not serialise the weights: {e}")))?;
     Ok(bytes.to_vec())
+}
+
+/// The metadata key under which a weights file carries its class labels (a JSON array of
+/// strings, by output index).
+const LABELS_KEY: &str = "convlens.labels";
+
+/// `bytes` (a weights file) with `labels` written into its metadata, so that the file says what
+/// its outputs mean.
+///
+/// # Errors
+/// [`Error::BadWeights`] when `bytes` is not a weights file.
+pub fn with_labels(bytes: Vec<u8>, labels: &[String]) -> Result<Vec<u8>> {
+    let not_weights =
+        |e: &dyn core::fmt::Display| Error::BadWeights(format!("not a convlens weights file: {e}"));
+    let reader = Reader::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| not_weights(&e))?;
+    let metadata = reader.metadata().clone();
+    let tensors = reader.into_tensors().map_err(|e| not_weights(&e))?;
+    let json = serde_json::to_string(labels)
+        .map_err(|e| Error::Backend(format!("could not write the labels: {e}")))?;
+    let mut writer = Writer::new(tensors);
+    for (key, value) in metadata.iter().filter(|(k, _)| k.as_str() != LABELS_KEY) {
+        writer = writer.with_metadata(key, value);
+    }
+    Ok(writer
+        .with_metadata(LABELS_KEY, &json)
+        .into_bytes()
+        .map_err(|e| not_weights(&e))?
+        .to_vec())
+}
+
+/// `bytes` (a weights file) with every f32 tensor stored as f16: half the size, read back as
+/// f32 by [`load`] (rounded to f16's 11 significant bits; README, "EfficientNet-Lite0", has
+/// what that changes).
+///
+/// # Errors
+/// [`Error::BadWeights`] when `bytes` is not a weights file or a value does not fit f16.
+pub fn to_half(bytes: Vec<u8>) -> Result<Vec<u8>> {
+    let not_weights =
+        |e: &dyn core::fmt::Display| Error::BadWeights(format!("not a convlens weights file: {e}"));
+    let reader = Reader::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| not_weights(&e))?;
+    let metadata = reader.metadata().clone();
+    let mut halved = Vec::new();
+    for tensor in reader.into_tensors().map_err(|e| not_weights(&e))? {
+        let (name, dtype, shape, param_id, data) =
+            tensor.into_parts().map_err(|e| not_weights(&e))?;
+        let values = floats(&name, dtype, shape.num_elements(), &data)?;
+        if let Some(v) = values.iter().find(|v| v.abs() > f32::from(half::f16::MAX)) {
+            return Err(Error::BadWeights(format!(
+                "{name} holds {v}, beyond f16's range"
+            )));
+        }
+        let data: Vec<half::f16> = values.iter().map(|&v| half::f16::from_f32(v)).collect();
+        halved.push(PackTensor::new(
+            name,
+            DType::F16,
+            shape,
+            param_id,
+            Bytes::from_elems(data),
+        ));
+    }
+    let mut writer = Writer::new(halved);
+    for (key, value) in &metadata {
+        writer = writer.with_metadata(key, value);
+    }
+    Ok(writer.into_bytes().map_err(|e| not_weights(&e))?.to_vec())
+}
+
+/// The class labels a weights file carries ([`with_labels`]), if it carries any.
+///
+/// # Errors
+/// [`Error::BadWeights`] when the bytes are not a weights file or the labels are not a JSON
+/// array of at most 4,096 strings of at most 256 characters.
+pub fn labels(bytes: &[u8]) -> Result<Option<Vec<String>>> {
+    if bytes.len() > MAX_WEIGHTS_BYTES {
+        return Err(Error::BadWeights(format!(
+            "the weights file is {} bytes; the limit is {MAX_WEIGHTS_BYTES}",
+            bytes.len()
+        )));
+    }
+    let reader = Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
+        .map_err(|e| Error::BadWeights(format!("not a convlens weights file: {e}")))?;
+    let Some(json) = reader.metadata().get(LABELS_KEY) else {
+        return Ok(None);
+    };
+    let labels: Vec<String> = serde_json::from_str(json).map_err(|e| {
+        Error::BadWeights(format!("the file's labels are not a list of names: {e}"))
+    })?;
+    if labels.len() > *crate::session::CLASSES.end()
+        || labels.iter().any(|l| l.chars().count() > 256)
+    {
+        return Err(Error::BadWeights(
+            "the file's labels are too many or too long (at most 4,096 of 256 characters)".into(),
+        ));
+    }
+    Ok(Some(labels))
 }
 
 /// The largest weights file read (256 MiB; the biggest shipped model is 0.6 MiB). The file is

@@ -1,5 +1,6 @@
-//! A PyTorch `state_dict` saved as safetensors ⇄ a Burn module, through burn-store (its
-//! safetensors store, its PyTorch adapters and its key remapping).
+//! A PyTorch `state_dict` saved as safetensors ⇄ a Burn module, and a PyTorch checkpoint file
+//! (`.pth`) → a Burn module, through burn-store (its safetensors and PyTorch stores, its PyTorch
+//! adapters and its key remapping).
 //!
 //! burn-store's adapters handle what differs for every architecture — `nn.Linear.weight` is
 //! `[out, in]` (Burn: `[in, out]`), `BatchNorm`'s `weight`/`bias` are Burn's `gamma`/`beta`.
@@ -11,7 +12,8 @@ use std::collections::HashMap;
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::prelude::Tensor;
 use burn::store::{
-    BurnToPyTorchAdapter, KeyRemapper, ModuleSnapshot, PyTorchToBurnAdapter, SafetensorsStore,
+    ApplyResult, BurnToPyTorchAdapter, KeyRemapper, ModuleSnapshot, PyTorchToBurnAdapter,
+    PytorchStore, SafetensorsStore,
 };
 use safetensors::{Dtype, SafeTensors};
 
@@ -89,6 +91,40 @@ pub fn load_pytorch_safetensors<M: Module>(
     let result = module
         .load_from(&mut store)
         .map_err(|e| Error::BadWeights(format!("could not read the state_dict: {e}")))?;
+    checked(module, result)
+}
+
+/// Loads a PyTorch checkpoint file (`.pt`/`.pth`, whichever format `torch.save` wrote: the ZIP
+/// of PyTorch ≥ 1.6 or the older pickle stream) holding a `state_dict` into `module`, through
+/// burn-store's `PytorchStore` (PyTorch adapters applied), with the module names of
+/// `pytorch_key` as for [`load_pytorch_safetensors`].
+///
+/// # Errors
+/// As for [`load_pytorch_safetensors`].
+pub fn load_pytorch_checkpoint<M: Module>(
+    mut module: M,
+    path: &std::path::Path,
+    pytorch_key: impl Fn(&str) -> Option<String>,
+) -> Result<M> {
+    let remap = remapper(&module_paths(&module), &pytorch_key, Direction::Load)?;
+    // The remapped keys carry the module's full path, enum variants included (as for
+    // safetensors): matched exactly.
+    let mut store = PytorchStore::from_file(path)
+        .skip_enum_variants(false)
+        .remap(remap)
+        .allow_partial(true)
+        .validate(true);
+    let result = module.load_from(&mut store).map_err(|e| {
+        Error::BadWeights(format!(
+            "could not read {} as a PyTorch state_dict: {e}",
+            path.display()
+        ))
+    })?;
+    checked(module, result)
+}
+
+/// `module` when every parameter was loaded and nothing in the file was left over.
+fn checked<M>(module: M, result: ApplyResult) -> Result<M> {
     let mut errors: Vec<String> = result.errors.iter().map(|e| e.to_string()).collect();
     if !result.missing.is_empty() {
         let missing: Vec<_> = result
