@@ -194,9 +194,11 @@ mod native_gpu {
     #[cfg(any(feature = "wgpu", feature = "cuda"))]
     use burn::prelude::Device;
 
-    use super::SelectedBackend;
+    #[cfg(feature = "wgpu")]
+    use super::AdapterInfo;
     #[cfg(any(feature = "wgpu", feature = "cuda"))]
-    use super::{AdapterInfo, BackendKind};
+    use super::BackendKind;
+    use super::SelectedBackend;
     use crate::error::{Error, Result};
 
     #[cfg(not(feature = "wgpu"))]
