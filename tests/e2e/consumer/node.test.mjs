@@ -19,8 +19,13 @@ async function expectCode(promise, code) {
 test("backends and the catalogue", async () => {
   assert.deepEqual(await backends(), [{ name: "cpu" }]);
   assert.deepEqual((await pretrained()).map((p) => p.name), ["lenet5-mnist", "vin-fashion"]);
-  const lenet = (await architectures()).find((a) => a.name === "lenet5");
-  assert.deepEqual(lenet, { name: "lenet5", title: "LeNet-5", inputShape: [1, 28, 28], parameters: 61706 });
+  const all = await architectures();
+  const lenet = all.find((a) => a.name === "lenet5");
+  assert.deepEqual(lenet, { name: "lenet5", title: "LeNet-5", inputShape: [1, 28, 28], parameters: 61706, preprocess: { kind: "resize" } });
+  // The photo model's row says how an image becomes its input: TF's evaluation crop, 224 of 256.
+  const photo = all.find((a) => a.name === "efficientnet-lite0");
+  assert.deepEqual(photo.inputShape, [3, 224, 224]);
+  assert.deepEqual(photo.preprocess, { kind: "centreCrop", fraction: 0.875 });
   // The datasets, from the registry, with the shipped models' labels.
   const sets = await datasets();
   assert.deepEqual(sets.map((d) => [d.name, d.title]), [["mnist", "MNIST"], ["fashion", "Fashion-MNIST"]]);
