@@ -38,28 +38,50 @@ pub fn to_bytes<M: Module>(module: M) -> Result<Vec<u8>> {
 /// strings, by output index).
 const LABELS_KEY: &str = "convlens.labels";
 
+/// [`Error::BadWeights`] for a file over [`MAX_WEIGHTS_BYTES`].
+fn check_size(bytes: &[u8]) -> Result<()> {
+    if bytes.len() > MAX_WEIGHTS_BYTES {
+        return Err(Error::BadWeights(format!(
+            "the weights file is {} bytes; the limit is {MAX_WEIGHTS_BYTES}",
+            bytes.len()
+        )));
+    }
+    Ok(())
+}
+
+fn not_weights(e: &dyn core::fmt::Display) -> Error {
+    Error::BadWeights(format!("not a convlens weights file: {e}"))
+}
+
+/// `bytes` (a weights file) read and written again, its tensors passed through `tensors` and
+/// its metadata through `metadata`.
+fn rewrite(
+    bytes: Vec<u8>,
+    tensors: impl FnOnce(Vec<PackTensor>) -> Result<Vec<PackTensor>>,
+    metadata: impl FnOnce(&mut std::collections::BTreeMap<String, String>),
+) -> Result<Vec<u8>> {
+    let reader = Reader::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| not_weights(&e))?;
+    let mut meta = reader.metadata().clone();
+    metadata(&mut meta);
+    let tensors = tensors(reader.into_tensors().map_err(|e| not_weights(&e))?)?;
+    let mut writer = Writer::new(tensors);
+    for (key, value) in &meta {
+        writer = writer.with_metadata(key, value);
+    }
+    Ok(writer.into_bytes().map_err(|e| not_weights(&e))?.to_vec())
+}
+
 /// `bytes` (a weights file) with `labels` written into its metadata, so that the file says what
 /// its outputs mean.
 ///
 /// # Errors
 /// [`Error::BadWeights`] when `bytes` is not a weights file.
 pub fn with_labels(bytes: Vec<u8>, labels: &[String]) -> Result<Vec<u8>> {
-    let not_weights =
-        |e: &dyn core::fmt::Display| Error::BadWeights(format!("not a convlens weights file: {e}"));
-    let reader = Reader::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| not_weights(&e))?;
-    let metadata = reader.metadata().clone();
-    let tensors = reader.into_tensors().map_err(|e| not_weights(&e))?;
     let json = serde_json::to_string(labels)
         .map_err(|e| Error::Backend(format!("could not write the labels: {e}")))?;
-    let mut writer = Writer::new(tensors);
-    for (key, value) in metadata.iter().filter(|(k, _)| k.as_str() != LABELS_KEY) {
-        writer = writer.with_metadata(key, value);
-    }
-    Ok(writer
-        .with_metadata(LABELS_KEY, &json)
-        .into_bytes()
-        .map_err(|e| not_weights(&e))?
-        .to_vec())
+    rewrite(bytes, Ok, |meta| {
+        meta.insert(LABELS_KEY.to_string(), json);
+    })
 }
 
 /// `bytes` (a weights file) with every f32 tensor stored as f16: half the size, read back as
@@ -69,34 +91,30 @@ pub fn with_labels(bytes: Vec<u8>, labels: &[String]) -> Result<Vec<u8>> {
 /// # Errors
 /// [`Error::BadWeights`] when `bytes` is not a weights file or a value does not fit f16.
 pub fn to_half(bytes: Vec<u8>) -> Result<Vec<u8>> {
-    let not_weights =
-        |e: &dyn core::fmt::Display| Error::BadWeights(format!("not a convlens weights file: {e}"));
-    let reader = Reader::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| not_weights(&e))?;
-    let metadata = reader.metadata().clone();
-    let mut halved = Vec::new();
-    for tensor in reader.into_tensors().map_err(|e| not_weights(&e))? {
-        let (name, dtype, shape, param_id, data) =
-            tensor.into_parts().map_err(|e| not_weights(&e))?;
-        let values = floats(&name, dtype, shape.num_elements(), &data)?;
-        if let Some(v) = values.iter().find(|v| v.abs() > f32::from(half::f16::MAX)) {
-            return Err(Error::BadWeights(format!(
-                "{name} holds {v}, beyond f16's range"
-            )));
-        }
-        let data: Vec<half::f16> = values.iter().map(|&v| half::f16::from_f32(v)).collect();
-        halved.push(PackTensor::new(
-            name,
-            DType::F16,
-            shape,
-            param_id,
-            Bytes::from_elems(data),
-        ));
-    }
-    let mut writer = Writer::new(halved);
-    for (key, value) in &metadata {
-        writer = writer.with_metadata(key, value);
-    }
-    Ok(writer.into_bytes().map_err(|e| not_weights(&e))?.to_vec())
+    let halve = |tensors: Vec<PackTensor>| {
+        tensors
+            .into_iter()
+            .map(|tensor| {
+                let (name, dtype, shape, param_id, data) =
+                    tensor.into_parts().map_err(|e| not_weights(&e))?;
+                let values = floats(&name, dtype, shape.num_elements(), &data)?;
+                if let Some(v) = values.iter().find(|v| v.abs() > f32::from(half::f16::MAX)) {
+                    return Err(Error::BadWeights(format!(
+                        "{name} holds {v}, beyond f16's range"
+                    )));
+                }
+                let data: Vec<half::f16> = values.iter().map(|&v| half::f16::from_f32(v)).collect();
+                Ok(PackTensor::new(
+                    name,
+                    DType::F16,
+                    shape,
+                    param_id,
+                    Bytes::from_elems(data),
+                ))
+            })
+            .collect()
+    };
+    rewrite(bytes, halve, |_| {})
 }
 
 /// The class labels a weights file carries ([`with_labels`]), if it carries any.
@@ -105,14 +123,9 @@ pub fn to_half(bytes: Vec<u8>) -> Result<Vec<u8>> {
 /// [`Error::BadWeights`] when the bytes are not a weights file or the labels are not a JSON
 /// array of at most 4,096 strings of at most 256 characters.
 pub fn labels(bytes: &[u8]) -> Result<Option<Vec<String>>> {
-    if bytes.len() > MAX_WEIGHTS_BYTES {
-        return Err(Error::BadWeights(format!(
-            "the weights file is {} bytes; the limit is {MAX_WEIGHTS_BYTES}",
-            bytes.len()
-        )));
-    }
-    let reader = Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
-        .map_err(|e| Error::BadWeights(format!("not a convlens weights file: {e}")))?;
+    check_size(bytes)?;
+    let reader =
+        Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec())).map_err(|e| not_weights(&e))?;
     let Some(json) = reader.metadata().get(LABELS_KEY) else {
         return Ok(None);
     };
@@ -144,14 +157,7 @@ pub const MAX_WEIGHTS_BYTES: usize = 256 * 1024 * 1024;
 /// [`Error::BadWeights`] when the bytes are not a weights file, hold a tensor that fails a check
 /// above (naming it), or name or shape parameters that this architecture does not have.
 pub fn load<M: Module>(module: M, bytes: &[u8]) -> Result<M> {
-    if bytes.len() > MAX_WEIGHTS_BYTES {
-        return Err(Error::BadWeights(format!(
-            "the weights file is {} bytes; the limit is {MAX_WEIGHTS_BYTES}",
-            bytes.len()
-        )));
-    }
-    let not_weights =
-        |e: &dyn core::fmt::Display| Error::BadWeights(format!("not a convlens weights file: {e}"));
+    check_size(bytes)?;
     let tensors = Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
         .and_then(Reader::into_tensors)
         .map_err(|e| not_weights(&e))?;
