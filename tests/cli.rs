@@ -263,23 +263,25 @@ fn bench_prints_images_per_second_for_each_shipped_model() {
     }
 }
 
-/// Without the feature, asking for a GPU backend is an error that says how to get one.
+/// Without its feature, asking for a GPU backend is an error that says how to get one.
+#[cfg(any(not(feature = "wgpu"), not(feature = "cuda")))]
+fn assert_missing_backend_names_its_feature(backend: &str) {
+    let out = run(&["models", "--backend", backend]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("--features {backend}")), "{err}");
+}
+
 #[cfg(not(feature = "wgpu"))]
 #[test]
 fn a_gpu_backend_missing_from_the_build_is_an_error_naming_its_feature() {
-    let out = run(&["models", "--backend", "wgpu"]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--features wgpu"), "{err}");
+    assert_missing_backend_names_its_feature("wgpu");
 }
 
 #[cfg(not(feature = "cuda"))]
 #[test]
 fn cuda_missing_from_the_build_is_an_error_naming_its_feature() {
-    let out = run(&["models", "--backend", "cuda"]);
-    assert!(!out.status.success());
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("--features cuda"), "{err}");
+    assert_missing_backend_names_its_feature("cuda");
 }
 
 /// The wgpu backend natively (CI: Mesa's lavapipe, a Vulkan driver on the CPU; on a machine
