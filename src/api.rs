@@ -139,7 +139,7 @@ impl From<Architecture> for ArchitectureInfo {
 
 /// A shipped model: its architecture, labels and weights file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct PretrainedInfo {
     /// The name to load it by, e.g. `"lenet5-mnist"`.
@@ -148,10 +148,13 @@ pub struct PretrainedInfo {
     pub architecture: &'static str,
     /// The dataset it was trained on, e.g. `"mnist"`.
     pub dataset: &'static str,
-    /// Class labels by output index.
-    pub labels: &'static [&'static str],
+    /// Class labels by output index; null when they travel in the weights file (ImageNet's
+    /// 1,000: the loaded model's `info.classes` has them).
+    pub labels: Option<&'static [&'static str]>,
     /// Its weights file in the package's `weights/`.
     pub file: &'static str,
+    /// How an image becomes its input.
+    pub preprocess: Preprocess,
 }
 
 impl From<&Pretrained> for PretrainedInfo {
@@ -160,8 +163,9 @@ impl From<&Pretrained> for PretrainedInfo {
             name: p.name,
             architecture: p.architecture.name(),
             dataset: p.dataset.name,
-            labels: p.dataset.labels,
+            labels: (!p.dataset.labels.is_empty()).then_some(p.dataset.labels),
             file: p.file,
+            preprocess: p.preprocess,
         }
     }
 }

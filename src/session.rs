@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::prelude::{Device, Tensor};
 use serde::Deserialize;
 
-use crate::data::{Dataset, check_labels, fit_images, fit_images_cropped, images_tensor};
+use crate::data::{Dataset, check_labels, images_tensor};
 use crate::error::{Error, Result};
 use crate::infer::{self, FeatureMap};
 use crate::model::{
@@ -28,6 +28,11 @@ pub enum Init<'a> {
     Seed(u64),
     /// Burnpack bytes: what [`Classifier::export`] gives, or a shipped file.
     Weights(&'a [u8]),
+    /// Transfer learning: every weight of these burnpack bytes except the classifying layer's
+    /// (the head, [`ImageClassifier::head`]), which starts fresh from
+    /// [`FRESH_WEIGHTS_SEED`] with one output per label — so the file may have another number
+    /// of classes than the new classifier.
+    Backbone(&'a [u8]),
 }
 
 impl<'a> Init<'a> {
@@ -53,6 +58,8 @@ pub struct Classifier {
     architecture: Architecture,
     labels: Vec<String>,
     parameters: usize,
+    /// How an image becomes the input (the architecture's, or the shipped model's).
+    preprocess: Preprocess,
     /// Where inputs are made and inference runs.
     device: Device,
     /// `device` with autodiff, where the parameters live so they can train.
@@ -78,17 +85,21 @@ impl Classifier {
         let model_device = device.clone().autodiff();
         #[cfg(not(feature = "train"))]
         let model_device = device.clone();
-        if let Init::Seed(seed) = init {
-            model_device.seed(seed);
+        match init {
+            Init::Seed(seed) => model_device.seed(seed),
+            Init::Backbone(_) => model_device.seed(FRESH_WEIGHTS_SEED),
+            Init::Weights(_) => {}
         }
         let model = architecture.init_with_classes(labels.len(), &model_device);
         let model = match init {
             Init::Weights(bytes) => load_burnpack(model, bytes)?,
+            Init::Backbone(bytes) => model.try_map(LoadBackbone(bytes))?,
             Init::Seed(_) => model,
         };
         Ok(Self {
             architecture,
             parameters: trainable_parameters(&model),
+            preprocess: architecture.preprocess(),
             labels,
             device: device.clone(),
             #[cfg(feature = "train")]
@@ -122,7 +133,8 @@ impl Classifier {
             Some(labels) => labels,
             None => model.dataset.labels.iter().map(|l| l.to_string()).collect(),
         };
-        Self::new(model.architecture, labels, device, Init::Weights(weights))
+        let classifier = Self::new(model.architecture, labels, device, Init::Weights(weights))?;
+        Ok(classifier.with_preprocess(model.preprocess))
     }
 
     /// `architecture` with the weights in `bytes` and the labels the file carries (those
@@ -138,6 +150,17 @@ impl Classifier {
     /// The architecture.
     pub fn architecture(&self) -> Architecture {
         self.architecture
+    }
+
+    /// How images become this classifier's input in [`Self::images`].
+    pub fn preprocess(&self) -> Preprocess {
+        self.preprocess
+    }
+
+    /// The same classifier (sharing its tensors) preparing images as `preprocess` says.
+    pub fn with_preprocess(mut self, preprocess: Preprocess) -> Self {
+        self.preprocess = preprocess;
+        self
     }
 
     /// Class labels, by output index.
@@ -166,18 +189,14 @@ impl Classifier {
     }
 
     /// One image (`[1, c, h, w]`) or several of one size (`[n, c, h, w]`), pixels in `[0, 1]`,
-    /// any size and 1, 3 or 4 channels, each fitted to the input: a `[n, …input]` tensor.
+    /// any size and 1, 3 or 4 channels, each prepared as [`Self::preprocess`] says: a
+    /// `[n, …input]` tensor.
     ///
     /// # Errors
     /// [`Error::BadInput`] for pixels that do not make that shape or are out of range.
     pub fn images(&self, pixels: &[f32], shape: [usize; 4]) -> Result<Tensor<4>> {
         let input = self.input_shape();
-        let fitted = match self.architecture.preprocess() {
-            Preprocess::Resize => fit_images(pixels, shape, input)?,
-            Preprocess::CentreCrop { fraction } => {
-                fit_images_cropped(pixels, shape, input, fraction)?
-            }
-        };
+        let fitted = self.preprocess.apply(pixels, shape, input)?;
         images_tensor(&fitted, input, &self.device)
     }
 
@@ -200,6 +219,20 @@ impl Classifier {
     pub async fn classify(&self, pixels: &[f32], shape: [usize; 4]) -> Result<Vec<f32>> {
         let images = self.images(pixels, shape)?;
         infer::probabilities(&self.model(), images).await
+    }
+
+    /// The features the classifying layer reads (e.g. EfficientNet-Lite0's 1,280 pooled
+    /// values), image after image: what a new head learns from, and a description of the image
+    /// for search or clustering. Images as for [`Self::images`].
+    ///
+    /// # Errors
+    /// As for [`Self::classify`].
+    pub async fn embed(&self, pixels: &[f32], shape: [usize; 4]) -> Result<Vec<f32>> {
+        let images = self.images(pixels, shape)?;
+        let features = self
+            .model()
+            .features_recorded(images, &mut crate::model::Recorder::off());
+        crate::readback::read(features).await
     }
 
     /// The `k` most likely classes of each image of `probabilities` (from [`Self::classify`]),
@@ -341,6 +374,31 @@ impl MapModel for LoadBurnpack<'_> {
     }
 }
 
+/// Freezes every weight but the classifying layer's ([`Train::Head`]).
+#[cfg(feature = "train")]
+struct FreezeBackbone;
+
+#[cfg(feature = "train")]
+impl MapModel for FreezeBackbone {
+    fn run<M: ImageClassifier>(self, model: M) -> Result<M> {
+        let head = model.head().1;
+        let group = burn::module::ParamGroup::from_paths(vec![
+            format!("{head}.weight"),
+            format!("{head}.bias"),
+        ]);
+        Ok(model.freeze().unfreeze_group(group))
+    }
+}
+
+struct LoadBackbone<'a>(&'a [u8]);
+
+impl MapModel for LoadBackbone<'_> {
+    fn run<M: ImageClassifier>(self, model: M) -> Result<M> {
+        let head = model.head().1;
+        weights::load_backbone(model, self.0, head)
+    }
+}
+
 /// Checks a class count against [`CLASSES`].
 ///
 /// # Errors
@@ -454,6 +512,22 @@ pub struct FitOptions {
     /// given, in [0, 1) (default 0.1).
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub validation_split: Option<f64>,
+    /// What trains: `"all"` the weights (default), or `"head"` only the classifying layer, the
+    /// rest frozen with its BatchNorm statistics (transfer learning on a pretrained backbone).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub train: Option<Train>,
+}
+
+/// Which weights [`Classifier::fit`] trains.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "lowercase")]
+pub enum Train {
+    /// Every weight.
+    #[default]
+    All,
+    /// Only the classifying layer ([`ImageClassifier::head`]).
+    Head,
 }
 
 #[cfg(feature = "train")]
@@ -546,8 +620,12 @@ impl Classifier {
         for data in [&train, &validation] {
             check_labels(data.labels(), self.classes())?;
         }
+        let model = match options.train.unwrap_or_default() {
+            Train::All => self.model.clone(),
+            Train::Head => self.model.clone().try_map(FreezeBackbone)?,
+        };
         let outcome = crate::train::fit(
-            self.model.clone(),
+            model,
             &train,
             &validation,
             &config,
@@ -556,7 +634,9 @@ impl Classifier {
             should_stop,
         )
         .await?;
-        self.model = outcome.model;
+        // Frozen or not, the classifier's weights all train again by default (and BatchNorm
+        // takes batch statistics in training again).
+        self.model = outcome.model.unfreeze();
         if outcome.stopped {
             return Err(Error::Aborted(format!(
                 "training stopped during epoch {}; the model keeps the weights of the last \
@@ -572,7 +652,7 @@ impl Classifier {
 mod tests {
     use super::*;
 
-    fn digits(n: usize) -> Dataset {
+    pub(super) fn digits(n: usize) -> Dataset {
         let images = (0..n * 784).map(|i| (i * 7 % 256) as u8).collect();
         let labels = (0..n).map(|i| (i % 10) as u8).collect();
         Dataset::new(images, labels, [1, 28, 28]).unwrap()
@@ -628,5 +708,202 @@ mod tests {
         let ok: FitOptions = serde_json::from_str(r#"{"epochs": 2, "batchSize": 16}"#).unwrap();
         let config = ok.config().unwrap();
         assert_eq!((config.epochs, config.batch_size), (2, 16));
+    }
+}
+
+/// Transfer learning, embeddings and preprocessing, natively (the futures are run to completion
+/// here; in a browser they wait for the GPU).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod transfer_tests {
+    use super::tests::digits;
+    use super::*;
+    use futures_lite::future::block_on;
+
+    /// Every weight of `classifier` by name (read on the CPU backend).
+    fn tensors(classifier: &Classifier) -> std::collections::BTreeMap<String, Vec<f32>> {
+        let bytes = burnpack(&classifier.model()).unwrap();
+        burn_pack::Reader::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+            .unwrap()
+            .into_tensors()
+            .unwrap()
+            .into_iter()
+            .map(|t| {
+                let (name, _, _, _, data) = t.into_parts().unwrap();
+                let values = data
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .collect();
+                (name, values)
+            })
+            .collect()
+    }
+
+    fn labels(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn transfer_keeps_the_backbone_and_puts_a_fresh_head_of_the_new_size_on_it() {
+        let device = Device::flex();
+        let pretrained =
+            Classifier::with_classes(Architecture::Vin, 10, &device, Init::Seed(7)).unwrap();
+        let bytes = block_on(pretrained.export()).unwrap();
+        let new = Classifier::new(
+            Architecture::Vin,
+            labels(&["cat", "dog", "car"]),
+            &device,
+            Init::Backbone(&bytes),
+        )
+        .unwrap();
+        let (before, after) = (tensors(&pretrained), tensors(&new));
+        assert_eq!(after["classifier.weight"].len(), 128 * 3);
+        assert_eq!(before.len(), after.len());
+        for (name, values) in &before {
+            if !name.starts_with("classifier.") {
+                assert_eq!(values, &after[name], "{name} changed");
+            }
+        }
+        // The head is fresh and seeded: the same again.
+        let again = Classifier::new(
+            Architecture::Vin,
+            labels(&["a", "b", "c"]),
+            &device,
+            Init::Backbone(&bytes),
+        )
+        .unwrap();
+        assert_eq!(
+            tensors(&again)["classifier.weight"],
+            after["classifier.weight"]
+        );
+        // Another architecture's file is refused, naming what it lacks.
+        let lenet =
+            Classifier::with_classes(Architecture::LeNet5, 10, &device, Init::Seed(1)).unwrap();
+        let err = Classifier::new(
+            Architecture::Vin,
+            labels(&["a", "b"]),
+            &device,
+            Init::Backbone(&block_on(lenet.export()).unwrap()),
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "BAD_WEIGHTS", "{err}");
+        assert!(err.to_string().contains("have no"), "{err}");
+    }
+
+    #[test]
+    fn embed_gives_the_features_the_head_reads() {
+        let device = Device::flex();
+        let c = Classifier::with_classes(Architecture::LeNet5, 10, &device, Init::Seed(3)).unwrap();
+        let pixels: Vec<f32> = (0..2 * 784).map(|i| (i % 255) as f32 / 255.0).collect();
+        let features = block_on(c.embed(&pixels, [2, 1, 28, 28])).unwrap();
+        assert_eq!(features.len(), 2 * 84);
+        let logits = c
+            .model()
+            .classify_features(Tensor::<2>::from_data(
+                burn::prelude::TensorData::new(features, [2, 84]),
+                &device,
+            ))
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap();
+        let probs: Vec<f32> = block_on(c.classify(&pixels, [2, 1, 28, 28])).unwrap();
+        for image in 0..2 {
+            let row = &logits[image * 10..(image + 1) * 10];
+            let max = row.iter().copied().fold(f32::MIN, f32::max);
+            let sum: f32 = row.iter().map(|l| (l - max).exp()).sum();
+            for (k, l) in row.iter().enumerate() {
+                let p = (l - max).exp() / sum;
+                assert!((p - probs[image * 10 + k]).abs() < 1e-5);
+            }
+        }
+    }
+
+    #[test]
+    fn preprocess_is_the_shipped_models_and_can_be_replaced() {
+        let device = Device::flex();
+        let c =
+            Classifier::with_classes(Architecture::EfficientNetLite0, 2, &device, Init::Seed(1))
+                .unwrap();
+        assert_eq!(
+            c.preprocess(),
+            Preprocess::CentreCrop {
+                fraction: 224.0 / 256.0
+            }
+        );
+        // A 256-pixel image whose centre 224 is one colour and border another: the crop sees
+        // only the centre; a plain resize sees both.
+        let mut pixels = vec![0.0f32; 3 * 256 * 256];
+        for (i, p) in pixels.iter_mut().enumerate() {
+            let (y, x) = ((i / 256) % 256, i % 256);
+            *p = if (16..240).contains(&y) && (16..240).contains(&x) {
+                1.0
+            } else {
+                0.0
+            };
+        }
+        let cropped = c.images(&pixels, [1, 3, 256, 256]).unwrap();
+        let resized = c
+            .clone()
+            .with_preprocess(Preprocess::Resize)
+            .images(&pixels, [1, 3, 256, 256])
+            .unwrap();
+        let mean = |t: Tensor<4>| t.mean().into_scalar::<f32>();
+        assert!((mean(cropped) - 1.0).abs() < 1e-6);
+        assert!(mean(resized) < 0.9);
+        let bad = c
+            .with_preprocess(Preprocess::CentreCrop { fraction: 0.0 })
+            .images(&pixels, [1, 3, 256, 256])
+            .unwrap_err();
+        assert_eq!(bad.code(), "BAD_INPUT");
+    }
+
+    #[cfg(feature = "train")]
+    #[test]
+    fn training_the_head_changes_only_the_head() {
+        let device = Device::flex();
+        let mut c =
+            Classifier::with_classes(Architecture::Vin, 10, &device, Init::Seed(5)).unwrap();
+        let before = tensors(&c);
+        let options = FitOptions {
+            epochs: Some(1.0),
+            batch_size: Some(8.0),
+            train: Some(Train::Head),
+            ..FitOptions::default()
+        };
+        block_on(c.fit(
+            digits(16),
+            Validation::Split(0.0),
+            &options,
+            |_, _| {},
+            || false,
+        ))
+        .unwrap();
+        let after = tensors(&c);
+        for (name, values) in &before {
+            let same = values == &after[name];
+            // BatchNorm's running statistics stay: the frozen backbone normalises with them.
+            assert_eq!(same, !name.starts_with("classifier."), "{name}");
+        }
+        // Training everything afterwards changes the backbone too (nothing stays frozen).
+        let options = FitOptions {
+            train: Some(Train::All),
+            ..options
+        };
+        block_on(c.fit(
+            digits(16),
+            Validation::Split(0.0),
+            &options,
+            |_, _| {},
+            || false,
+        ))
+        .unwrap();
+        let last = tensors(&c);
+        assert_ne!(
+            last["feature_extractor.weight"],
+            after["feature_extractor.weight"]
+        );
+        assert_ne!(
+            last["complexity_layers.0.norm.running_mean"],
+            after["complexity_layers.0.norm.running_mean"]
+        );
     }
 }

@@ -87,8 +87,8 @@ impl ImageClassifier for AlexNet {
 
     /// # Shapes
     /// - input: `[batch, in_channels, s, s]`
-    /// - output: `[batch, classes]`
-    fn forward_recorded(&self, x: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
+    /// - output: `[batch, 128]`, the features the classifying layer reads
+    fn features_recorded(&self, x: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
         let mut x = x;
         for (i, conv) in self.convs.iter().enumerate() {
             x = self.relu.forward(conv.forward(x)); // [batch, CHANNELS[i], …]
@@ -103,9 +103,15 @@ impl ImageClassifier for AlexNet {
         rec.dense("fc1", &x);
         let x = self.relu.forward(self.fc2.forward(self.dropout.forward(x))); // [batch, 128]
         rec.dense("fc2", &x);
-        let x = self.fc3.forward(x); // [batch, classes]
-        rec.dense("fc3", &x);
         x
+    }
+
+    fn classify_features(&self, x: Tensor<2>) -> Tensor<2> {
+        self.fc3.forward(x) // [batch, classes]
+    }
+
+    fn head(&self) -> (&'static str, &'static str) {
+        ("fc3", "fc3")
     }
 }
 

@@ -184,26 +184,6 @@ impl MbConv {
 }
 
 impl EfficientNet {
-    /// The global-average-pooled features the classifier reads, `[batch, 1280]` (for transfer
-    /// learning: a new head on the pretrained backbone).
-    pub fn features(&self, x: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
-        let (scale, shift) = self.normalise;
-        let x = self
-            .conv_stem
-            .forward(x.mul_scalar(scale).add_scalar(shift)); // [batch, 32, s/2, s/2]
-        rec.map("stem", &x);
-        let mut x = self.act.forward(self.bn0.forward(x));
-        for (block, name) in self.blocks.iter().zip(BLOCK_NAMES) {
-            x = block.forward(x, &self.act);
-            rec.map(name, &x);
-        }
-        let x = self
-            .act
-            .forward(self.bn1.forward(self.conv_head.forward(x))); // [batch, 1280, s/32, s/32]
-        rec.map("head", &x);
-        self.pool.forward(x).flatten::<2>(1, 3) // [batch, 1280]
-    }
-
     /// The PyTorch port's name of a Burn module path: each named segment gets a leading
     /// underscore (`blocks.3.depthwise_conv` → `_blocks.3._depthwise_conv`).
     pub fn pytorch_key(burn_path: &str) -> Option<String> {
@@ -232,14 +212,35 @@ impl ImageClassifier for EfficientNet {
         self.input_shape
     }
 
+    /// The global-average-pooled features.
+    ///
     /// # Shapes
     /// - input: `[batch, 3, s, s]`
-    /// - output: `[batch, classes]`
-    fn forward_recorded(&self, x: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
-        let x = self.features(x, rec);
-        let x = self.fc.forward(self.dropout.forward(x)); // [batch, classes]
-        rec.dense("classifier", &x);
-        x
+    /// - output: `[batch, 1280]`
+    fn features_recorded(&self, x: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
+        let (scale, shift) = self.normalise;
+        let x = self
+            .conv_stem
+            .forward(x.mul_scalar(scale).add_scalar(shift)); // [batch, 32, s/2, s/2]
+        rec.map("stem", &x);
+        let mut x = self.act.forward(self.bn0.forward(x));
+        for (block, name) in self.blocks.iter().zip(BLOCK_NAMES) {
+            x = block.forward(x, &self.act);
+            rec.map(name, &x);
+        }
+        let x = self
+            .act
+            .forward(self.bn1.forward(self.conv_head.forward(x))); // [batch, 1280, s/32, s/32]
+        rec.map("head", &x);
+        self.pool.forward(x).flatten::<2>(1, 3) // [batch, 1280]
+    }
+
+    fn classify_features(&self, x: Tensor<2>) -> Tensor<2> {
+        self.fc.forward(self.dropout.forward(x)) // [batch, classes]
+    }
+
+    fn head(&self) -> (&'static str, &'static str) {
+        ("classifier", "fc")
     }
 
     fn pytorch_key(burn_path: &str) -> Option<String> {

@@ -57,12 +57,12 @@ impl ImageClassifier for LeNet5 {
         [1, 28, 28]
     }
 
-    /// The one forward pass; `rec` decides whether layer outputs are kept.
+    /// Every layer before `fc3`; `rec` decides whether layer outputs are kept.
     ///
     /// # Shapes
     /// - input: `[batch, 1, 28, 28]`
-    /// - output: `[batch, classes]`
-    fn forward_recorded(&self, x: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
+    /// - output: `[batch, 84]`, the features the classifying layer reads
+    fn features_recorded(&self, x: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
         let x = self.conv1.forward(x); // [batch, 6, 28, 28]
         rec.map("conv1", &x);
         let x = self.relu.forward(x);
@@ -84,9 +84,15 @@ impl ImageClassifier for LeNet5 {
         rec.dense("fc2", &x);
         let x = self.relu.forward(x);
         rec.dense("relu4", &x);
-        let x = self.fc3.forward(x); // [batch, classes]
-        rec.dense("fc3", &x);
         x
+    }
+
+    fn classify_features(&self, x: Tensor<2>) -> Tensor<2> {
+        self.fc3.forward(x) // [batch, classes]
+    }
+
+    fn head(&self) -> (&'static str, &'static str) {
+        ("fc3", "fc3")
     }
 }
 

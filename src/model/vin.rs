@@ -124,8 +124,8 @@ impl ImageClassifier for VisualIntelligenceNetwork {
 
     /// # Shapes
     /// - input: `[batch, in_channels, size, size]`
-    /// - output: `[batch, classes]`
-    fn forward_recorded(&self, x: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
+    /// - output: `[batch, 128]`, the features the classifying layer reads
+    fn features_recorded(&self, x: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
         let x = self.feature_extractor.forward(x); // [batch, 64, size-2, size-2]
         rec.map("conv1", &x);
         let x = self.relu.forward(x);
@@ -146,9 +146,15 @@ impl ImageClassifier for VisualIntelligenceNetwork {
         }
         let x = self.global_pool.forward(x); // [batch, 128, 1, 1]
         rec.map("global_pool", &x);
-        let x = self.classifier.forward(x.flatten::<2>(1, 3)); // [batch, classes]
-        rec.dense("classifier", &x);
-        x
+        x.flatten::<2>(1, 3)
+    }
+
+    fn classify_features(&self, x: Tensor<2>) -> Tensor<2> {
+        self.classifier.forward(x) // [batch, classes]
+    }
+
+    fn head(&self) -> (&'static str, &'static str) {
+        ("classifier", "classifier")
     }
 }
 

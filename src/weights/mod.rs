@@ -157,30 +157,98 @@ pub const MAX_WEIGHTS_BYTES: usize = 256 * 1024 * 1024;
 /// [`Error::BadWeights`] when the bytes are not a weights file, hold a tensor that fails a check
 /// above (naming it), or name or shape parameters that this architecture does not have.
 pub fn load<M: Module>(module: M, bytes: &[u8]) -> Result<M> {
+    let (clean, _) = checked(bytes, |_| true)?;
+    let record = ModuleRecord::from_bytes(clean).map_err(|e| not_weights(&e))?;
+    module
+        .try_load_record(record)
+        .map_err(|e| Error::BadWeights(format!("the weights do not fit this architecture: {e}")))
+}
+
+/// Loads every parameter from `bytes` into `module` except those under `head` (a module path,
+/// e.g. `fc3`), which keep their values: transfer learning's pretrained backbone under a new
+/// head of another size. The file must hold every other parameter of `module`, checked as by
+/// [`load`]; its own head is ignored.
+///
+/// # Errors
+/// As for [`load`]; [`Error::BadWeights`] naming a parameter the file lacks.
+pub fn load_backbone<M: Module>(module: M, bytes: &[u8], head: &str) -> Result<M> {
+    let prefix = format!("{head}.");
+    let outside_head = |name: &str| !name.starts_with(&prefix);
+    let (clean, in_file) = checked(bytes, outside_head)?;
+    if let Some(missing) = tensor_paths(&module)
+        .into_iter()
+        .find(|p| outside_head(p) && !in_file.contains(p))
+    {
+        return Err(Error::BadWeights(format!(
+            "the weights do not fit this architecture: they have no {missing}"
+        )));
+    }
+    let record = ModuleRecord::from_bytes(clean)
+        .map_err(|e| not_weights(&e))?
+        .allow_partial(true);
+    module
+        .try_load_record(record)
+        .map_err(|e| Error::BadWeights(format!("the weights do not fit this architecture: {e}")))
+}
+
+/// The paths of `module`'s float tensors, as weights files name them (`conv1.weight`,
+/// `blocks.0.bn1.running_mean`, …).
+pub fn tensor_paths<M: Module>(module: &M) -> Vec<String> {
+    #[derive(Default)]
+    struct Paths {
+        stack: Vec<String>,
+        paths: Vec<String>,
+    }
+    impl burn::module::ModuleVisitor for Paths {
+        fn enter_module(&mut self, name: &str, _container_type: &str) {
+            self.stack.push(name.to_string());
+        }
+        fn exit_module(&mut self, _name: &str, _container_type: &str) {
+            self.stack.pop();
+        }
+        fn visit_float<const D: usize>(
+            &mut self,
+            _param: &burn::module::Param<burn::prelude::Tensor<D>>,
+        ) {
+            self.paths.push(self.stack.join("."));
+        }
+    }
+    let mut paths = Paths::default();
+    module.visit(&mut paths);
+    paths.paths
+}
+
+/// The tensors of a weights file whose names `keep` accepts, each checked (see [`load`]) and
+/// written out again as an aligned F32 burnpack, and their names.
+fn checked(
+    bytes: &[u8],
+    keep: impl Fn(&str) -> bool,
+) -> Result<(Bytes, std::collections::BTreeSet<String>)> {
     check_size(bytes)?;
     let tensors = Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec()))
         .and_then(Reader::into_tensors)
         .map_err(|e| not_weights(&e))?;
     let mut checked = Vec::with_capacity(tensors.len());
+    let mut names = std::collections::BTreeSet::new();
     for tensor in tensors {
         let (name, dtype, shape, param_id, data) =
             tensor.into_parts().map_err(|e| not_weights(&e))?;
         let values = floats(&name, dtype, shape.num_elements(), &data)?;
-        checked.push(PackTensor::new(
-            name,
-            DType::F32,
-            shape,
-            param_id,
-            Bytes::from_elems(values),
-        ));
+        if keep(&name) {
+            names.insert(name.clone());
+            checked.push(PackTensor::new(
+                name,
+                DType::F32,
+                shape,
+                param_id,
+                Bytes::from_elems(values),
+            ));
+        }
     }
     let clean = Writer::new(checked)
         .into_bytes()
         .map_err(|e| not_weights(&e))?;
-    let record = ModuleRecord::from_bytes(clean).map_err(|e| not_weights(&e))?;
-    module
-        .try_load_record(record)
-        .map_err(|e| Error::BadWeights(format!("the weights do not fit this architecture: {e}")))
+    Ok((clean, names))
 }
 
 /// A tensor's little-endian bytes as finite f32 values (read without assuming alignment).
