@@ -7,6 +7,7 @@ import type { Platform, WasmModule } from "./runtime.js";
 const WEIGHTS: Record<string, () => URL> = {
   "lenet5-mnist.bpk": () => new URL("../weights/lenet5-mnist.bpk", import.meta.url),
   "vin-fashion.bpk": () => new URL("../weights/vin-fashion.bpk", import.meta.url),
+  "efficientnet-lite0-imagenet.bpk": () => new URL("../weights/efficientnet-lite0-imagenet.bpk", import.meta.url),
 };
 
 /** The wasm modules, one static URL each for the same reason. */

@@ -1,6 +1,6 @@
 /** Images and datasets from JS values → the flat arrays the wasm module reads. */
 
-import { badInput } from "./errors.js";
+import { ConvlensError, badInput } from "./errors.js";
 import { MAX_BATCH, MAX_DATASET_BYTES, MAX_SIDE, MAX_VALUES, bad, describe, dims, reading, typedArray, typedKind } from "./guard.js";
 import type { Dataset, ImageBatch, ImageInput, Pixels } from "./types.js";
 
@@ -182,45 +182,56 @@ export function wireImages(images: PlainImages): Pixels | { data: Float32Array; 
   return { data: images.data, shape: images.batch ? images.shape : images.shape.slice(1) };
 }
 
-/** Bytes and labels for the wasm module, checked against the model's input shape. */
+/** Prepares one image for the model's input: float pixels of the input shape. */
+export type Prepare = (image: PlainImage) => Float32Array;
+
+/** The images of a dataset given as a list of images of any size, each as {@link toImage} reads it. */
+export function imageList(dataset: Dataset, inputShape: readonly number[], name = "dataset"): { images: PlainImage[]; labels: Uint8Array } | undefined {
+  if (typeof dataset !== "object" || dataset === null) throw bad(name, "{ images, labels, shape } or { images: [image, …], labels }", dataset);
+  const raw = field(dataset, "images", `${name}.images`);
+  if (!Array.isArray(raw)) return undefined;
+  const per = inputShape[0] * inputShape[1] * inputShape[2];
+  const list = reading(`${name}.images`, () => {
+    const length = raw.length;
+    if (length > MAX_DATASET_BYTES / per) throw badInput(`${name} has ${length} images; at most ${Math.floor(MAX_DATASET_BYTES / per)} of the model's input size fit the limit of ${MAX_DATASET_BYTES} bytes`);
+    return Array.from({ length }, (_, i) => raw[i] as unknown);
+  });
+  const images = list.map((image) => toImage(image as ImageInput));
+  const labels = toLabels(field(dataset, "labels", `${name}.labels`), name, MAX_DATASET_BYTES / per);
+  if (labels.length !== images.length) throw badInput(`${name} has ${images.length} images and ${labels.length} labels`);
+  if (labels.length === 0) throw badInput(`${name} is empty`);
+  return { images, labels };
+}
+
+/**
+ * Bytes and labels for the wasm module, checked against the model's input shape. A dataset of
+ * `{ images: [image, …], labels }` (any sizes) has each image prepared by `prepare`.
+ */
 export function toDataset(
   dataset: Dataset,
   inputShape: readonly number[],
   name = "dataset",
+  prepare?: Prepare,
 ): { images: Uint8Array; labels: Uint8Array } {
-  if (typeof dataset !== "object" || dataset === null) throw bad(name, "{ images, labels, shape }", dataset);
+  const list = imageList(dataset, inputShape, name);
+  if (list) {
+    if (!prepare) throw new ConvlensError("INTERNAL", "a list of images reached a dataset without its preparation");
+    const per = inputShape[0] * inputShape[1] * inputShape[2];
+    const images = mine(new Uint8Array(list.images.length * per));
+    list.images.forEach((image, i) => {
+      const prepared = prepare(image);
+      for (let j = 0; j < per; j++) images[i * per + j] = Math.round(prepared[j] * 255);
+    });
+    return { images, labels: list.labels };
+  }
   const shape = dims(field(dataset, "shape", `${name}.shape`), [3], MAX_SIDE, `${name}.shape`, "channels, height, width");
   if (shape.some((d, i) => d !== inputShape[i])) {
     throw badInput(
-      `${name} images are ${JSON.stringify(shape)} but the model reads ${JSON.stringify(inputShape)}; resize them first`,
+      `${name} images are ${JSON.stringify(shape)} but the model reads ${JSON.stringify(inputShape)}; resize them first, or pass { images: [image, …], labels } to have them prepared`,
     );
   }
   const per = shape[0] * shape[1] * shape[2];
-  const rawLabels = field(dataset, "labels", `${name}.labels`);
-  let labels: Uint8Array;
-  if (typedKind(rawLabels) !== undefined) {
-    const kind = typedKind(rawLabels);
-    if (kind !== "Uint8Array" && kind !== "Uint8ClampedArray") {
-      throw bad(`${name}.labels`, "a Uint8Array or an array of whole numbers from 0 to 255", rawLabels);
-    }
-    labels = mine(Uint8Array.from(typedArray(rawLabels, ["Uint8Array", "Uint8ClampedArray"], `${name}.labels`, MAX_DATASET_BYTES / per)));
-  } else if (Array.isArray(rawLabels)) {
-    labels = reading(`${name}.labels`, () => {
-      const length = rawLabels.length;
-      if (length > MAX_DATASET_BYTES / per) throw badInput(`${name} has ${length} labels; at most ${Math.floor(MAX_DATASET_BYTES / per)} images of this size fit the limit of ${MAX_DATASET_BYTES} bytes`);
-      const out = mine(new Uint8Array(length));
-      for (let i = 0; i < length; i++) {
-        const l = rawLabels[i] as unknown;
-        if (typeof l !== "number" || !Number.isInteger(l) || l < 0 || l > 255) {
-          throw bad(`${name}.labels[${i}]`, "a whole number from 0 to 255", l);
-        }
-        out[i] = l;
-      }
-      return out;
-    });
-  } else {
-    throw bad(`${name}.labels`, "a Uint8Array or an array of whole numbers from 0 to 255", rawLabels);
-  }
+  const labels = toLabels(field(dataset, "labels", `${name}.labels`), name, MAX_DATASET_BYTES / per);
   if (labels.length === 0) throw badInput(`${name} is empty`);
   const images = typedArray(field(dataset, "images", `${name}.images`), ["Uint8Array", "Uint8ClampedArray", "Float32Array"], `${name}.images`, MAX_DATASET_BYTES);
   if (images.length !== labels.length * per) {
@@ -240,4 +251,33 @@ export function toDataset(
     pixels = images;
   }
   return { images: pixels, labels };
+}
+
+/** A dataset's labels, checked and copied: bytes, or an array of whole numbers 0–255 (at most `max`). */
+function toLabels(rawLabels: unknown, name: string, max: number): Uint8Array {
+  let labels: Uint8Array;
+  if (typedKind(rawLabels) !== undefined) {
+    const kind = typedKind(rawLabels);
+    if (kind !== "Uint8Array" && kind !== "Uint8ClampedArray") {
+      throw bad(`${name}.labels`, "a Uint8Array or an array of whole numbers from 0 to 255", rawLabels);
+    }
+    labels = mine(Uint8Array.from(typedArray(rawLabels, ["Uint8Array", "Uint8ClampedArray"], `${name}.labels`, max)));
+  } else if (Array.isArray(rawLabels)) {
+    labels = reading(`${name}.labels`, () => {
+      const length = rawLabels.length;
+      if (length > max) throw badInput(`${name} has ${length} labels; at most ${Math.floor(max)} images of this size fit the limit of ${MAX_DATASET_BYTES} bytes`);
+      const out = mine(new Uint8Array(length));
+      for (let i = 0; i < length; i++) {
+        const l = rawLabels[i] as unknown;
+        if (typeof l !== "number" || !Number.isInteger(l) || l < 0 || l > 255) {
+          throw bad(`${name}.labels[${i}]`, "a whole number from 0 to 255", l);
+        }
+        out[i] = l;
+      }
+      return out;
+    });
+  } else {
+    throw bad(`${name}.labels`, "a Uint8Array or an array of whole numbers from 0 to 255", rawLabels);
+  }
+  return labels;
 }

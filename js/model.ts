@@ -3,15 +3,17 @@
 import type { Network as InferenceNetwork } from "./wasm/convlens_cpu.js";
 import type { Network as TrainingNetwork } from "./wasm/convlens_webgpu_train.js";
 import { ConvlensError, badInput, fromWasm } from "./errors.js";
-import { toDataset, toImages } from "./input.js";
+import { toDataset, toImages, type Prepare } from "./input.js";
 import { bad, describe, reading } from "./guard.js";
-import { deliver, fitOptions, loadOptions, ownSource, topK as topKOption } from "./options.js";
+import { classifyOptions, deliver, fitOptions, imageOptions, loadOptions, ownSource } from "./options.js";
 import type { PretrainedInfo } from "./types.js";
 import { currentPlatform, generation, moduleFor, recover, runtime, trainingRuntime } from "./runtime.js";
 import type { Bindings, TrainingBindings } from "./runtime.js";
 import type {
   BackendInfo,
+  ClassifyOptions,
   Dataset,
+  Embedding,
   EpochEvent,
   Evaluation,
   FeatureMap,
@@ -19,8 +21,10 @@ import type {
   FitOptions,
   ImageBatch,
   ImageInput,
+  ImageOptions,
   LoadOptions,
   ModelInfo,
+  Preprocess,
   ModelSource,
   Prediction,
   StepEvent,
@@ -30,12 +34,13 @@ import type {
 export interface ConvlensModel {
   readonly backend: BackendInfo;
   readonly info: ModelInfo;
-  classify(input: ImageInput, options?: { topK?: number }): Promise<Prediction[]>;
-  classify(input: ImageBatch, options?: { topK?: number }): Promise<Prediction[][]>;
-  classify(input: ImageInput | ImageBatch, options?: { topK?: number }): Promise<Prediction[] | Prediction[][]>;
-  featureMaps(input: ImageInput): Promise<FeatureMap[]>;
-  featureMaps(input: ImageBatch): Promise<FeatureMap[][]>;
-  featureMaps(input: ImageInput | ImageBatch): Promise<FeatureMap[] | FeatureMap[][]>;
+  classify(input: ImageInput, options?: ClassifyOptions): Promise<Prediction[]>;
+  classify(input: ImageBatch, options?: ClassifyOptions): Promise<Prediction[][]>;
+  classify(input: ImageInput | ImageBatch, options?: ClassifyOptions): Promise<Prediction[] | Prediction[][]>;
+  featureMaps(input: ImageInput, options?: ImageOptions): Promise<FeatureMap[]>;
+  featureMaps(input: ImageBatch, options?: ImageOptions): Promise<FeatureMap[][]>;
+  featureMaps(input: ImageInput | ImageBatch, options?: ImageOptions): Promise<FeatureMap[] | FeatureMap[][]>;
+  embed(input: ImageInput | ImageBatch, options?: ImageOptions): Promise<Embedding>;
   filters(): Promise<Filters>;
   fit(dataset: Dataset, options?: FitOptions): Promise<EpochEvent[]>;
   evaluate(dataset: Dataset): Promise<Evaluation>;
@@ -59,7 +64,7 @@ export class Model implements ConvlensModel {
   #bindings: Bindings | TrainingBindings;
   #generation: number;
 
-  private constructor(net: Network, classes: string[], bindings: Bindings | TrainingBindings) {
+  private constructor(net: Network, bindings: Bindings | TrainingBindings) {
     this.#net = net;
     this.#bindings = bindings;
     this.#generation = generation(bindings);
@@ -67,8 +72,9 @@ export class Model implements ConvlensModel {
     this.info = {
       architecture: net.architecture,
       inputShape: Array.from(net.inputShape) as [number, number, number],
-      classes,
+      classes: net.labels,
       parameters: net.parameters,
+      preprocess: net.preprocess,
     };
   }
 
@@ -98,8 +104,12 @@ export class Model implements ConvlensModel {
     const backend = options.backend ?? "auto";
     const wasm = await runtime(await moduleFor(backend));
     let architecture: string;
-    let classes: string[];
+    let labels: string[] | undefined;
     let weights: Uint8Array | undefined;
+    let preprocess: PretrainedInfo["preprocess"] | undefined;
+    if (options.classes !== undefined && own !== undefined) {
+      throw bad("classes", "given in the source ({ architecture, weights, classes }) for your own weights; as a load option it is for a shipped model", options.classes);
+    }
     if (own === undefined) {
       const known: PretrainedInfo[] = wasm.pretrained();
       const entry = known.find((p) => p.name === source);
@@ -110,22 +120,24 @@ export class Model implements ConvlensModel {
         );
       }
       architecture = entry.architecture;
-      classes = entry.labels;
+      // Transfer learning (`classes`): the new labels on a fresh head; otherwise the model's
+      // own, from the catalogue or (null there) from the weights file.
+      labels = options.classes ?? entry.labels ?? undefined;
+      preprocess = entry.preprocess;
       weights = await currentPlatform().weights(entry.file, (loaded, total) =>
         progress({ phase: "weights", loaded, total }),
       );
     } else {
-      ({ architecture, classes, weights } = own);
+      ({ architecture, classes: labels, weights } = own);
     }
     progress({ phase: "backend" });
     try {
-      const net = await wasm.Network.create(
-        architecture,
-        backend,
-        classes.length,
-        weights,
-      );
-      return new Model(net, classes, wasm);
+      const net = await wasm.Network.create(architecture, backend, weights, {
+        labels,
+        transfer: options.classes !== undefined,
+        preprocess,
+      });
+      return new Model(net, wasm);
     } catch (err) {
       throw recover(wasm, err) ?? fromWasm(err);
     }
@@ -156,6 +168,18 @@ export class Model implements ConvlensModel {
     });
   }
 
+  /** Prepares one image of a dataset given as a list, as `classify` would (the network's `prepare`). */
+  #preparer(preprocess: Preprocess | undefined): Prepare {
+    return (image) => {
+      this.#checkAlive();
+      try {
+        return (this.#net as Network).prepare(image.data, Uint32Array.from([1, ...image.shape]), preprocess);
+      } catch (err) {
+        throw fromWasm(err);
+      }
+    };
+  }
+
   #checkAlive(): void {
     if (!this.#net) throw new ConvlensError("DISPOSED", "this model was disposed; load a new one");
     if (this.#lost()) throw this.#lostError();
@@ -171,19 +195,19 @@ export class Model implements ConvlensModel {
    * await model.classify([canvasA, canvasB], { topK: 1 });
    * // [[{ label: "7", index: 7, score: 0.98 }], [{ label: "1", index: 1, score: 0.99 }]]
    */
-  async classify(input: ImageInput, options?: { topK?: number }): Promise<Prediction[]>;
-  async classify(input: ImageBatch, options?: { topK?: number }): Promise<Prediction[][]>;
-  async classify(input: ImageInput | ImageBatch, options?: { topK?: number }): Promise<Prediction[] | Prediction[][]>;
+  async classify(input: ImageInput, options?: ClassifyOptions): Promise<Prediction[]>;
+  async classify(input: ImageBatch, options?: ClassifyOptions): Promise<Prediction[][]>;
+  async classify(input: ImageInput | ImageBatch, options?: ClassifyOptions): Promise<Prediction[] | Prediction[][]>;
   async classify(
     input: ImageInput | ImageBatch,
-    options: { topK?: number } = {},
+    options: ClassifyOptions = {},
   ): Promise<Prediction[] | Prediction[][]> {
     this.#checkAlive();
     const classes = this.info.classes;
-    const topK = topKOption(options, classes.length);
+    const { topK, preprocess } = classifyOptions(options, classes.length);
     const images = toImages(input);
     const probs = (await this.#run((net) =>
-      net.classify(images.data, Uint32Array.from(images.shape)),
+      net.classify(images.data, Uint32Array.from(images.shape), preprocess),
     )) as Float32Array;
     const k = classes.length;
     const ranked = Array.from({ length: images.shape[0] }, (_, i) =>
@@ -206,16 +230,36 @@ export class Model implements ConvlensModel {
    * const maps = await model.featureMaps(canvas);
    * maps[0]; // { layer: "conv1", shape: [6, 28, 28], data: Float32Array(4704) }
    */
-  async featureMaps(input: ImageInput): Promise<FeatureMap[]>;
-  async featureMaps(input: ImageBatch): Promise<FeatureMap[][]>;
-  async featureMaps(input: ImageInput | ImageBatch): Promise<FeatureMap[] | FeatureMap[][]>;
-  async featureMaps(input: ImageInput | ImageBatch): Promise<FeatureMap[] | FeatureMap[][]> {
+  async featureMaps(input: ImageInput, options?: ImageOptions): Promise<FeatureMap[]>;
+  async featureMaps(input: ImageBatch, options?: ImageOptions): Promise<FeatureMap[][]>;
+  async featureMaps(input: ImageInput | ImageBatch, options?: ImageOptions): Promise<FeatureMap[] | FeatureMap[][]>;
+  async featureMaps(input: ImageInput | ImageBatch, options: ImageOptions = {}): Promise<FeatureMap[] | FeatureMap[][]> {
     this.#checkAlive();
+    const { preprocess } = imageOptions(options, "featureMaps");
     const images = toImages(input);
     const maps = (await this.#run((net) =>
-      net.featureMaps(images.data, Uint32Array.from(images.shape)),
+      net.featureMaps(images.data, Uint32Array.from(images.shape), preprocess),
     )) as FeatureMap[][];
     return images.batch ? maps : maps[0];
+  }
+
+  /**
+   * The features the classifying layer reads (EfficientNet-Lite0: 1,280 pooled values), for
+   * one image or a batch (as for `classify`), from one forward pass: a description of each image
+   * for search, clustering or a classifier of your own.
+   *
+   * @example
+   * const { data, shape } = await model.embed(photo); // shape: [1, 1280]
+   */
+  async embed(input: ImageInput | ImageBatch, options: ImageOptions = {}): Promise<Embedding> {
+    this.#checkAlive();
+    const { preprocess } = imageOptions(options, "embed");
+    const images = toImages(input);
+    const data = (await this.#run((net) =>
+      net.embed(images.data, Uint32Array.from(images.shape), preprocess),
+    )) as Float32Array;
+    const n = images.shape[0];
+    return { data, shape: [n, data.length / n] };
   }
 
   /**
@@ -240,10 +284,13 @@ export class Model implements ConvlensModel {
   async fit(dataset: Dataset, options: FitOptions = {}): Promise<EpochEvent[]> {
     this.#checkAlive();
     if (this.#fitting) throw new ConvlensError("BUSY", "fit() is already running on this model; await it or abort it first");
-    const { wasm: rest, validationData, signal, onStep, onEpoch } = fitOptions(options);
+    const { wasm: rest, validationData, preprocess, signal, onStep, onEpoch } = fitOptions(options);
     if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was already aborted; nothing was trained");
-    const train = toDataset(dataset, this.info.inputShape);
-    const validation = validationData === undefined ? undefined : toDataset(validationData, this.info.inputShape, "validationData");
+    const train = toDataset(dataset, this.info.inputShape, "dataset", this.#preparer(preprocess));
+    const validation =
+      validationData === undefined
+        ? undefined
+        : toDataset(validationData, this.info.inputShape, "validationData", this.#preparer(preprocess));
     this.#fitting = true;
     let callbackError: ConvlensError | undefined;
     try {
@@ -295,7 +342,10 @@ export class Model implements ConvlensModel {
     const weights = await net.exportWeights();
     let next: TrainingNetwork;
     try {
-      next = await training.Network.create(this.info.architecture, this.backend.name, this.info.classes.length, weights);
+      next = await training.Network.create(this.info.architecture, this.backend.name, weights, {
+        labels: this.info.classes,
+        preprocess: this.info.preprocess,
+      });
     } catch (err) {
       throw recover(training, err) ?? fromWasm(err);
     }
@@ -321,7 +371,7 @@ export class Model implements ConvlensModel {
    */
   async evaluate(dataset: Dataset): Promise<Evaluation> {
     this.#checkAlive();
-    const data = toDataset(dataset, this.info.inputShape);
+    const data = toDataset(dataset, this.info.inputShape, "dataset", this.#preparer(undefined));
     return this.#run((net) => net.evaluate(data.images, data.labels));
   }
 

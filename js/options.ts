@@ -16,16 +16,15 @@ import {
   reading,
 } from "./guard.js";
 import { ConvlensError } from "./errors.js";
-import type { Dataset, EpochEvent, LoadOptions, StepEvent } from "./types.js";
+import type { Dataset, EpochEvent, LoadOptions, Preprocess, StepEvent } from "./types.js";
 
-export const DIGITS = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 const BACKENDS = ["auto", "webgpu", "cpu"];
 const FIT_OPTIONS = ["epochs", "batchSize", "learningRate", "patience", "augment", "elastic", "validationData", "validationSplit",
-  "seed", "readLossEvery", "signal", "onStep", "onEpoch"] as const;
+  "seed", "readLossEvery", "train", "preprocess", "signal", "onStep", "onEpoch"] as const;
 
 /** `Model.load`'s options, checked (`BAD_INPUT` naming the option). */
 export function loadOptions(raw: unknown): LoadOptions {
-  const o = plainOptions(raw, "Model.load options", ["backend", "onProgress", "worker", "threads"]);
+  const o = plainOptions(raw, "Model.load options", ["backend", "onProgress", "worker", "threads", "classes"]);
   if (o.backend !== undefined && !BACKENDS.includes(o.backend as string)) {
     throw bad("backend", '"auto", "webgpu" or "cpu"', o.backend);
   }
@@ -35,32 +34,50 @@ export function loadOptions(raw: unknown): LoadOptions {
     onProgress: callback(o.onProgress, "onProgress"),
     worker: o.worker as boolean | undefined,
     threads: integer(o.threads, "threads", 1, 256),
+    classes: o.classes === undefined ? undefined : labels(o.classes),
   };
 }
 
+/** A list of class labels, checked and copied. */
+function labels(raw: unknown): string[] {
+  return reading("classes", () => {
+    if (!Array.isArray(raw)) throw bad("classes", "an array of label strings", raw);
+    const length = raw.length;
+    if (length < MIN_CLASSES || length > MAX_CLASSES) throw bad("classes", `${MIN_CLASSES} to ${MAX_CLASSES} labels`, raw);
+    return Array.from({ length }, (_, i) => {
+      const label = raw[i] as unknown;
+      if (typeof label !== "string" || label.length > MAX_LABEL_LENGTH) {
+        throw bad(`classes[${i}]`, `a string of at most ${MAX_LABEL_LENGTH} characters`, label);
+      }
+      return label;
+    });
+  });
+}
+
+/** A `preprocess` option, checked and copied: `{ kind: "resize" }` or `{ kind: "centreCrop", fraction }`. */
+export function preprocessOption(raw: unknown): Preprocess | undefined {
+  if (raw === undefined) return undefined;
+  const o = plainOptions(raw, "preprocess", ["kind", "fraction"]);
+  if (o.kind === "resize") {
+    if (o.fraction !== undefined) throw bad("preprocess.fraction", "nothing for a resize", o.fraction);
+    return { kind: "resize" };
+  }
+  if (o.kind === "centreCrop") {
+    const fraction = number(o.fraction, "preprocess.fraction", 0, 1, { min: true });
+    if (fraction === undefined) throw bad("preprocess.fraction", "a number in (0, 1]", o.fraction);
+    return { kind: "centreCrop", fraction };
+  }
+  throw bad("preprocess.kind", '"resize" or "centreCrop"', o.kind);
+}
+
 /** `{ architecture, weights?, classes? }`, checked and copied. */
-export function ownSource(source: object): { architecture: string; weights?: Uint8Array; classes: string[] } {
+export function ownSource(source: object): { architecture: string; weights?: Uint8Array; classes?: string[] } {
   const o = plainOptions(source, "the model source", ["architecture", "weights", "classes"]);
   if (typeof o.architecture !== "string" || o.architecture.length > 100) {
     throw bad("architecture", "the name of an architecture (see architectures())", o.architecture);
   }
   const weights = o.weights === undefined ? undefined : bytes(o.weights, "weights", MAX_WEIGHTS_BYTES);
-  let classes = DIGITS;
-  if (o.classes !== undefined) {
-    const raw = o.classes;
-    classes = reading("classes", () => {
-      if (!Array.isArray(raw)) throw bad("classes", "an array of label strings", raw);
-      const length = raw.length;
-      if (length < MIN_CLASSES || length > MAX_CLASSES) throw bad("classes", `${MIN_CLASSES} to ${MAX_CLASSES} labels`, raw);
-      return Array.from({ length }, (_, i) => {
-        const label = raw[i] as unknown;
-        if (typeof label !== "string" || label.length > MAX_LABEL_LENGTH) {
-          throw bad(`classes[${i}]`, `a string of at most ${MAX_LABEL_LENGTH} characters`, label);
-        }
-        return label;
-      });
-    });
-  }
+  const classes = o.classes === undefined ? undefined : labels(o.classes);
   return { architecture: o.architecture, weights, classes };
 }
 
@@ -86,8 +103,10 @@ export function fitOptions(raw: unknown) {
       validationSplit: number(o.validationSplit, "validationSplit", 0, 1, { max: true }),
       seed: integer(o.seed, "seed", 0, Number.MAX_SAFE_INTEGER),
       readLossEvery: integer(o.readLossEvery, "readLossEvery", 1, 1_000_000),
+      train: oneOf(o.train, "train", ["all", "head"] as const),
     },
     validationData: o.validationData as Dataset | undefined,
+    preprocess: preprocessOption(o.preprocess),
     signal: signal as AbortSignal | undefined,
     onStep: callback<(e: StepEvent) => void>(o.onStep, "onStep"),
     onEpoch: callback<(e: EpochEvent) => void>(o.onEpoch, "onEpoch"),
@@ -95,9 +114,22 @@ export function fitOptions(raw: unknown) {
 }
 
 
-/** `classify`'s `{ topK }` (default: every class). */
-export function topK(options: unknown, classes: number): number {
-  return integer(plainOptions(options, "classify options", ["topK"]).topK, "topK", 1, MAX_CLASSES) ?? classes;
+/** `classify`'s `{ topK, preprocess }` (default: every class, the model's preparation). */
+export function classifyOptions(options: unknown, classes: number): { topK: number; preprocess?: Preprocess } {
+  const o = plainOptions(options, "classify options", ["topK", "preprocess"]);
+  return { topK: integer(o.topK, "topK", 1, MAX_CLASSES) ?? classes, preprocess: preprocessOption(o.preprocess) };
+}
+
+/** `featureMaps`' and `embed`'s `{ preprocess }`. */
+export function imageOptions(options: unknown, call: string): { preprocess?: Preprocess } {
+  return { preprocess: preprocessOption(plainOptions(options, `${call} options`, ["preprocess"]).preprocess) };
+}
+
+/** `value` if it is one of `allowed` (or undefined). */
+function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === "string" && (allowed as readonly string[]).includes(value)) return value as T;
+  throw bad(name, allowed.map((a) => JSON.stringify(a)).join(" or "), value);
 }
 
 /**

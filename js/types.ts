@@ -13,7 +13,8 @@ import type {
 } from "./wasm/convlens_cpu.js";
 import type { EpochEvent as WasmEpochEvent, StepEvent as WasmStepEvent } from "./wasm/convlens_cpu_train.js";
 
-export type { ArchitectureInfo, DatasetInfo, PretrainedInfo } from "./wasm/convlens_cpu.js";
+export type { ArchitectureInfo, DatasetInfo, Preprocess, PretrainedInfo } from "./wasm/convlens_cpu.js";
+import type { Preprocess } from "./wasm/convlens_cpu.js";
 export type { AdapterInfo };
 /** The options of {@link Model.fit} that the Rust core reads (`FitOptions` in `src/session.rs`). */
 export type { TrainingOptions };
@@ -32,14 +33,40 @@ export interface AvailableBackend {
 
 /** What a model is. */
 export interface ModelInfo {
-  /** `"lenet5"`, `"vin"`, `"resnet8"` or `"alexnet"`. */
+  /** A name of {@link architectures}, e.g. `"lenet5"` or `"efficientnet-lite0"`. */
   architecture: string;
-  /** `[channels, height, width]` the network reads; other sizes are resized. */
+  /** `[channels, height, width]` the network reads; images of other sizes are prepared as `preprocess` says. */
   inputShape: [number, number, number];
   /** Class labels by output index. */
   classes: string[];
   /** Trainable parameters. */
   parameters: number;
+  /**
+   * How `classify`, `featureMaps`, `embed` and `fit` make an image of any size the input: the
+   * shipped model's own preparation (e.g. EfficientNet-Lite0's centre crop of 224/256), which a
+   * call's `preprocess` option replaces.
+   */
+  preprocess: Preprocess;
+}
+
+/** Options of {@link Model.classify}. */
+export interface ClassifyOptions {
+  /** How many classes per image, most likely first (default: all). */
+  topK?: number;
+  /** Replaces the model's preparation for this call (e.g. `{ kind: "resize" }` for an image already cropped). */
+  preprocess?: Preprocess;
+}
+
+/** Options of {@link Model.featureMaps} and {@link Model.embed}. */
+export interface ImageOptions {
+  /** Replaces the model's preparation for this call. */
+  preprocess?: Preprocess;
+}
+
+/** The features the classifying layer reads, per image (`[images, features]`, image after image). */
+export interface Embedding {
+  data: Float32Array;
+  shape: [number, number];
 }
 
 /** Pixels with their shape, channel-major (`[c, h, w]`, c = 1, 3 or 4). Bytes are 0–255, floats 0–1. */
@@ -92,15 +119,25 @@ export interface Filters {
   data: Float32Array;
 }
 
-/** Labelled images; every image has the model's input shape. */
-export interface Dataset {
-  /** Image after image, channel-major: bytes 0–255 or floats 0–1. */
-  images: Uint8Array | Uint8ClampedArray | Float32Array;
-  /** Class index of each image. */
-  labels: Uint8Array | Int32Array | number[];
-  /** `[channels, height, width]` of one image. */
-  shape: [number, number, number];
-}
+/**
+ * Labelled images: one array of images of the model's input shape, or a list of images of any
+ * size (canvases, bitmaps, `{ data, shape }`…), each prepared as the model's `preprocess` says.
+ */
+export type Dataset =
+  | {
+      /** Image after image, channel-major: bytes 0–255 or floats 0–1. */
+      images: Uint8Array | Uint8ClampedArray | Float32Array;
+      /** Class index of each image. */
+      labels: Uint8Array | Int32Array | number[];
+      /** `[channels, height, width]` of one image. */
+      shape: [number, number, number];
+    }
+  | {
+      /** The images, any size each. */
+      images: ImageInput[];
+      /** Class index of each image. */
+      labels: Uint8Array | number[];
+    };
 
 /** Sent after every optimisation step. */
 export type StepEvent = { type: "step" } & WasmStepEvent;
@@ -113,6 +150,8 @@ export type EpochEvent = { type: "epoch" } & WasmEpochEvent;
 
 /** Options of {@link Model.fit}. Training is Adam + ReduceLROnPlateau(min, factor 0.1) on the validation loss. */
 export interface FitOptions extends TrainingOptions {
+  /** How a dataset given as a list of images is prepared (default: the model's `preprocess`). */
+  preprocess?: Preprocess;
   /** Validation images; default: the last `validationSplit` of the training data. */
   validationData?: Dataset;
   /** Stops training within one step; `fit` then rejects with code `ABORTED` and the model keeps its last step. */
@@ -145,6 +184,13 @@ export type ModelSource =
 /** Options of {@link Model.load}. */
 export interface LoadOptions {
   backend?: BackendName;
+  /**
+   * Transfer learning from a shipped model: keep its trained layers and put a fresh classifying
+   * layer with these labels on them (2 to 4,096), e.g.
+   * `Model.load("efficientnet-lite0-imagenet", { classes: ["cat", "dog"] })`; then
+   * `fit(data, { train: "head" })` trains that layer alone.
+   */
+  classes?: string[];
   onProgress?: (progress: LoadProgress) => void;
   /** Run the model in a Web Worker (browsers only); same API. */
   worker?: boolean;

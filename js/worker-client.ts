@@ -7,13 +7,15 @@
 import { Comlink } from "./rpc.js";
 import { ConvlensError, fromWasm } from "./errors.js";
 import { reading } from "./guard.js";
-import { ownBuffers, toDataset, toImages, wireImages } from "./input.js";
-import { deliver, fitOptions, topK } from "./options.js";
+import { imageList, ownBuffers, toDataset, toImages, wireImages } from "./input.js";
+import { classifyOptions, deliver, fitOptions, imageOptions } from "./options.js";
 import type { ConvlensModel } from "./model.js";
 import type { WorkerApi } from "./worker.js";
 import type {
   BackendInfo,
+  ClassifyOptions,
   Dataset,
+  Embedding,
   EpochEvent,
   Evaluation,
   FeatureMap,
@@ -21,6 +23,7 @@ import type {
   FitOptions,
   ImageBatch,
   ImageInput,
+  ImageOptions,
   LoadOptions,
   LoadProgress,
   ModelInfo,
@@ -81,28 +84,47 @@ class WorkerModel implements ConvlensModel {
     });
   }
 
-  async classify(input: ImageInput, options?: { topK?: number }): Promise<Prediction[]>;
-  async classify(input: ImageBatch, options?: { topK?: number }): Promise<Prediction[][]>;
-  async classify(input: ImageInput | ImageBatch, options?: { topK?: number }): Promise<Prediction[] | Prediction[][]>;
+  async classify(input: ImageInput, options?: ClassifyOptions): Promise<Prediction[]>;
+  async classify(input: ImageBatch, options?: ClassifyOptions): Promise<Prediction[][]>;
+  async classify(input: ImageInput | ImageBatch, options?: ClassifyOptions): Promise<Prediction[] | Prediction[][]>;
   async classify(
     input: ImageInput | ImageBatch,
-    options: { topK?: number } = {},
+    options: ClassifyOptions = {},
   ): Promise<Prediction[] | Prediction[][]> {
-    const k = topK(options, this.info.classes.length);
+    const checked = classifyOptions(options, this.info.classes.length);
     const images = wireImages(toImages(input));
     return this.call<Prediction[] | Prediction[][]>((remote) =>
-      remote.classify(posted(images as Pixels | PixelBatch, images.data), { topK: k }),
+      remote.classify(posted(images as Pixels | PixelBatch, images.data), checked),
     );
   }
 
-  async featureMaps(input: ImageInput): Promise<FeatureMap[]>;
-  async featureMaps(input: ImageBatch): Promise<FeatureMap[][]>;
-  async featureMaps(input: ImageInput | ImageBatch): Promise<FeatureMap[] | FeatureMap[][]>;
-  async featureMaps(input: ImageInput | ImageBatch): Promise<FeatureMap[] | FeatureMap[][]> {
+  async featureMaps(input: ImageInput, options?: ImageOptions): Promise<FeatureMap[]>;
+  async featureMaps(input: ImageBatch, options?: ImageOptions): Promise<FeatureMap[][]>;
+  async featureMaps(input: ImageInput | ImageBatch, options?: ImageOptions): Promise<FeatureMap[] | FeatureMap[][]>;
+  async featureMaps(input: ImageInput | ImageBatch, options: ImageOptions = {}): Promise<FeatureMap[] | FeatureMap[][]> {
+    const checked = imageOptions(options, "featureMaps");
     const images = wireImages(toImages(input));
     return this.call<FeatureMap[] | FeatureMap[][]>((remote) =>
-      remote.featureMaps(posted(images as Pixels | PixelBatch, images.data)),
+      remote.featureMaps(posted(images as Pixels | PixelBatch, images.data), checked),
     );
+  }
+
+  async embed(input: ImageInput | ImageBatch, options: ImageOptions = {}): Promise<Embedding> {
+    const checked = imageOptions(options, "embed");
+    const images = wireImages(toImages(input));
+    return this.call<Embedding>((remote) => remote.embed(posted(images as Pixels | PixelBatch, images.data), checked));
+  }
+
+  /** A dataset as the worker is sent it: checked bytes, or a list of images as pixels (the worker prepares them). */
+  #wireDataset(dataset: Dataset, name: string): { value: Dataset; arrays: ArrayBufferView[] } {
+    const shape = this.info.inputShape;
+    const list = imageList(dataset, shape, name);
+    if (list) {
+      const images = list.images.map((i) => ({ data: i.data, shape: i.shape }));
+      return { value: { images, labels: list.labels }, arrays: [...images.map((i) => i.data), list.labels] };
+    }
+    const data = toDataset(dataset, shape, name);
+    return { value: { ...data, shape }, arrays: [data.images, data.labels] };
   }
 
   async filters(): Promise<Filters> {
@@ -111,11 +133,10 @@ class WorkerModel implements ConvlensModel {
 
   async fit(dataset: Dataset, options: FitOptions = {}): Promise<EpochEvent[]> {
     // Checked here as `Model.fit` checks them, so that only plain, checked copies are posted.
-    const { wasm, validationData, signal, onStep, onEpoch } = fitOptions(options);
+    const { wasm, validationData, preprocess, signal, onStep, onEpoch } = fitOptions(options);
     if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was already aborted; nothing was trained");
-    const shape = this.info.inputShape;
-    const train = { ...toDataset(dataset, shape), shape };
-    const validation = validationData === undefined ? undefined : { ...toDataset(validationData, shape, "validationData"), shape };
+    const train = this.#wireDataset(dataset, "dataset");
+    const validation = validationData === undefined ? undefined : this.#wireDataset(validationData, "validationData");
     const id = this.#nextFit++;
     const abort = () => void this.call((remote) => remote.abort(id)).catch(() => {});
     let callbackError: ConvlensError | undefined;
@@ -128,12 +149,12 @@ class WorkerModel implements ConvlensModel {
     };
     signal?.addEventListener("abort", abort);
     try {
-      const arrays = [train.images, train.labels, ...(validation ? [validation.images, validation.labels] : [])];
+      const arrays = [...train.arrays, ...(validation?.arrays ?? [])];
       const history = await this.call((remote) =>
         remote.fit(
           id,
-          posted(train, ...arrays),
-          { ...wasm, validationData: validation, wantSteps: Boolean(onStep) },
+          posted(train.value, ...arrays),
+          { ...wasm, preprocess, validationData: validation?.value, wantSteps: Boolean(onStep) },
           Comlink.proxy(onEvent),
         ),
       );
@@ -149,9 +170,8 @@ class WorkerModel implements ConvlensModel {
   }
 
   async evaluate(dataset: Dataset): Promise<Evaluation> {
-    const shape = this.info.inputShape;
-    const data = { ...toDataset(dataset, shape), shape };
-    return this.call((remote) => remote.evaluate(posted(data, data.images, data.labels)));
+    const data = this.#wireDataset(dataset, "dataset");
+    return this.call((remote) => remote.evaluate(posted(data.value, ...data.arrays)));
   }
 
   async exportWeights(): Promise<Uint8Array> {
@@ -198,7 +218,9 @@ export async function loadInWorker(source: ModelSource, options: LoadOptions): P
   };
   try {
     const loaded = await Promise.race([
-      model.call((remote) => remote.load(source, { backend: rest.backend, threads: rest.threads }, Comlink.proxy(progress))),
+      model.call((remote) =>
+        remote.load(source, { backend: rest.backend, threads: rest.threads, classes: rest.classes }, Comlink.proxy(progress)),
+      ),
       stopped,
     ]);
     model.backend = loaded.backend;

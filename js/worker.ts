@@ -11,12 +11,15 @@ import { Model, type ConvlensModel } from "./model.js";
 import { setPlatform, setThreads } from "./runtime.js";
 import type {
   BackendInfo,
+  ClassifyOptions,
   Dataset,
+  Embedding,
   EpochEvent,
   Evaluation,
   FeatureMap,
   Filters,
   FitOptions,
+  ImageOptions,
   LoadOptions,
   LoadProgress,
   ModelInfo,
@@ -76,16 +79,20 @@ const api = {
   async load(source: ModelSource, options: LoadOptions, onProgress: Callback<LoadProgress>): Promise<{ backend: BackendInfo; info: ModelInfo }> {
     setThreads(options.threads);
     return withEvents(onProgress, async (deliver) => {
-      model = await Model.load(source, { backend: options.backend, onProgress: deliver });
+      model = await Model.load(source, { backend: options.backend, classes: options.classes, onProgress: deliver });
       return { backend: model.backend, info: model.info };
     });
   },
-  async classify(images: Pixels | PixelBatch, options: { topK?: number }): Promise<Prediction[] | Prediction[][]> {
+  async classify(images: Pixels | PixelBatch, options: ClassifyOptions): Promise<Prediction[] | Prediction[][]> {
     return need().classify(images, options);
   },
-  async featureMaps(images: Pixels | PixelBatch): Promise<FeatureMap[] | FeatureMap[][]> {
-    const maps = await need().featureMaps(images);
+  async featureMaps(images: Pixels | PixelBatch, options: ImageOptions): Promise<FeatureMap[] | FeatureMap[][]> {
+    const maps = await need().featureMaps(images, options);
     return Comlink.transfer(maps, own(...maps.flat().map((m) => m.data)));
+  },
+  async embed(images: Pixels | PixelBatch, options: ImageOptions): Promise<Embedding> {
+    const embedding = await need().embed(images, options);
+    return Comlink.transfer(embedding, own(embedding.data));
   },
   async filters(): Promise<Filters> {
     const filters = await need().filters();

@@ -7,7 +7,10 @@ weights were trained (TensorFlow's EfficientNet evaluation: a centre crop of 224
 side, bicubic resize to 224, then (x - 127) / 128 for the Lite models), runs the network written
 out below, and writes the inputs and the logits as safetensors for tests/efficientnet.rs.
 
-    efficientnet_reference.py WEIGHTS.pth OUT.safetensors PHOTO...
+    efficientnet_reference.py [--half] WEIGHTS.pth OUT.safetensors PHOTO...
+
+--half rounds every stored value to float16 first, as `convlens import --half` stores them (the
+npm package's weights), so that the logits are those of the shipped file.
 """
 
 import collections
@@ -166,8 +169,11 @@ def prepare(path):
 
 
 def main():
-    weights, out, photos = sys.argv[1], sys.argv[2], sys.argv[3:]
-    sd = {k: v.astype(np.float64) for k, v in load_state_dict(weights).items()}
+    args = sys.argv[1:]
+    half = args[:1] == ["--half"]
+    weights, out, photos = args[half], args[half + 1], args[half + 2:]
+    stored = np.float16 if half else np.float32
+    sd = {k: v.astype(stored).astype(np.float64) for k, v in load_state_dict(weights).items()}
     inputs = np.stack([prepare(p) for p in photos]).astype(np.float32)
     logits = forward(sd, inputs.astype(np.float64)).astype(np.float32)
     # safetensors writes an array's buffer as it lies: make it row-major first (the transposed

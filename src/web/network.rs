@@ -13,13 +13,39 @@ use super::convert::{batch_shape, feature_maps_per_image, filters, js_error, to_
 use crate::api::BackendSummary;
 use crate::device::{BackendKind, BackendRequest, SelectedBackend, select};
 use crate::error::{Error, Result};
-use crate::model::Architecture;
-use crate::session::{Classifier, Init, check_classes};
+use crate::model::{Architecture, Preprocess};
+use crate::session::{Classifier, FRESH_WEIGHTS_SEED, Init};
+
+/// How [`Network::create`] makes its classifier, beyond the architecture and the weights.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+struct CreateOptions {
+    /// One label per output; without them, the labels the weights file carries (or ten
+    /// numbered ones).
+    labels: Option<Vec<String>>,
+    /// The weights are a pretrained backbone: every one but the classifying layer's is loaded,
+    /// and a fresh classifying layer gets one output per label (transfer learning).
+    transfer: bool,
+    /// How images become the input, instead of the architecture's way.
+    preprocess: Option<Preprocess>,
+}
+
+/// A JS value (undefined or null: `T::default()`) as `T`, or `BAD_INPUT` naming `what`.
+pub(super) fn from_js<T: serde::de::DeserializeOwned + Default>(
+    value: JsValue,
+    what: &str,
+) -> Result<T> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(T::default());
+    }
+    serde_wasm_bindgen::from_value(value).map_err(|e| Error::BadInput(format!("{what}: {e}")))
+}
 
 pub(super) struct Inner {
     pub(super) backend: SelectedBackend,
     architecture: Architecture,
-    classes: usize,
+    labels: Vec<String>,
+    preprocess: Preprocess,
     parameters: usize,
     input_shape: [usize; 3],
     /// `None` while `fit` has it checked out.
@@ -37,6 +63,17 @@ impl Inner {
         }
         self.classifier.borrow().clone().ok_or_else(|| {
             Error::Busy("the model is training; wait for fit() to finish or stop it".into())
+        })
+    }
+
+    /// [`Self::classifier`], preparing images as `preprocess` says (undefined or null: as the
+    /// classifier does).
+    pub(super) fn prepared(&self, preprocess: JsValue) -> Result<Classifier> {
+        let preprocess: Option<Preprocess> = from_js(preprocess, "preprocess")?;
+        let classifier = self.classifier()?;
+        Ok(match preprocess {
+            Some(p) => classifier.with_preprocess(p),
+            None => classifier,
         })
     }
 
@@ -68,28 +105,42 @@ pub struct Network {
 
 #[wasm_bindgen]
 impl Network {
-    /// Creates `architecture` (`"lenet5"`, `"vin"`, `"resnet8"`, `"alexnet"`) with `classes`
-    /// outputs on `backend` (`"auto"`, `"webgpu"` or `"cpu"`), with `weights` (bytes from
-    /// `exportWeights` or the shipped files) or freshly initialised (from a fixed seed, so
-    /// repeatable).
+    /// Creates `architecture` (a name of `architectures()`) on `backend` (`"auto"`, `"webgpu"`
+    /// or `"cpu"`), with `weights` (bytes from `exportWeights` or the shipped files) or freshly
+    /// initialised (from a fixed seed, so repeatable). `options`: `{ labels?, transfer?,
+    /// preprocess? }` (see `CreateOptions`); any other key is `BAD_INPUT`.
     pub async fn create(
         architecture: String,
         backend: String,
-        classes: u32,
         weights: Option<Uint8Array>,
+        options: JsValue,
     ) -> std::result::Result<Network, JsValue> {
         let architecture = Architecture::parse(&architecture).map_err(js_error)?;
-        check_classes(classes as usize).map_err(js_error)?;
+        let options: CreateOptions = from_js(options, "Network options").map_err(js_error)?;
         let request = BackendRequest::parse(&backend).map_err(js_error)?;
         let selected = select(request).await.map_err(js_error)?;
         let weights = weights.map(|w| w.to_vec());
-        let classifier = Classifier::with_classes(
-            architecture,
-            classes as usize,
-            &selected.device,
-            Init::from_bytes(weights.as_deref()),
-        )
+        let device = &selected.device;
+        let classifier = match (options.labels, weights.as_deref(), options.transfer) {
+            (Some(labels), Some(bytes), true) => {
+                Classifier::new(architecture, labels, device, Init::Backbone(bytes))
+            }
+            (_, _, true) => Err(Error::BadInput(
+                "transfer needs the pretrained weights and the new labels".into(),
+            )),
+            (Some(labels), bytes, false) => {
+                Classifier::new(architecture, labels, device, Init::from_bytes(bytes))
+            }
+            (None, Some(bytes), false) => Classifier::from_weights(architecture, device, bytes),
+            (None, None, false) => {
+                Classifier::with_classes(architecture, 10, device, Init::Seed(FRESH_WEIGHTS_SEED))
+            }
+        }
         .map_err(js_error)?;
+        let classifier = match options.preprocess {
+            Some(preprocess) => classifier.with_preprocess(preprocess),
+            None => classifier,
+        };
         drop(weights);
         if selected.kind == BackendKind::WebGpu {
             classifier.warm_up().await.map_err(js_error)?;
@@ -98,7 +149,8 @@ impl Network {
             inner: Rc::new(Inner {
                 backend: selected,
                 architecture,
-                classes: classifier.classes(),
+                labels: classifier.labels().to_vec(),
+                preprocess: classifier.preprocess(),
                 parameters: classifier.parameters(),
                 input_shape: classifier.input_shape(),
                 classifier: RefCell::new(Some(classifier)),
@@ -126,10 +178,16 @@ impl Network {
         self.inner.input_shape.map(|d| d as u32).to_vec()
     }
 
-    /// Number of classes.
+    /// The class labels, by output index.
     #[wasm_bindgen(getter)]
-    pub fn classes(&self) -> u32 {
-        self.inner.classes as u32
+    pub fn labels(&self) -> Vec<String> {
+        self.inner.labels.clone()
+    }
+
+    /// How `classify`, `featureMaps` and `embed` prepare an image (unless told otherwise).
+    #[wasm_bindgen(getter, unchecked_return_type = "Preprocess")]
+    pub fn preprocess(&self) -> std::result::Result<JsValue, JsValue> {
+        to_js(&self.inner.preprocess)
     }
 
     /// Trainable parameters.
@@ -141,12 +199,13 @@ impl Network {
     /// Softmax probabilities (`classes` values per image, image after image) for one image
     /// given as `pixels` in `[0, 1]` laid out `[c, h, w]` (channel-major), or several of one
     /// size laid out `[n, c, h, w]`, read in one forward pass; any size, 1, 3 or 4 channels.
-    pub fn classify(&self, pixels: Float32Array, shape: Vec<u32>) -> Promise {
+    /// `preprocess` replaces the network's for this call (undefined: the network's).
+    pub fn classify(&self, pixels: Float32Array, shape: Vec<u32>, preprocess: JsValue) -> Promise {
         let inner = Rc::clone(&self.inner);
         let pixels = pixels.to_vec();
         future_to_promise(async move {
             let run = async {
-                let classifier = inner.classifier()?;
+                let classifier = inner.prepared(preprocess)?;
                 classifier.classify(&pixels, batch_shape(&shape)?).await
             };
             let probs = run.await.map_err(js_error)?;
@@ -157,16 +216,57 @@ impl Network {
     /// Every layer's output for each image (as for `classify`), from one forward pass:
     /// `[[{ layer, shape: [c, h, w], data }, …], …]`, one array per image.
     #[wasm_bindgen(js_name = featureMaps)]
-    pub fn feature_maps(&self, pixels: Float32Array, shape: Vec<u32>) -> Promise {
+    pub fn feature_maps(
+        &self,
+        pixels: Float32Array,
+        shape: Vec<u32>,
+        preprocess: JsValue,
+    ) -> Promise {
         let inner = Rc::clone(&self.inner);
         let pixels = pixels.to_vec();
         future_to_promise(async move {
             let run = async {
-                let classifier = inner.classifier()?;
+                let classifier = inner.prepared(preprocess)?;
                 classifier.feature_maps(&pixels, batch_shape(&shape)?).await
             };
             Ok(feature_maps_per_image(run.await.map_err(js_error)?))
         })
+    }
+
+    /// The features the classifying layer reads, for each image (as for `classify`): image
+    /// after image, `features` values each (e.g. EfficientNet-Lite0's 1,280).
+    pub fn embed(&self, pixels: Float32Array, shape: Vec<u32>, preprocess: JsValue) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        let pixels = pixels.to_vec();
+        future_to_promise(async move {
+            let run = async {
+                let classifier = inner.prepared(preprocess)?;
+                classifier.embed(&pixels, batch_shape(&shape)?).await
+            };
+            let features = run.await.map_err(js_error)?;
+            Ok(Float32Array::from(features.as_slice()).into())
+        })
+    }
+
+    /// Images (as for `classify`) prepared as `preprocess` says (undefined: the network's way)
+    /// into the network's input shape: what `classify` feeds the network, image after image.
+    /// Needs no device, so it runs while the network trains.
+    pub fn prepare(
+        &self,
+        pixels: Float32Array,
+        shape: Vec<u32>,
+        preprocess: JsValue,
+    ) -> std::result::Result<Float32Array, JsValue> {
+        let run = || -> Result<Vec<f32>> {
+            let preprocess: Option<Preprocess> = from_js(preprocess, "preprocess")?;
+            let preprocess = preprocess.unwrap_or(self.inner.preprocess);
+            preprocess.apply(
+                &pixels.to_vec(),
+                batch_shape(&shape)?,
+                self.inner.input_shape,
+            )
+        };
+        Ok(Float32Array::from(run().map_err(js_error)?.as_slice()))
     }
 
     /// The first convolution's kernels: `{ layer, shape: [out, in, kh, kw], data }`.

@@ -18,7 +18,12 @@ async function expectCode(promise, code) {
 
 test("backends and the catalogue", async () => {
   assert.deepEqual(await backends(), [{ name: "cpu" }]);
-  assert.deepEqual((await pretrained()).map((p) => p.name), ["lenet5-mnist", "vin-fashion"]);
+  const shipped = await pretrained();
+  assert.deepEqual(shipped.map((p) => p.name), ["lenet5-mnist", "vin-fashion", "efficientnet-lite0-imagenet"]);
+  // ImageNet's 1,000 labels travel in the weights file, not the catalogue.
+  assert.equal(shipped[2].labels, null);
+  assert.deepEqual(shipped[2].preprocess, { kind: "centreCrop", fraction: 0.875 });
+  assert.equal(shipped[0].labels[7], "7");
   const all = await architectures();
   const lenet = all.find((a) => a.name === "lenet5");
   assert.deepEqual(lenet, { name: "lenet5", title: "LeNet-5", inputShape: [1, 28, 28], parameters: 61706, preprocess: { kind: "resize" } });
