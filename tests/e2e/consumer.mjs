@@ -4,6 +4,7 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "./helpers.mjs";
+import { PHOTOS } from "./consumer/photos.mjs";
 
 /** The tarball scripts/package.sh made (scripts/test.sh passes it in CONVLENS_TARBALL). */
 export function tarball() {
@@ -46,4 +47,15 @@ export async function consumerProject(files, extra = []) {
   );
   if (install.code !== 0) throw new Error(`npm install failed:\n${install.output}`);
   return dir;
+}
+
+/** The numpy forward pass of the photos on the f16-rounded weights, written to `out`. */
+export async function photoReference(out) {
+  const cache = process.env.CONVLENS_CACHE ?? join(process.env.HOME, ".cache/convlens");
+  const imagenet = join(cache, "imagenet");
+  const made = await run(join(cache, "venv/bin/python"), [
+    join(ROOT, "scripts/efficientnet_reference.py"), "--half", join(imagenet, "efficientnet-lite0.pth"), out,
+    ...PHOTOS.map((p) => join(imagenet, "photos", p)),
+  ]);
+  if (made.code !== 0) throw new Error(`efficientnet_reference.py failed:\n${made.output}`);
 }

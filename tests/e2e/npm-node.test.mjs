@@ -4,9 +4,8 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { consumerProject, run } from "./consumer.mjs";
+import { consumerProject, photoReference, run } from "./consumer.mjs";
 import { ROOT } from "./helpers.mjs";
-import { PHOTOS } from "./consumer/photos.mjs";
 
 test("Node ≥ 20 consumer of the packed tarball (CPU backend)", async () => {
   const dir = await consumerProject(["node.test.mjs", "digits.mjs"]);
@@ -16,17 +15,6 @@ test("Node ≥ 20 consumer of the packed tarball (CPU backend)", async () => {
   assert.match(output, /# pass [1-9]/, "the consumer's tests ran");
   assert.match(output, /# fail 0/);
 });
-
-/** The numpy forward pass of the photos on the f16-rounded weights, written to `out`. */
-export async function photoReference(out) {
-  const cache = process.env.CONVLENS_CACHE ?? join(process.env.HOME, ".cache/convlens");
-  const imagenet = join(cache, "imagenet");
-  const made = await run(join(cache, "venv/bin/python"), [
-    join(ROOT, "scripts/efficientnet_reference.py"), "--half", join(imagenet, "efficientnet-lite0.pth"), out,
-    ...PHOTOS.map((p) => join(imagenet, "photos", p)),
-  ]);
-  assert.equal(made.code, 0, made.output);
-}
 
 test("the photo model in Node: EfficientNet-Lite0 against numpy, its top 5, transfer learning", async () => {
   const dir = await consumerProject(["photos.mjs", "photos.test.mjs"]);

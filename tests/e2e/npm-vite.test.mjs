@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, test } from "node:test";
 import { join } from "node:path";
-import { consumerProject, run } from "./consumer.mjs";
+import { mkdirSync } from "node:fs";
+import { consumerProject, photoReference, run } from "./consumer.mjs";
+import { checkPhotos } from "./consumer/photos.mjs";
 import { digits } from "./consumer/digits.mjs";
 import { ARTIFACTS, launch } from "./helpers.mjs";
 
@@ -23,9 +25,12 @@ before(async () => {
       "vite/main.js": "main.js",
       "vite/vite.config.js": "vite.config.js",
       "fuzz-cases.mjs": "fuzz-cases.mjs",
+      "photos.mjs": "photos.mjs",
     },
     [VITE],
   );
+  mkdirSync(join(dir, "public"));
+  await photoReference(join(dir, "public/reference.safetensors"));
   const build = await run("npx", ["vite", "build"], { cwd: dir });
   assert.equal(build.code, 0, build.output);
   const port = 41000 + Math.floor(Math.random() * 2000);
@@ -113,6 +118,16 @@ test("Vite consumer of the packed tarball, in Chromium on WebGPU", async () => {
   assert.ok(out.workerStops.thrown <= 3, `onStep ran ${out.workerStops.thrown} times after it threw`);
   assert.equal(out.workerStops.top, test_.labels[0]);
   assert.ok(["resolved", "DISPOSED"].includes(out.workerDisposeInFlight), out.workerDisposeInFlight);
+  await page.close();
+});
+
+test("the photo model in Chromium: EfficientNet-Lite0 on WebGPU and in a worker against numpy, its top 5", async () => {
+  const { page, logs } = await openApp();
+  const out = await page.evaluate(() => window.convlensPhotos());
+  console.log(JSON.stringify({ webgpu: [out.webgpu.backend, out.webgpu.worst, out.webgpu.top5], worker: [out.worker.backend, out.worker.worst] }), logs.join("\n"));
+  assert.equal(out.webgpu.backend, "webgpu");
+  checkPhotos(out.webgpu, assert, { transfer: false });
+  checkPhotos(out.worker, assert, { transfer: false });
   await page.close();
 });
 

@@ -2,6 +2,7 @@
 // window.convlensTest with real digits and checks what comes back.
 import * as convlens from "convlens";
 import { fuzz } from "./fuzz-cases.mjs";
+import { photoRun } from "./photos.mjs";
 
 const { Model, backends, ConvlensError } = convlens;
 
@@ -120,4 +121,16 @@ window.convlensFuzz = ({ test, seed, cases, worker }) =>
     cases,
     loadOptions: worker ? { backend: "cpu", worker: true } : { backend: "cpu" },
   });
+// The photo model on WebGPU against the numpy reference (public/reference.safetensors), worker
+// mode too (the weights' byte progress crosses as callbacks).
+window.convlensPhotos = async () => {
+  const reference = await (await fetch("/reference.safetensors")).arrayBuffer();
+  const webgpu = await photoRun(convlens, reference, { backend: "webgpu", transfer: false });
+  const worker = await photoRun(
+    { Model: { load: (source, options) => Model.load(source, { ...options, worker: true }) } },
+    reference,
+    { backend: "cpu", transfer: false },
+  );
+  return { webgpu, worker };
+};
 document.getElementById("status").textContent = "ready";
