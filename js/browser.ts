@@ -1,6 +1,7 @@
 /** The browser platform: fetch for the wasm module and the shipped weights. */
 
-import { ConvlensError } from "./errors.js";
+import { ConvlensError, badInput } from "./errors.js";
+import { toImage } from "./input.js";
 import type { Platform, WasmModule } from "./runtime.js";
 
 /** Shipped weights, one static URL each so that bundlers copy them. */
@@ -56,5 +57,18 @@ export const browserPlatform: Platform = {
     const url = WEIGHTS[file];
     if (!url) throw new ConvlensError("NOT_FOUND", `no shipped weights file ${file}`);
     return fetchBytes(url(), onProgress);
+  },
+  decode: async (bytes, format) => {
+    let bitmap: ImageBitmap;
+    try {
+      bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: `image/${format}` }));
+    } catch (err) {
+      throw badInput(`the ${format.toUpperCase()} image could not be decoded: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    try {
+      return toImage(bitmap);
+    } finally {
+      bitmap.close();
+    }
   },
 };

@@ -18,5 +18,7 @@ export { Model } from "./model.js";
 export type { ConvlensModel } from "./model.js";
 export { backends, pretrained, architectures, datasets } from "./catalog.js";
 export { ConvlensError } from "./errors.js";
+export { classifyLive } from "./live.js";
+export type { LiveOptions, LiveStats } from "./live.js";
 export type { ErrorCode } from "./errors.js";
 export type * from "./types.js";

@@ -73,9 +73,19 @@ function fromRgba(rgba: Uint8Array | Uint8ClampedArray, width: number, height: n
 }
 
 /** Draws a canvas, bitmap or image element (scaled down to at most MAX_DRAW a side) and reads its pixels. */
-function fromDrawable(source: CanvasImageSource & { width: number; height: number }): PlainImage {
-  const natural = source as { naturalWidth?: number; naturalHeight?: number };
-  const [w0, h0] = [natural.naturalWidth || source.width, natural.naturalHeight || source.height];
+function fromDrawable(source: CanvasImageSource): PlainImage {
+  const sizes = source as {
+    naturalWidth?: number;
+    naturalHeight?: number;
+    videoWidth?: number;
+    videoHeight?: number;
+    displayWidth?: number;
+    displayHeight?: number;
+    width?: number;
+    height?: number;
+  };
+  const w0 = sizes.naturalWidth || sizes.videoWidth || sizes.displayWidth || sizes.width || 0;
+  const h0 = sizes.naturalHeight || sizes.videoHeight || sizes.displayHeight || sizes.height || 0;
   if (!(w0 > 0 && h0 > 0)) throw badInput("the image is empty (0×0); wait until it has loaded");
   const scale = Math.min(1, MAX_DRAW / Math.max(w0, h0));
   const [w, h] = [Math.max(1, Math.round(w0 * scale)), Math.max(1, Math.round(h0 * scale))];
@@ -104,19 +114,25 @@ export function toImage(input: ImageInput): PlainImage {
     const shape = dims(field(input, "shape", "shape"), [3], MAX_SIDE, "shape", "channels, height, width") as [number, number, number];
     return { data: floats(field(input, "data", "data"), shape), shape };
   }
-  const drawable = input as CanvasImageSource & { width?: number; height?: number };
+  const drawable = input as CanvasImageSource;
+  if (typeof HTMLVideoElement !== "undefined" && drawable instanceof HTMLVideoElement) {
+    // HAVE_CURRENT_DATA: a frame to draw.
+    if (drawable.readyState < 2) throw badInput("the <video> has no frame yet; wait for its loadeddata event");
+    return fromDrawable(drawable);
+  }
   if (
     typeof drawable === "object" &&
     drawable !== null &&
     ((typeof HTMLCanvasElement !== "undefined" && drawable instanceof HTMLCanvasElement) ||
       (typeof OffscreenCanvas !== "undefined" && drawable instanceof OffscreenCanvas) ||
       (typeof ImageBitmap !== "undefined" && drawable instanceof ImageBitmap) ||
-      (typeof HTMLImageElement !== "undefined" && drawable instanceof HTMLImageElement))
+      (typeof HTMLImageElement !== "undefined" && drawable instanceof HTMLImageElement) ||
+      (typeof VideoFrame !== "undefined" && drawable instanceof VideoFrame))
   ) {
-    return fromDrawable(drawable as CanvasImageSource & { width: number; height: number });
+    return fromDrawable(drawable);
   }
   throw badInput(
-    `input must be ImageData, a canvas, an ImageBitmap, an <img>, or { data, shape: [c, h, w] }, got ${describe(input)}`,
+    `input must be ImageData, a canvas, an ImageBitmap, an <img>, a <video>, a VideoFrame, a Blob or the bytes of an image file, or { data, shape: [c, h, w] }, got ${describe(input)}`,
   );
 }
 

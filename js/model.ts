@@ -4,6 +4,7 @@ import type { Network as InferenceNetwork } from "./wasm/convlens_cpu.js";
 import type { Network as TrainingNetwork } from "./wasm/convlens_webgpu_train.js";
 import { ConvlensError, badInput, fromWasm } from "./errors.js";
 import { toDataset, toImages, type Prepare } from "./input.js";
+import { decoded, decodedDataset } from "./decode.js";
 import { bad, describe, reading } from "./guard.js";
 import { classifyOptions, deliver, fitOptions, imageOptions, loadOptions, ownSource } from "./options.js";
 import type { PretrainedInfo } from "./types.js";
@@ -205,7 +206,7 @@ export class Model implements ConvlensModel {
     this.#checkAlive();
     const classes = this.info.classes;
     const { topK, preprocess } = classifyOptions(options, classes.length);
-    const images = toImages(input);
+    const images = toImages(await decoded(input));
     const probs = (await this.#run((net) =>
       net.classify(images.data, Uint32Array.from(images.shape), preprocess),
     )) as Float32Array;
@@ -236,7 +237,7 @@ export class Model implements ConvlensModel {
   async featureMaps(input: ImageInput | ImageBatch, options: ImageOptions = {}): Promise<FeatureMap[] | FeatureMap[][]> {
     this.#checkAlive();
     const { preprocess } = imageOptions(options, "featureMaps");
-    const images = toImages(input);
+    const images = toImages(await decoded(input));
     const maps = (await this.#run((net) =>
       net.featureMaps(images.data, Uint32Array.from(images.shape), preprocess),
     )) as FeatureMap[][];
@@ -254,7 +255,7 @@ export class Model implements ConvlensModel {
   async embed(input: ImageInput | ImageBatch, options: ImageOptions = {}): Promise<Embedding> {
     this.#checkAlive();
     const { preprocess } = imageOptions(options, "embed");
-    const images = toImages(input);
+    const images = toImages(await decoded(input));
     const data = (await this.#run((net) =>
       net.embed(images.data, Uint32Array.from(images.shape), preprocess),
     )) as Float32Array;
@@ -286,11 +287,11 @@ export class Model implements ConvlensModel {
     if (this.#fitting) throw new ConvlensError("BUSY", "fit() is already running on this model; await it or abort it first");
     const { wasm: rest, validationData, preprocess, signal, onStep, onEpoch } = fitOptions(options);
     if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was already aborted; nothing was trained");
-    const train = toDataset(dataset, this.info.inputShape, "dataset", this.#preparer(preprocess));
+    const train = toDataset(await decodedDataset(dataset), this.info.inputShape, "dataset", this.#preparer(preprocess));
     const validation =
       validationData === undefined
         ? undefined
-        : toDataset(validationData, this.info.inputShape, "validationData", this.#preparer(preprocess));
+        : toDataset(await decodedDataset(validationData), this.info.inputShape, "validationData", this.#preparer(preprocess));
     this.#fitting = true;
     let callbackError: ConvlensError | undefined;
     try {
@@ -371,7 +372,7 @@ export class Model implements ConvlensModel {
    */
   async evaluate(dataset: Dataset): Promise<Evaluation> {
     this.#checkAlive();
-    const data = toDataset(dataset, this.info.inputShape, "dataset", this.#preparer(undefined));
+    const data = toDataset(await decodedDataset(dataset), this.info.inputShape, "dataset", this.#preparer(undefined));
     return this.#run((net) => net.evaluate(data.images, data.labels));
   }
 

@@ -9,8 +9,42 @@
  */
 
 import { readFile } from "node:fs/promises";
-import { ConvlensError } from "./errors.js";
+import { rgbaPixels } from "./decode.js";
+import { ConvlensError, badInput } from "./errors.js";
 import { setPlatform } from "./runtime.js";
+import type { Pixels } from "./types.js";
+
+/** A decoder package, imported when first needed (a dependency of this package). */
+async function decoder<T>(name: string): Promise<T> {
+  const module = (await import(name)) as { default?: T };
+  return (module.default ?? module) as T;
+}
+
+interface Rgba {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** PNG (pngjs) and JPEG (jpeg-js) bytes → pixels, scaled down as the browser's drawables are. */
+async function decode(bytes: Uint8Array, format: string): Promise<Pixels> {
+  let image: Rgba;
+  try {
+    if (format === "png") {
+      const { PNG } = await decoder<{ PNG: { sync: { read(b: Uint8Array): Rgba } } }>("pngjs");
+      image = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    } else if (format === "jpeg") {
+      const jpeg = await decoder<{ decode(b: Uint8Array, o: object): Rgba }>("jpeg-js");
+      image = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: 256, maxMemoryUsageInMB: 1024 });
+    } else {
+      throw badInput(`Node decodes PNG and JPEG files; this is ${format.toUpperCase()}`);
+    }
+  } catch (err) {
+    if (err instanceof ConvlensError) throw err;
+    throw badInput(`the ${format.toUpperCase()} image could not be decoded: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return rgbaPixels(image.data, image.width, image.height);
+}
 
 async function read(url: URL): Promise<Uint8Array<ArrayBuffer>> {
   try {
@@ -28,6 +62,7 @@ setPlatform({
     onProgress?.(bytes.length, bytes.length);
     return bytes;
   },
+  decode,
 });
 
 export { Model } from "./model.js";

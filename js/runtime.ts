@@ -10,7 +10,7 @@ import type * as Inference from "./wasm/convlens_cpu.js";
 import type * as Training from "./wasm/convlens_webgpu_train.js";
 import type * as Threaded from "./wasm/convlens_cpu_threads.js";
 import { ConvlensError } from "./errors.js";
-import type { LoadOptions, ModelSource } from "./types.js";
+import type { LoadOptions, ModelSource, Pixels } from "./types.js";
 import type { ConvlensModel } from "./model.js";
 
 /** What differs between browsers and Node: how bytes are fetched, and workers. */
@@ -21,6 +21,8 @@ export interface Platform {
   weights(file: string, onProgress?: (loaded: number, total?: number) => void): Promise<Uint8Array>;
   /** Loads the model in a Web Worker, where there are workers. */
   worker?(source: ModelSource, options: LoadOptions): Promise<ConvlensModel>;
+  /** Decodes an image file's bytes (`format` from its signature) into pixels `[3, h, w]`. */
+  decode?(bytes: Uint8Array, format: string): Promise<Pixels>;
   /** Whether this platform can start wasm-bindgen-rayon's pool (browsers: Web Workers). */
   threads?: boolean;
 }

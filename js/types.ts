@@ -75,14 +75,23 @@ export interface Pixels {
   shape: [number, number, number];
 }
 
-/** Anything {@link Model.classify} and {@link Model.featureMaps} accept. */
+/**
+ * Anything {@link Model.classify} and {@link Model.featureMaps} accept: pixels, the browser's
+ * drawables (a `<video>`'s current frame, a `VideoFrame`), or an image file as a `Blob`/`File`
+ * or its bytes (decoded by the browser; in Node, PNG and JPEG by pngjs and jpeg-js).
+ */
 export type ImageInput =
   | Pixels
   | ImageData
   | HTMLCanvasElement
   | OffscreenCanvas
   | ImageBitmap
-  | HTMLImageElement;
+  | HTMLImageElement
+  | HTMLVideoElement
+  | VideoFrame
+  | Blob
+  | Uint8Array
+  | ArrayBuffer;
 
 /** Several images of one size in one array: `[images, channels, height, width]`, image after image. */
 export interface PixelBatch {

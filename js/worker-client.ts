@@ -8,6 +8,7 @@ import { Comlink } from "./rpc.js";
 import { ConvlensError, fromWasm } from "./errors.js";
 import { reading } from "./guard.js";
 import { imageList, ownBuffers, toDataset, toImages, wireImages } from "./input.js";
+import { decoded, decodedDataset } from "./decode.js";
 import { classifyOptions, deliver, fitOptions, imageOptions } from "./options.js";
 import type { ConvlensModel } from "./model.js";
 import type { WorkerApi } from "./worker.js";
@@ -92,7 +93,7 @@ class WorkerModel implements ConvlensModel {
     options: ClassifyOptions = {},
   ): Promise<Prediction[] | Prediction[][]> {
     const checked = classifyOptions(options, this.info.classes.length);
-    const images = wireImages(toImages(input));
+    const images = wireImages(toImages(await decoded(input)));
     return this.call<Prediction[] | Prediction[][]>((remote) =>
       remote.classify(posted(images as Pixels | PixelBatch, images.data), checked),
     );
@@ -103,7 +104,7 @@ class WorkerModel implements ConvlensModel {
   async featureMaps(input: ImageInput | ImageBatch, options?: ImageOptions): Promise<FeatureMap[] | FeatureMap[][]>;
   async featureMaps(input: ImageInput | ImageBatch, options: ImageOptions = {}): Promise<FeatureMap[] | FeatureMap[][]> {
     const checked = imageOptions(options, "featureMaps");
-    const images = wireImages(toImages(input));
+    const images = wireImages(toImages(await decoded(input)));
     return this.call<FeatureMap[] | FeatureMap[][]>((remote) =>
       remote.featureMaps(posted(images as Pixels | PixelBatch, images.data), checked),
     );
@@ -111,7 +112,7 @@ class WorkerModel implements ConvlensModel {
 
   async embed(input: ImageInput | ImageBatch, options: ImageOptions = {}): Promise<Embedding> {
     const checked = imageOptions(options, "embed");
-    const images = wireImages(toImages(input));
+    const images = wireImages(toImages(await decoded(input)));
     return this.call<Embedding>((remote) => remote.embed(posted(images as Pixels | PixelBatch, images.data), checked));
   }
 
@@ -135,8 +136,8 @@ class WorkerModel implements ConvlensModel {
     // Checked here as `Model.fit` checks them, so that only plain, checked copies are posted.
     const { wasm, validationData, preprocess, signal, onStep, onEpoch } = fitOptions(options);
     if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was already aborted; nothing was trained");
-    const train = this.#wireDataset(dataset, "dataset");
-    const validation = validationData === undefined ? undefined : this.#wireDataset(validationData, "validationData");
+    const train = this.#wireDataset(await decodedDataset(dataset), "dataset");
+    const validation = validationData === undefined ? undefined : this.#wireDataset(await decodedDataset(validationData), "validationData");
     const id = this.#nextFit++;
     const abort = () => void this.call((remote) => remote.abort(id)).catch(() => {});
     let callbackError: ConvlensError | undefined;
@@ -170,7 +171,7 @@ class WorkerModel implements ConvlensModel {
   }
 
   async evaluate(dataset: Dataset): Promise<Evaluation> {
-    const data = this.#wireDataset(dataset, "dataset");
+    const data = this.#wireDataset(await decodedDataset(dataset), "dataset");
     return this.call((remote) => remote.evaluate(posted(data.value, ...data.arrays)));
   }
 

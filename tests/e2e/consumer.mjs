@@ -49,11 +49,17 @@ export async function consumerProject(files, extra = []) {
   return dir;
 }
 
+const CACHE = process.env.CONVLENS_CACHE ?? join(process.env.HOME, ".cache/convlens");
+
+/** Where scripts/fetch-photos.sh put the photo model's files. */
+export function imagenetCache() {
+  return join(CACHE, "imagenet");
+}
+
 /** The numpy forward pass of the photos on the f16-rounded weights, written to `out`. */
 export async function photoReference(out) {
-  const cache = process.env.CONVLENS_CACHE ?? join(process.env.HOME, ".cache/convlens");
-  const imagenet = join(cache, "imagenet");
-  const made = await run(join(cache, "venv/bin/python"), [
+  const imagenet = imagenetCache();
+  const made = await run(join(CACHE, "venv/bin/python"), [
     join(ROOT, "scripts/efficientnet_reference.py"), "--half", join(imagenet, "efficientnet-lite0.pth"), out,
     ...PHOTOS.map((p) => join(imagenet, "photos", p)),
   ]);

@@ -6,9 +6,9 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, test } from "node:test";
 import { join } from "node:path";
-import { mkdirSync } from "node:fs";
-import { consumerProject, photoReference, run } from "./consumer.mjs";
-import { checkPhotos } from "./consumer/photos.mjs";
+import { copyFileSync, mkdirSync } from "node:fs";
+import { consumerProject, imagenetCache, photoReference, run } from "./consumer.mjs";
+import { EXPECTED, PHOTOS, checkPhotos } from "./consumer/photos.mjs";
 import { digits } from "./consumer/digits.mjs";
 import { ARTIFACTS, launch } from "./helpers.mjs";
 
@@ -29,8 +29,9 @@ before(async () => {
     },
     [VITE],
   );
-  mkdirSync(join(dir, "public"));
+  mkdirSync(join(dir, "public/photos"), { recursive: true });
   await photoReference(join(dir, "public/reference.safetensors"));
+  for (const photo of PHOTOS) copyFileSync(join(imagenetCache(), "photos", photo), join(dir, "public/photos", photo));
   const build = await run("npx", ["vite", "build"], { cwd: dir });
   assert.equal(build.code, 0, build.output);
   const port = 41000 + Math.floor(Math.random() * 2000);
@@ -40,7 +41,8 @@ before(async () => {
     detached: true,
   });
   url = `http://127.0.0.1:${port}/`;
-  browser = await launch({ webgpu: true });
+  // Chromium's fake camera (a moving test pattern) answers getUserMedia without a prompt.
+  browser = await launch({ webgpu: true, args: ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"] });
 });
 
 after(async () => {
@@ -128,6 +130,21 @@ test("the photo model in Chromium: EfficientNet-Lite0 on WebGPU and in a worker 
   assert.equal(out.webgpu.backend, "webgpu");
   checkPhotos(out.webgpu, assert, { transfer: false });
   checkPhotos(out.worker, assert, { transfer: false });
+  await page.close();
+});
+
+test("inputs in Chromium: an image File, a live <video> from the fake camera (latest frame wins), a VideoFrame", async () => {
+  const { page, logs } = await openApp();
+  const out = await page.evaluate(() => window.convlensInputs({ seconds: 3 }));
+  console.log(JSON.stringify(out), logs.join("\n"));
+  assert.ok(EXPECTED[1].some((n) => out.file.includes(n)), out.file.join(" / "));
+  assert.equal(out.notAnImage, "BAD_INPUT");
+  assert.ok(out.live.frames >= 3, `${out.live.frames} frames in 3 s`);
+  assert.ok(out.live.fps > 0 && out.live.latencyMs > 0);
+  assert.equal(out.liveResults, out.live.frames);
+  assert.equal(out.liveOrdered, true, "one result per classified frame, in order, each of topK classes");
+  assert.equal(out.videoFrame, 1);
+  assert.equal(out.videoElement, 2);
   await page.close();
 });
 

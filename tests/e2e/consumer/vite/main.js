@@ -4,7 +4,7 @@ import * as convlens from "convlens";
 import { fuzz } from "./fuzz-cases.mjs";
 import { photoRun } from "./photos.mjs";
 
-const { Model, backends, ConvlensError } = convlens;
+const { Model, backends, ConvlensError, classifyLive } = convlens;
 
 /** A 28×28 canvas showing one digit (greyscale bytes). */
 function canvasOf(pixels) {
@@ -132,5 +132,42 @@ window.convlensPhotos = async () => {
     { backend: "cpu", transfer: false },
   );
   return { webgpu, worker };
+};
+// Inputs a photo app meets: an image file as a File (the browser decodes it), Chromium's fake
+// camera in a <video> classified live (the latest frame wins) for `seconds`, and a VideoFrame.
+window.convlensInputs = async ({ seconds }) => {
+  const out = {};
+  const photo = await Model.load("efficientnet-lite0-imagenet", { backend: "cpu" });
+  const blob = await (await fetch("/photos/coffee.png")).blob();
+  const file = new File([blob], "coffee.png", { type: "image/png" });
+  out.file = (await photo.classify(file, { topK: 5 })).map((p) => p.label);
+  try {
+    await photo.classify(new Blob(["not an image"]));
+  } catch (e) {
+    out.notAnImage = e.code;
+  }
+  photo.dispose();
+
+  const video = document.createElement("video");
+  video.muted = true;
+  video.playsInline = true;
+  document.body.append(video);
+  video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 } });
+  await video.play();
+  await new Promise((ok) => (video.readyState >= 2 ? ok() : video.addEventListener("loadeddata", ok, { once: true })));
+  const digits = await Model.load("lenet5-mnist", { backend: "cpu" });
+  const stop = new AbortController();
+  const results = [];
+  setTimeout(() => stop.abort(), seconds * 1000);
+  out.live = await classifyLive(digits, video, { topK: 3, signal: stop.signal, onResult: (top, stats) => results.push({ top: top.length, frames: stats.frames }) });
+  out.liveResults = results.length;
+  out.liveOrdered = results.every((r, i) => r.frames === i + 1 && r.top === 3);
+  const frame = new VideoFrame(video);
+  out.videoFrame = (await digits.classify(frame, { topK: 1 })).length;
+  frame.close();
+  out.videoElement = (await digits.classify(video, { topK: 2 })).length;
+  video.srcObject.getTracks().forEach((t) => t.stop());
+  digits.dispose();
+  return out;
 };
 document.getElementById("status").textContent = "ready";
