@@ -2,18 +2,19 @@
 // every layer's feature maps, train a network in a Web Worker and keep it — all on the same JS
 // API npm users get.
 import { Model, architectures, datasets, pretrained } from "../convlens/index.js";
-import { decode, fetchDataset, paint, SIZE } from "./images.js";
+import { fetchDataset, paint, SIZE } from "./images.js";
 import { drawZoom, renderFilters, renderMaps } from "./maps.js";
 import { setupPad } from "./pad.js";
 import { loadSaved, removeSaved, save } from "./store.js";
 import { setupTraining } from "./training.js";
+import { setupPhotos } from "./photos.js";
 
 const $ = (id) => document.getElementById(id);
 // Architectures' and datasets' names people read, from the registry (architectures(), datasets()).
 const NAMES = {};
 const DATA = {};
 
-const state = { model: null, choice: null, choices: new Map(), pixels: null, parameters: {} };
+const state = { model: null, choice: null, choices: new Map(), input: null, parameters: {} };
 
 function requestedBackend() {
   const value = new URLSearchParams(location.search).get("backend");
@@ -71,22 +72,26 @@ function showScores(predictions, ms) {
   $("timing").textContent = `inference: ${ms.toFixed(1)} ms · top: ${predictions[0].label}`;
 }
 
-// One classification at a time; while one runs, only the newest input waits.
+// One classification at a time; while one runs, only the newest input waits. An input is the
+// pad itself (a canvas: the model prepares the drawing its own way, e.g. MNIST's centring) or a
+// held-out image's exact pixels.
 let running = false;
 let pending = null;
-async function look(pixels) {
-  state.pixels = pixels;
-  if (pixels) paint($("preview"), pixels);
-  pending = pixels;
+async function look(input) {
+  state.input = input;
+  pending = input;
   if (running || !state.model) return;
   running = true;
   document.body.dataset.busy = "1";
   while (pending) {
-    const input = { data: pending, shape: [1, SIZE, SIZE] };
+    const input = pending;
     pending = null;
     const model = state.model;
     try {
       const t0 = performance.now();
+      const seen = await model.prepare(input);
+      // What the network receives, from the model's own preparation.
+      paint($("preview"), seen.data.subarray(0, SIZE * SIZE));
       const predictions = await model.classify(input);
       showScores(predictions, performance.now() - t0);
       renderMaps($("maps"), await model.featureMaps(input), zoom);
@@ -94,7 +99,7 @@ async function look(pixels) {
     } catch (err) {
       // The model was swapped (and the old one disposed) while it worked: read the same input
       // again with the new one, unless a newer input is already waiting.
-      if (err?.code === "DISPOSED" && state.model && state.model !== model) pending ??= input.data;
+      if (err?.code === "DISPOSED" && state.model && state.model !== model) pending ??= input;
       else if (err?.code === "INTERNAL" && state.model === model) {
         // The WebAssembly instance crashed and was restarted without the model: load it again
         // and read the same input with it.
@@ -118,10 +123,18 @@ async function reloadAfterCrash() {
   if (state.model) $("model-status").textContent = `${status} — the model was loaded again`;
 }
 
+/** How a preparation reads, for people. */
+export function preparation(preprocess) {
+  if (preprocess.kind === "centreDigit") return "a digit centred as MNIST's were (light ink on dark, scaled into 20×20, centred by its mass)";
+  if (preprocess.kind === "centreCrop") return `a centred square of ${Math.round(preprocess.fraction * 1000) / 10} % of the shorter side, resized`;
+  return "resized";
+}
+
 function describe(model, note) {
-  const { architecture, inputShape, classes, parameters } = model.info;
+  const { architecture, inputShape, classes, parameters, preprocess } = model.info;
   $("model-info").textContent = `${NAMES[architecture] ?? architecture}: ${parameters.toLocaleString("en")} parameters, ` +
     `input ${inputShape.join("×")}, ${classes.length} classes (${classes.slice(0, 4).join(", ")}…)${note ? ` — ${note}` : ""}`;
+  $("preview-note").textContent = `what the network gets (${inputShape.slice(1).join("×")}): ${preparation(preprocess)}`;
 }
 
 async function use(model, note) {
@@ -131,7 +144,7 @@ async function use(model, note) {
   showBackend(model.backend);
   describe(model, note);
   renderFilters($("filters"), await model.filters(), zoom);
-  if (state.pixels) await look(state.pixels);
+  if (state.input) await look(state.input);
 }
 
 async function loadChoice(id) {
@@ -144,6 +157,7 @@ async function loadChoice(id) {
     const model = await Model.load(choice.source, {
       backend: $("backend-select").value,
       worker: true,
+      preprocess: choice.preprocess,
       onProgress: (p) => {
         if (p.phase === "weights" && p.total) $("model-status").textContent = `weights: ${Math.round((100 * p.loaded) / p.total)} %`;
       },
@@ -185,8 +199,8 @@ async function forgetSaved() {
   }
 }
 
-function addChoice(id, label, source, note) {
-  state.choices.set(id, { label, source, note });
+function addChoice(id, label, source, note, preprocess) {
+  state.choices.set(id, { label, source, note, preprocess });
   let option = [...$("model-select").options].find((o) => o.value === id);
   if (!option) $("model-select").append((option = new Option(label, id)));
   option.textContent = label;
@@ -207,7 +221,7 @@ async function setupGallery(pad, sets) {
       canvas.tabIndex = 0;
       const pick = () => {
         pad.show(canvas, SIZE, SIZE);
-        look(pixels); // exactly the held-out image, not re-centred
+        look({ data: pixels, shape: [1, SIZE, SIZE] }); // exactly the held-out image
       };
       canvas.addEventListener("click", pick);
       canvas.addEventListener("keydown", (e) => e.key === "Enter" && pick());
@@ -220,7 +234,8 @@ async function setupGallery(pad, sets) {
 function setupFiles(pad) {
   const showImage = async (file) => {
     try {
-      const bitmap = await decode(file);
+      if (!file.type.startsWith("image/")) throw new Error(`${file.name} is not an image`);
+      const bitmap = await createImageBitmap(file);
       try {
         pad.show(bitmap, bitmap.width, bitmap.height);
       } finally {
@@ -300,7 +315,10 @@ function setupFiles(pad) {
 
 async function main() {
   $("backend-select").value = requestedBackend();
-  const [shipped, archs, sets] = await Promise.all([pretrained(), architectures(), datasets()]);
+  const [all, archs, sets] = await Promise.all([pretrained(), architectures(), datasets()]);
+  // The pad's models read 28×28 greyscale; the photo model has its own panel.
+  const shipped = all.filter((p) => p.dataset !== "imagenet");
+  const preprocessOf = Object.fromEntries(shipped.map((p) => [p.dataset, p.preprocess]));
   for (const a of archs) {
     state.parameters[a.name] = a.parameters;
     NAMES[a.name] = a.title;
@@ -317,13 +335,15 @@ async function main() {
   if (saved) {
     const when = new Date(saved.savedAt).toLocaleString();
     addChoice("saved", `Your trained ${NAMES[saved.architecture]} (${saved.dataset}, saved ${when})`,
-      { architecture: saved.architecture, classes: saved.classes, weights: saved.weights }, "your model, restored from this browser");
+      { architecture: saved.architecture, classes: saved.classes, weights: saved.weights }, "your model, restored from this browser",
+      saved.preprocess ?? preprocessOf[saved.dataset]);
   }
   const tool = () => document.querySelector("input[name=tool]:checked").value;
-  const pad = setupPad($("pad"), { tool, onChange: (pixels) => (pixels ? look(pixels) : clearOutputs()) });
+  const pad = setupPad($("pad"), { tool, onChange: (drawing) => (drawing ? look(drawing) : clearOutputs()) });
   pad.clear();
   setupFiles(pad);
   setupGallery(pad, sets).catch((err) => showError(err, "model-status"));
+  setupPhotos();
   $("clear").addEventListener("click", () => pad.clear());
   $("model-select").addEventListener("change", (e) => loadChoice(e.target.value));
   $("remove-saved").addEventListener("click", forgetSaved);
@@ -331,6 +351,7 @@ async function main() {
   setupTraining({
     architectures: archs,
     datasets: sets,
+    preprocess: (dataset) => preprocessOf[dataset],
     backend: () => $("backend-select").value,
     onError: (err) => showError(err, "train-stats"),
     onTrained: async (model, summary) => {
@@ -339,7 +360,7 @@ async function main() {
       try {
         entry.weights = await model.exportWeights();
         await save(entry);
-        addChoice("saved", label, { architecture: entry.architecture, classes: entry.classes, weights: entry.weights }, "your model, saved in this browser");
+        addChoice("saved", label, { architecture: entry.architecture, classes: entry.classes, weights: entry.weights }, "your model, saved in this browser", entry.preprocess);
         $("model-select").value = "saved";
         state.choice = "saved";
         await use(model, "your model, saved in this browser");
@@ -356,7 +377,7 @@ async function main() {
 }
 
 function clearOutputs() {
-  state.pixels = null;
+  state.input = null;
   paint($("preview"), new Float32Array(SIZE * SIZE));
   $("scores").replaceChildren();
   $("maps").replaceChildren();

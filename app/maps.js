@@ -30,13 +30,16 @@ function grid(title, tiles) {
   return block;
 }
 
-/** Renders `maps` ([{ layer, shape: [c, h, w], data }]) into `root`; a click enlarges a channel. */
-export function renderMaps(root, maps, onZoom) {
+/**
+ * Renders `maps` ([{ layer, shape: [c, h, w], data }]) into `root`; a click enlarges a channel.
+ * `maxChannels` draws only the first channels of each layer.
+ */
+export function renderMaps(root, maps, onZoom, { maxChannels = Infinity } = {}) {
   root.replaceChildren(
     ...maps.map(({ layer, shape: [c, h, w], data }) => {
       const size = h === 1 ? 10 : Math.max(28, Math.min(64, 4 * h));
       const tiles = [];
-      for (let ch = 0; ch < c; ch++) {
+      for (let ch = 0; ch < Math.min(c, maxChannels); ch++) {
         const values = data.subarray(ch * h * w, (ch + 1) * h * w);
         const t = tile(values, h, w, size);
         t.title = `${layer} channel ${ch}`;
@@ -44,7 +47,8 @@ export function renderMaps(root, maps, onZoom) {
         t.addEventListener("click", () => onZoom(`${layer}, channel ${ch} (${h}×${w})`, values, h, w));
         tiles.push(t);
       }
-      const block = grid(`${layer} — ${c}×${h}×${w}`, tiles);
+      const shown = c > maxChannels ? ` (the first ${maxChannels} channels)` : "";
+      const block = grid(`${layer} — ${c}×${h}×${w}${shown}`, tiles);
       block.dataset.layer = layer;
       block.dataset.channels = String(c);
       return block;

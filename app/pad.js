@@ -1,7 +1,9 @@
 // The drawing pad: pen and eraser strokes with the mouse, a finger or a stylus.
-import { toMnist } from "./images.js";
 
-/** Sets up `#pad`; calls `onChange(pixels)` with the 28×28 image after every stroke segment. */
+/**
+ * Sets up `#pad`; calls `onChange(pad)` with the pad itself after every stroke segment (the
+ * model prepares the drawing its own way).
+ */
 export function setupPad(pad, { onChange, tool }) {
   const ctx = pad.getContext("2d", { willReadFrequently: true });
   const api = {
@@ -18,7 +20,7 @@ export function setupPad(pad, { onChange, tool }) {
       ctx.imageSmoothingEnabled = width > 28;
       ctx.drawImage(source, (pad.width - width * s) / 2, (pad.height - height * s) / 2, width * s, height * s);
     },
-    read: () => toMnist(pad, pad.width, pad.height),
+    read: () => pad,
   };
   let last = null;
   const point = (e) => {

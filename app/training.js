@@ -7,10 +7,11 @@ const $ = (id) => document.getElementById(id);
 
 /**
  * Wires the panel. `architectures` and `datasets` are the registry's (architectures(),
- * datasets()); `backend()` gives the backend to train on; `onTrained(model, summary)` receives
- * the trained model when training ends (completed or stopped).
+ * datasets()); `preprocess(dataset)` is how that dataset's shipped model prepares an image;
+ * `backend()` gives the backend to train on; `onTrained(model, summary)` receives the trained
+ * model when training ends (completed or stopped).
  */
-export function setupTraining({ architectures, datasets, backend, onTrained, onError }) {
+export function setupTraining({ architectures, datasets, preprocess, backend, onTrained, onError }) {
   // The training subsets are 28×28 greyscale: the architectures that read such images.
   const trainable = architectures.filter((a) => a.inputShape.join() === "1,28,28");
   $("train-model").replaceChildren(
@@ -96,6 +97,7 @@ export function setupTraining({ architectures, datasets, backend, onTrained, onE
     const summary = {
       architecture: run.model.info.architecture,
       dataset: run.dataset,
+      preprocess: run.model.info.preprocess,
       epochs: run.epochsDone,
       accuracy: last?.validation.accuracy ?? null,
       how,
@@ -126,7 +128,8 @@ export function setupTraining({ architectures, datasets, backend, onTrained, onE
       const [trainSet, validationSet] = await Promise.all([fetchDataset(dataset, "train"), fetchDataset(dataset, "test")]);
       const model = await Model.load(
         { architecture: $("train-model").value, classes: labels[dataset] },
-        { backend: backend(), worker: true },
+        // Drawings are prepared as the shipped model of this dataset prepares them.
+        { backend: backend(), worker: true, preprocess: preprocess(dataset) },
       );
       run = { model, dataset, train: trainSet, validation: validationSet, total, batchSize, lr, epochsDone: 0, history: [], steps: [] };
       $("train-progress").value = 0;

@@ -6,7 +6,7 @@ import { ConvlensError, badInput, fromWasm } from "./errors.js";
 import { toDataset, toImages, type Prepare } from "./input.js";
 import { decoded, decodedDataset } from "./decode.js";
 import { bad, describe, reading } from "./guard.js";
-import { classifyOptions, deliver, fitOptions, imageOptions, loadOptions, ownSource } from "./options.js";
+import { classifyOptions, deliver, fitOptions, imageOptions, loadOptions, mapOptions, ownSource } from "./options.js";
 import type { PretrainedInfo } from "./types.js";
 import { currentPlatform, generation, moduleFor, recover, runtime, trainingRuntime } from "./runtime.js";
 import type { Bindings, TrainingBindings } from "./runtime.js";
@@ -15,6 +15,7 @@ import type {
   ClassifyOptions,
   Dataset,
   Embedding,
+  FeatureMapOptions,
   EpochEvent,
   Evaluation,
   FeatureMap,
@@ -25,6 +26,7 @@ import type {
   ImageOptions,
   LoadOptions,
   ModelInfo,
+  Pixels,
   Preprocess,
   ModelSource,
   Prediction,
@@ -38,10 +40,11 @@ export interface ConvlensModel {
   classify(input: ImageInput, options?: ClassifyOptions): Promise<Prediction[]>;
   classify(input: ImageBatch, options?: ClassifyOptions): Promise<Prediction[][]>;
   classify(input: ImageInput | ImageBatch, options?: ClassifyOptions): Promise<Prediction[] | Prediction[][]>;
-  featureMaps(input: ImageInput, options?: ImageOptions): Promise<FeatureMap[]>;
-  featureMaps(input: ImageBatch, options?: ImageOptions): Promise<FeatureMap[][]>;
-  featureMaps(input: ImageInput | ImageBatch, options?: ImageOptions): Promise<FeatureMap[] | FeatureMap[][]>;
+  featureMaps(input: ImageInput, options?: FeatureMapOptions): Promise<FeatureMap[]>;
+  featureMaps(input: ImageBatch, options?: FeatureMapOptions): Promise<FeatureMap[][]>;
+  featureMaps(input: ImageInput | ImageBatch, options?: FeatureMapOptions): Promise<FeatureMap[] | FeatureMap[][]>;
   embed(input: ImageInput | ImageBatch, options?: ImageOptions): Promise<Embedding>;
+  prepare(input: ImageInput, options?: ImageOptions): Promise<Pixels>;
   filters(): Promise<Filters>;
   fit(dataset: Dataset, options?: FitOptions): Promise<EpochEvent[]>;
   evaluate(dataset: Dataset): Promise<Evaluation>;
@@ -124,12 +127,13 @@ export class Model implements ConvlensModel {
       // Transfer learning (`classes`): the new labels on a fresh head; otherwise the model's
       // own, from the catalogue or (null there) from the weights file.
       labels = options.classes ?? entry.labels ?? undefined;
-      preprocess = entry.preprocess;
+      preprocess = options.preprocess ?? entry.preprocess;
       weights = await currentPlatform().weights(entry.file, (loaded, total) =>
         progress({ phase: "weights", loaded, total }),
       );
     } else {
       ({ architecture, classes: labels, weights } = own);
+      preprocess = options.preprocess;
     }
     progress({ phase: "backend" });
     try {
@@ -231,17 +235,34 @@ export class Model implements ConvlensModel {
    * const maps = await model.featureMaps(canvas);
    * maps[0]; // { layer: "conv1", shape: [6, 28, 28], data: Float32Array(4704) }
    */
-  async featureMaps(input: ImageInput, options?: ImageOptions): Promise<FeatureMap[]>;
-  async featureMaps(input: ImageBatch, options?: ImageOptions): Promise<FeatureMap[][]>;
-  async featureMaps(input: ImageInput | ImageBatch, options?: ImageOptions): Promise<FeatureMap[] | FeatureMap[][]>;
-  async featureMaps(input: ImageInput | ImageBatch, options: ImageOptions = {}): Promise<FeatureMap[] | FeatureMap[][]> {
+  async featureMaps(input: ImageInput, options?: FeatureMapOptions): Promise<FeatureMap[]>;
+  async featureMaps(input: ImageBatch, options?: FeatureMapOptions): Promise<FeatureMap[][]>;
+  async featureMaps(input: ImageInput | ImageBatch, options?: FeatureMapOptions): Promise<FeatureMap[] | FeatureMap[][]>;
+  async featureMaps(input: ImageInput | ImageBatch, options: FeatureMapOptions = {}): Promise<FeatureMap[] | FeatureMap[][]> {
     this.#checkAlive();
-    const { preprocess } = imageOptions(options, "featureMaps");
+    const { preprocess, layers } = mapOptions(options);
     const images = toImages(await decoded(input));
     const maps = (await this.#run((net) =>
-      net.featureMaps(images.data, Uint32Array.from(images.shape), preprocess),
+      net.featureMaps(images.data, Uint32Array.from(images.shape), preprocess, layers),
     )) as FeatureMap[][];
     return images.batch ? maps : maps[0];
+  }
+
+  /**
+   * The network's input made from one image, as `classify` makes it (the model's `preprocess`,
+   * or the option's): `{ data, shape }` with `shape` the model's `inputShape`, values in [0, 1].
+   * What the network sees, e.g. the centred 28×28 digit of a drawing.
+   *
+   * @example
+   * const seen = await model.prepare(canvas); // { data: Float32Array(784), shape: [1, 28, 28] }
+   */
+  async prepare(input: ImageInput, options: ImageOptions = {}): Promise<Pixels> {
+    this.#checkAlive();
+    const { preprocess } = imageOptions(options, "prepare");
+    const images = toImages(await decoded(input));
+    if (images.batch) throw badInput("prepare takes one image");
+    const data = this.#preparer(preprocess)({ data: images.data, shape: images.shape.slice(1) as [number, number, number] });
+    return { data, shape: [...this.info.inputShape] };
   }
 
   /**
@@ -287,14 +308,16 @@ export class Model implements ConvlensModel {
     if (this.#fitting) throw new ConvlensError("BUSY", "fit() is already running on this model; await it or abort it first");
     const { wasm: rest, validationData, preprocess, signal, onStep, onEpoch } = fitOptions(options);
     if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was already aborted; nothing was trained");
-    const train = toDataset(await decodedDataset(dataset), this.info.inputShape, "dataset", this.#preparer(preprocess));
-    const validation =
-      validationData === undefined
-        ? undefined
-        : toDataset(await decodedDataset(validationData), this.info.inputShape, "validationData", this.#preparer(preprocess));
+    // Set before anything is awaited, so that a second call meanwhile is BUSY.
     this.#fitting = true;
     let callbackError: ConvlensError | undefined;
     try {
+      const prepare = this.#preparer(preprocess);
+      const train = toDataset(await decodedDataset(dataset), this.info.inputShape, "dataset", prepare);
+      const validation =
+        validationData === undefined
+          ? undefined
+          : toDataset(await decodedDataset(validationData), this.info.inputShape, "validationData", prepare);
       return await this.#run(async (current) => {
         const net = await this.#trainingNetwork(current);
         if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was aborted before training started; nothing was trained");

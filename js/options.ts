@@ -24,7 +24,7 @@ const FIT_OPTIONS = ["epochs", "batchSize", "learningRate", "patience", "augment
 
 /** `Model.load`'s options, checked (`BAD_INPUT` naming the option). */
 export function loadOptions(raw: unknown): LoadOptions {
-  const o = plainOptions(raw, "Model.load options", ["backend", "onProgress", "worker", "threads", "classes"]);
+  const o = plainOptions(raw, "Model.load options", ["backend", "onProgress", "worker", "threads", "classes", "preprocess"]);
   if (o.backend !== undefined && !BACKENDS.includes(o.backend as string)) {
     throw bad("backend", '"auto", "webgpu" or "cpu"', o.backend);
   }
@@ -35,6 +35,7 @@ export function loadOptions(raw: unknown): LoadOptions {
     worker: o.worker as boolean | undefined,
     threads: integer(o.threads, "threads", 1, 256),
     classes: o.classes === undefined ? undefined : labels(o.classes),
+    preprocess: preprocessOption(o.preprocess),
   };
 }
 
@@ -54,7 +55,7 @@ function labels(raw: unknown): string[] {
   });
 }
 
-/** A `preprocess` option, checked and copied: `{ kind: "resize" }` or `{ kind: "centreCrop", fraction }`. */
+/** A `preprocess` option, checked and copied: `{ kind: "resize" }`, `{ kind: "centreCrop", fraction }` or `{ kind: "centreDigit" }`. */
 export function preprocessOption(raw: unknown): Preprocess | undefined {
   if (raw === undefined) return undefined;
   const o = plainOptions(raw, "preprocess", ["kind", "fraction"]);
@@ -62,12 +63,16 @@ export function preprocessOption(raw: unknown): Preprocess | undefined {
     if (o.fraction !== undefined) throw bad("preprocess.fraction", "nothing for a resize", o.fraction);
     return { kind: "resize" };
   }
+  if (o.kind === "centreDigit") {
+    if (o.fraction !== undefined) throw bad("preprocess.fraction", "nothing for centreDigit", o.fraction);
+    return { kind: "centreDigit" };
+  }
   if (o.kind === "centreCrop") {
     const fraction = number(o.fraction, "preprocess.fraction", 0, 1, { min: true });
     if (fraction === undefined) throw bad("preprocess.fraction", "a number in (0, 1]", o.fraction);
     return { kind: "centreCrop", fraction };
   }
-  throw bad("preprocess.kind", '"resize" or "centreCrop"', o.kind);
+  throw bad("preprocess.kind", '"resize", "centreCrop" or "centreDigit"', o.kind);
 }
 
 /** `{ architecture, weights?, classes? }`, checked and copied. */
@@ -120,9 +125,27 @@ export function classifyOptions(options: unknown, classes: number): { topK: numb
   return { topK: integer(o.topK, "topK", 1, MAX_CLASSES) ?? classes, preprocess: preprocessOption(o.preprocess) };
 }
 
-/** `featureMaps`' and `embed`'s `{ preprocess }`. */
+/** `embed`'s and `prepare`'s `{ preprocess }`. */
 export function imageOptions(options: unknown, call: string): { preprocess?: Preprocess } {
   return { preprocess: preprocessOption(plainOptions(options, `${call} options`, ["preprocess"]).preprocess) };
+}
+
+/** `featureMaps`' `{ preprocess, layers }`. */
+export function mapOptions(options: unknown): { preprocess?: Preprocess; layers?: string[] } {
+  const o = plainOptions(options, "featureMaps options", ["preprocess", "layers"]);
+  const raw = o.layers;
+  const layers =
+    raw === undefined
+      ? undefined
+      : reading("layers", () => {
+          if (!Array.isArray(raw) || raw.length > 256) throw bad("layers", "an array of at most 256 layer names", raw);
+          return Array.from({ length: raw.length }, (_, i) => {
+            const name = raw[i] as unknown;
+            if (typeof name !== "string" || name.length > 100) throw bad(`layers[${i}]`, "a layer name", name);
+            return name;
+          });
+        });
+  return { preprocess: preprocessOption(o.preprocess), layers };
 }
 
 /** `value` if it is one of `allowed` (or undefined). */

@@ -57,10 +57,19 @@ export interface ClassifyOptions {
   preprocess?: Preprocess;
 }
 
-/** Options of {@link Model.featureMaps} and {@link Model.embed}. */
+/** Options of {@link Model.embed} and {@link Model.prepare}. */
 export interface ImageOptions {
   /** Replaces the model's preparation for this call. */
   preprocess?: Preprocess;
+}
+
+/** Options of {@link Model.featureMaps}. */
+export interface FeatureMapOptions extends ImageOptions {
+  /**
+   * Only these layers' maps are read back (e.g. `["block1", "block9"]`), in forward order: what a
+   * page shows of a 224-pixel network; default every layer's.
+   */
+  layers?: string[];
 }
 
 /** The features the classifying layer reads, per image (`[images, features]`, image after image). */
@@ -200,6 +209,8 @@ export interface LoadOptions {
    * `fit(data, { train: "head" })` trains that layer alone.
    */
   classes?: string[];
+  /** How images become the input, instead of the shipped model's or the architecture's way. */
+  preprocess?: Preprocess;
   onProgress?: (progress: LoadProgress) => void;
   /** Run the model in a Web Worker (browsers only); same API. */
   worker?: boolean;

@@ -9,7 +9,7 @@ import { ConvlensError, fromWasm } from "./errors.js";
 import { reading } from "./guard.js";
 import { imageList, ownBuffers, toDataset, toImages, wireImages } from "./input.js";
 import { decoded, decodedDataset } from "./decode.js";
-import { classifyOptions, deliver, fitOptions, imageOptions } from "./options.js";
+import { classifyOptions, deliver, fitOptions, imageOptions, mapOptions } from "./options.js";
 import type { ConvlensModel } from "./model.js";
 import type { WorkerApi } from "./worker.js";
 import type {
@@ -17,6 +17,7 @@ import type {
   ClassifyOptions,
   Dataset,
   Embedding,
+  FeatureMapOptions,
   EpochEvent,
   Evaluation,
   FeatureMap,
@@ -99,11 +100,11 @@ class WorkerModel implements ConvlensModel {
     );
   }
 
-  async featureMaps(input: ImageInput, options?: ImageOptions): Promise<FeatureMap[]>;
-  async featureMaps(input: ImageBatch, options?: ImageOptions): Promise<FeatureMap[][]>;
-  async featureMaps(input: ImageInput | ImageBatch, options?: ImageOptions): Promise<FeatureMap[] | FeatureMap[][]>;
-  async featureMaps(input: ImageInput | ImageBatch, options: ImageOptions = {}): Promise<FeatureMap[] | FeatureMap[][]> {
-    const checked = imageOptions(options, "featureMaps");
+  async featureMaps(input: ImageInput, options?: FeatureMapOptions): Promise<FeatureMap[]>;
+  async featureMaps(input: ImageBatch, options?: FeatureMapOptions): Promise<FeatureMap[][]>;
+  async featureMaps(input: ImageInput | ImageBatch, options?: FeatureMapOptions): Promise<FeatureMap[] | FeatureMap[][]>;
+  async featureMaps(input: ImageInput | ImageBatch, options: FeatureMapOptions = {}): Promise<FeatureMap[] | FeatureMap[][]> {
+    const checked = mapOptions(options);
     const images = wireImages(toImages(await decoded(input)));
     return this.call<FeatureMap[] | FeatureMap[][]>((remote) =>
       remote.featureMaps(posted(images as Pixels | PixelBatch, images.data), checked),
@@ -114,6 +115,14 @@ class WorkerModel implements ConvlensModel {
     const checked = imageOptions(options, "embed");
     const images = wireImages(toImages(await decoded(input)));
     return this.call<Embedding>((remote) => remote.embed(posted(images as Pixels | PixelBatch, images.data), checked));
+  }
+
+  async prepare(input: ImageInput, options: ImageOptions = {}): Promise<Pixels> {
+    const checked = imageOptions(options, "prepare");
+    const image = toImages(await decoded(input));
+    if (image.batch) throw new ConvlensError("BAD_INPUT", "prepare takes one image");
+    const one = wireImages(image) as Pixels;
+    return this.call<Pixels>((remote) => remote.prepare(posted(one, one.data), checked));
   }
 
   /** A dataset as the worker is sent it: checked bytes, or a list of images as pixels (the worker prepares them). */
@@ -138,6 +147,8 @@ class WorkerModel implements ConvlensModel {
     if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was already aborted; nothing was trained");
     const train = this.#wireDataset(await decodedDataset(dataset), "dataset");
     const validation = validationData === undefined ? undefined : this.#wireDataset(await decodedDataset(validationData), "validationData");
+    // Aborted while the images were decoded: nothing was posted, nothing trained.
+    if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was aborted before training started; nothing was trained");
     const id = this.#nextFit++;
     const abort = () => void this.call((remote) => remote.abort(id)).catch(() => {});
     let callbackError: ConvlensError | undefined;
@@ -220,7 +231,11 @@ export async function loadInWorker(source: ModelSource, options: LoadOptions): P
   try {
     const loaded = await Promise.race([
       model.call((remote) =>
-        remote.load(source, { backend: rest.backend, threads: rest.threads, classes: rest.classes }, Comlink.proxy(progress)),
+        remote.load(
+          source,
+          { backend: rest.backend, threads: rest.threads, classes: rest.classes, preprocess: rest.preprocess },
+          Comlink.proxy(progress),
+        ),
       ),
       stopped,
     ]);

@@ -14,6 +14,7 @@ import type {
   ClassifyOptions,
   Dataset,
   Embedding,
+  FeatureMapOptions,
   EpochEvent,
   Evaluation,
   FeatureMap,
@@ -79,16 +80,25 @@ const api = {
   async load(source: ModelSource, options: LoadOptions, onProgress: Callback<LoadProgress>): Promise<{ backend: BackendInfo; info: ModelInfo }> {
     setThreads(options.threads);
     return withEvents(onProgress, async (deliver) => {
-      model = await Model.load(source, { backend: options.backend, classes: options.classes, onProgress: deliver });
+      model = await Model.load(source, {
+        backend: options.backend,
+        classes: options.classes,
+        preprocess: options.preprocess,
+        onProgress: deliver,
+      });
       return { backend: model.backend, info: model.info };
     });
   },
   async classify(images: Pixels | PixelBatch, options: ClassifyOptions): Promise<Prediction[] | Prediction[][]> {
     return need().classify(images, options);
   },
-  async featureMaps(images: Pixels | PixelBatch, options: ImageOptions): Promise<FeatureMap[] | FeatureMap[][]> {
+  async featureMaps(images: Pixels | PixelBatch, options: FeatureMapOptions): Promise<FeatureMap[] | FeatureMap[][]> {
     const maps = await need().featureMaps(images, options);
     return Comlink.transfer(maps, own(...maps.flat().map((m) => m.data)));
+  },
+  async prepare(image: Pixels, options: ImageOptions): Promise<Pixels> {
+    const prepared = await need().prepare(image, options);
+    return Comlink.transfer(prepared, own(prepared.data));
   },
   async embed(images: Pixels | PixelBatch, options: ImageOptions): Promise<Embedding> {
     const embedding = await need().embed(images, options);

@@ -55,22 +55,37 @@ pub async fn feature_maps<M: ImageClassifier>(
     images: Tensor<4>,
 ) -> Result<Vec<FeatureMap>> {
     check_input(model.input_shape(), images.dims())?;
-    let mut first = feature_maps_per_image(model, images.narrow(0, 0, 1)).await?;
+    let mut first = feature_maps_per_image(model, images.narrow(0, 0, 1), None).await?;
     Ok(first.remove(0))
 }
 
 /// Every layer's output for each image of `images` (one forward pass, one read), image after
-/// image; each image's maps in forward order.
+/// image; each image's maps in forward order. With `layers`, only those layers are read back
+/// (the rest are still computed, never copied off the device): what a page shows of a large
+/// network.
 ///
 /// # Errors
-/// As for [`probabilities`].
+/// As for [`probabilities`]; [`Error::BadInput`] naming a layer the network does not have.
 pub async fn feature_maps_per_image<M: ImageClassifier>(
     model: &M,
     images: Tensor<4>,
+    layers: Option<&[String]>,
 ) -> Result<Vec<Vec<FeatureMap>>> {
     check_input(model.input_shape(), images.dims())?;
     let batch = images.dims()[0];
-    let activations = model.activations(images);
+    let mut activations = model.activations(images);
+    if let Some(wanted) = layers {
+        let known: Vec<&str> = activations.layers.iter().map(|a| a.layer).collect();
+        if let Some(unknown) = wanted.iter().find(|w| !known.contains(&w.as_str())) {
+            return Err(crate::error::Error::BadInput(format!(
+                "layers: this network has no layer {unknown:?}; it has {}",
+                known.join(", ")
+            )));
+        }
+        activations
+            .layers
+            .retain(|a| wanted.iter().any(|w| w == a.layer));
+    }
     let shapes: Vec<_> = activations
         .layers
         .iter()

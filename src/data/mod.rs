@@ -10,4 +10,6 @@ pub use augment::{affine, elastic, shift};
 pub use dataset::{Augment, Batch, Dataset, SplitMix};
 pub use idx::{Idx, parse_idx};
 pub use images::{check_finite, check_labels, images_tensor, labels_tensor};
-pub use resize::{MAX_BATCH, MAX_SIDE, fit_image, fit_images, fit_images_cropped};
+pub use resize::{
+    MAX_BATCH, MAX_SIDE, fit_image, fit_images, fit_images_centred_digit, fit_images_cropped,
+};

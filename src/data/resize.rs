@@ -127,6 +127,92 @@ pub fn fit_images_cropped(
     fit_images(&cropped, [n, c, side, side], to)
 }
 
+/// As [`fit_images`], preparing each image as MNIST's digits were made: greyscale, light ink on
+/// a dark field (an image that is mostly light, dark ink on paper, is inverted), the ink's
+/// bounding box scaled into a box of 20/28 of the output's side keeping its aspect ratio, and
+/// placed so that its centre of mass is the output's centre. An image without ink (nothing
+/// above 0.1) becomes black.
+///
+/// # Errors
+/// As for [`fit_images`].
+pub fn fit_images_centred_digit(
+    pixels: &[f32],
+    from: [usize; 4],
+    to: [usize; 3],
+) -> Result<Vec<f32>> {
+    let [n, _, h, w] = from;
+    // Greyscale at the image's own size: fit_images checks the shape and the values.
+    let grey = fit_images(pixels, from, [1, h, w])?;
+    let [channels, th, tw] = to;
+    let mut out = Vec::with_capacity(n * channels * th * tw);
+    for image in grey.chunks_exact(h * w) {
+        let plane = centred_digit(image, h, w, th, tw)?;
+        for _ in 0..channels {
+            out.extend_from_slice(&plane);
+        }
+    }
+    Ok(out)
+}
+
+/// One greyscale `h`×`w` image → the `th`×`tw` centred digit of [`fit_images_centred_digit`].
+fn centred_digit(image: &[f32], h: usize, w: usize, th: usize, tw: usize) -> Result<Vec<f32>> {
+    let mean = image.iter().sum::<f32>() / image.len() as f32;
+    let ink: Vec<f32> = if mean > 0.5 {
+        image.iter().map(|v| 1.0 - v).collect()
+    } else {
+        image.to_vec()
+    };
+    let mut out = vec![0.0; th * tw];
+    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+    let mut any = false;
+    for (i, &v) in ink.iter().enumerate() {
+        if v > 0.1 {
+            let (y, x) = (i / w, i % w);
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+            any = true;
+        }
+    }
+    if !any {
+        return Ok(out);
+    }
+    let (bw, bh) = (x1 - x0 + 1, y1 - y0 + 1);
+    let boxed = (20.0 / 28.0 * th.min(tw) as f32).round().max(1.0);
+    let scale = boxed / bw.max(bh) as f32;
+    let (sw, sh) = (
+        ((bw as f32 * scale).round() as usize).max(1),
+        ((bh as f32 * scale).round() as usize).max(1),
+    );
+    let crop: Vec<f32> = (y0..=y1)
+        .flat_map(|y| ink[y * w + x0..=y * w + x1].iter().copied())
+        .collect();
+    let small = fit_image(&crop, [1, bh, bw], [1, sh, sw])?;
+    let (mut mass, mut cx, mut cy) = (0.0f32, 0.0f32, 0.0f32);
+    for (i, &v) in small.iter().enumerate() {
+        mass += v;
+        cx += v * (i % sw) as f32;
+        cy += v * (i / sw) as f32;
+    }
+    let centre = |side: usize, c: f32, fallback: usize| -> isize {
+        if mass > 0.0 {
+            ((side as f32 - 1.0) / 2.0 - c / mass).round() as isize
+        } else {
+            fallback as isize
+        }
+    };
+    let (ox, oy) = (
+        centre(tw, cx, (tw - sw.min(tw)) / 2),
+        centre(th, cy, (th - sh.min(th)) / 2),
+    );
+    for (i, &v) in small.iter().enumerate() {
+        let (tx, ty) = ((i % sw) as isize + ox, (i / sw) as isize + oy);
+        if (0..tw as isize).contains(&tx) && (0..th as isize).contains(&ty) {
+            // The resize's filter may overshoot a little at the ink's edges.
+            out[ty as usize * tw + tx as usize] = v.clamp(0.0, 1.0);
+        }
+    }
+    Ok(out)
+}
+
 /// Planes of `channels` values each, converted from `from` channels to `to`: RGB(A) → grey is
 /// ITU-R BT.601 luminance (alpha dropped), grey → RGB repeats the plane.
 fn convert_channels(pixels: &[f32], from: usize, plane: usize, to: usize) -> Vec<f32> {
@@ -251,5 +337,45 @@ mod tests {
             let err = fit_image(&pixels, shape, [1, 28, 28]).unwrap_err();
             assert_eq!(err.code(), "BAD_INPUT", "{shape:?}");
         }
+    }
+
+    #[test]
+    fn a_small_dark_digit_on_paper_becomes_a_centred_light_one() {
+        // A 100×60 white page with a black 10×30 bar near its top-left corner.
+        let (h, w) = (100, 60);
+        let mut page = vec![1.0f32; h * w];
+        for y in 5..35 {
+            for x in 3..13 {
+                page[y * w + x] = 0.0;
+            }
+        }
+        let out = fit_images_centred_digit(&page, [1, 1, h, w], [1, 28, 28]).unwrap();
+        let (mut mass, mut cx, mut cy, mut tallest) = (0.0, 0.0, 0.0, 0);
+        for (i, &v) in out.iter().enumerate() {
+            mass += v;
+            cx += v * (i % 28) as f32;
+            cy += v * (i / 28) as f32;
+            if v > 0.5 {
+                tallest = tallest.max(i / 28);
+            }
+        }
+        assert!((cx / mass - 13.5).abs() <= 0.6 && (cy / mass - 13.5).abs() <= 0.6);
+        // The bar's 30 rows fill the 20-pixel box: rows 4..24.
+        assert!((22..=24).contains(&tallest), "{tallest}");
+        assert!(out.iter().all(|v| (0.0..=1.0).contains(v)));
+        // Light on dark stays the right way round; RGB input and RGB output work.
+        let rgb: Vec<f32> = [0.0f32; 3]
+            .iter()
+            .flat_map(|_| page.iter().map(|v| 1.0 - v))
+            .collect();
+        let again = fit_images_centred_digit(&rgb, [1, 3, h, w], [3, 28, 28]).unwrap();
+        assert_eq!(again.len(), 3 * 784);
+        for (a, b) in again[..784].iter().zip(&out) {
+            assert!((a - b).abs() < 1e-5);
+        }
+        // A blank page is black; a bad shape is named.
+        let blank = fit_images_centred_digit(&vec![1.0; 400], [1, 1, 20, 20], [1, 28, 28]).unwrap();
+        assert!(blank.iter().all(|&v| v == 0.0));
+        assert!(fit_images_centred_digit(&[0.5; 10], [1, 1, 20, 20], [1, 28, 28]).is_err());
     }
 }

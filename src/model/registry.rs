@@ -43,6 +43,10 @@ pub enum Preprocess {
         /// The square's side over the image's shorter side.
         fraction: f32,
     },
+    /// A handwritten digit made as MNIST's were: greyscale, light ink on a dark field (a mostly
+    /// light image is inverted), the ink scaled into a 20×20 box and centred by its centre of
+    /// mass in 28×28.
+    CentreDigit,
 }
 
 impl Preprocess {
@@ -58,6 +62,7 @@ impl Preprocess {
             Preprocess::CentreCrop { fraction } => {
                 crate::data::fit_images_cropped(pixels, shape, input, fraction)
             }
+            Preprocess::CentreDigit => crate::data::fit_images_centred_digit(pixels, shape, input),
         }
     }
 }
@@ -379,7 +384,7 @@ impl Pretrained {
             architecture: Architecture::LeNet5,
             dataset: DatasetInfo::ALL[0],
             file: "lenet5-mnist.bpk",
-            preprocess: Preprocess::Resize,
+            preprocess: Preprocess::CentreDigit,
         },
         Pretrained {
             name: "vin-fashion",

@@ -215,19 +215,24 @@ impl Network {
 
     /// Every layer's output for each image (as for `classify`), from one forward pass:
     /// `[[{ layer, shape: [c, h, w], data }, …], …]`, one array per image.
+    /// `layers`: only these layers' maps are read back (undefined: every layer's).
     #[wasm_bindgen(js_name = featureMaps)]
     pub fn feature_maps(
         &self,
         pixels: Float32Array,
         shape: Vec<u32>,
         preprocess: JsValue,
+        layers: Option<Vec<String>>,
     ) -> Promise {
         let inner = Rc::clone(&self.inner);
         let pixels = pixels.to_vec();
         future_to_promise(async move {
             let run = async {
                 let classifier = inner.prepared(preprocess)?;
-                classifier.feature_maps(&pixels, batch_shape(&shape)?).await
+                let shape = batch_shape(&shape)?;
+                classifier
+                    .feature_maps(&pixels, shape, layers.as_deref())
+                    .await
             };
             Ok(feature_maps_per_image(run.await.map_err(js_error)?))
         })
