@@ -53,6 +53,15 @@ function paintRgb(canvas, { data, shape: [, h, w] }) {
   ctx.putImageData(image, 0, 0);
 }
 
+/** A video frame on the input canvas, cut as the model's centre crop cuts it (a cheap draw). */
+function showFrame(video, info) {
+  const canvas = $("photo-input");
+  const fraction = info.preprocess.kind === "centreCrop" ? info.preprocess.fraction : 1;
+  const side = Math.min(video.videoWidth, video.videoHeight) * fraction;
+  [canvas.width, canvas.height] = [info.inputShape[2], info.inputShape[1]];
+  canvas.getContext("2d").drawImage(video, (video.videoWidth - side) / 2, (video.videoHeight - side) / 2, side, side, 0, 0, canvas.width, canvas.height);
+}
+
 function showTop(predictions, ms) {
   $("photo-top5").replaceChildren(
     ...predictions.map((p) => {
@@ -205,6 +214,7 @@ async function toggleLive() {
       topK: 5,
       signal: panel.live.signal,
       onResult: (top, s) => {
+        showFrame(video, m.info);
         showTop(top, s.latencyMs);
         $("photo-fps").textContent = `${s.fps.toFixed(1)} frames/s classified, ${s.skipped} skipped (the latest frame wins)`;
         document.body.dataset.photoFrames = String(s.frames);
@@ -276,10 +286,13 @@ function named() {
   return teach.classes.filter((c) => c.name.value.trim() && c.examples.length);
 }
 
-function update() {
+/** Counts, the Train button and (unless `keepStatus`) the status line follow the examples. */
+function update(keepStatus = false) {
   for (const c of teach.classes) c.count.textContent = `${c.examples.length} example${c.examples.length === 1 ? "" : "s"}`;
   const ready = named();
   $("teach-train").disabled = ready.length < 2;
+  if (keepStatus) return;
+  $("teach-status").className = "hint";
   $("teach-status").textContent = ready.length < 2 ? "name at least two classes and give each an example" : `${ready.length} classes ready`;
 }
 
@@ -315,7 +328,7 @@ async function train() {
   } catch (err) {
     fail(err, "teach-status");
   } finally {
-    update();
+    update(true);
   }
 }
 

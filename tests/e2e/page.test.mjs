@@ -401,3 +401,64 @@ test("usable at phone width, with a webcam snapshot as input", { timeout: 600_00
     await browser.close();
   }
 });
+
+test("the photo model: fetched on demand, a gallery photo's top 5 and preparation, chosen blocks' maps, the webcam live, and teaching it two classes", { timeout: 1_800_000 }, async () => {
+  const browser = await launch({ webgpu: false, args: ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"] });
+  try {
+    const { page, errors } = await openPage(browser, "?backend=cpu");
+    const photoSettled = () =>
+      page.waitForFunction(() => document.body.dataset.photoTop && !document.body.dataset.photoBusy, null, { timeout: 600_000 });
+    const top5 = () => page.$$eval("#photo-top5 li", (els) => els.map((e) => e.dataset.label));
+    assert.equal(await page.isVisible("#photo-work"), false, "nothing fetched before it is asked for");
+    await page.click("#photo-load");
+    await page.waitForFunction(() => document.body.dataset.photoModel === "ready", null, { timeout: 600_000 });
+    await photoSettled();
+    assert.match(await page.textContent("#photo-status"), /4,652,008 parameters, 1000 classes/);
+    // The first gallery photo (chelsea, a tabby) is shown as the network gets it, with its top 5.
+    assert.ok((await top5()).some((l) => /tabby|tiger cat|Egyptian cat/.test(l)), (await top5()).join(" / "));
+    assert.match(await page.textContent("#photo-prep"), /87\.5 % of the shorter side, resized to 224×224/);
+    // Only the chosen blocks are read back and drawn.
+    assert.equal(await page.evaluate(() => document.body.dataset.photoMaps), "stem,block1,block6,block16");
+    assert.equal(await page.locator("#photo-maps .layer").count(), 4);
+    await page.click('#photo-gallery img[data-photo="coffee.png"]');
+    await page.waitForFunction(() => /espresso|cup/.test(document.body.dataset.photoTop ?? ""), null, { timeout: 600_000 });
+    await page.check('#photo-layers input[value="block9"]');
+    await page.waitForFunction(() => document.body.dataset.photoMaps === "stem,block1,block6,block9,block16", null, { timeout: 600_000 });
+    await page.screenshot({ path: join(ARTIFACTS, "page-photos.png"), fullPage: true });
+
+    // The webcam, live: frames are classified one after another (the latest wins).
+    await page.click("#photo-webcam");
+    await page.waitForFunction(() => Number(document.body.dataset.photoFrames) >= 3, null, { timeout: 600_000 });
+    await page.click("#photo-webcam");
+    await page.waitForFunction(() => /frames at [\d.]+ frames\/s/.test(document.getElementById("photo-fps").textContent));
+
+    // Teach two classes: the camera's test pattern, and the cat photo.
+    await page.fill('.teach-class[data-index="0"] input[type=text]', "pattern");
+    await page.fill('.teach-class[data-index="1"] input[type=text]', "cat");
+    for (let i = 0; i < 3; i++) await page.click('.teach-class[data-index="0"] button[data-source="webcam"]');
+    await page.click('#photo-gallery img[data-photo="chelsea.png"]');
+    await photoSettled();
+    for (let i = 0; i < 3; i++) await page.click('.teach-class[data-index="1"] button[data-source="photo"]');
+    assert.equal(await page.isDisabled("#teach-train"), false);
+    await page.click("#teach-train");
+    await page.waitForFunction(() => document.body.dataset.taught === "pattern,cat", null, { timeout: 900_000 });
+    assert.match(await page.textContent("#teach-status"), /trained on 6 examples in [\d.]+ s/);
+    await page.waitForFunction(() => document.body.dataset.photoTop === "cat" && !document.body.dataset.photoBusy, null, { timeout: 600_000 });
+    await page.click("#photo-webcam");
+    await page.waitForFunction(() => document.body.dataset.photoTop === "pattern", null, { timeout: 600_000 });
+    await page.click("#photo-webcam");
+    await page.screenshot({ path: join(ARTIFACTS, "page-teach.png"), fullPage: true });
+
+    // Saved as a file with its labels inside, and loaded again.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#teach-download")]);
+    const saved = join(ARTIFACTS, "my-classes.bpk");
+    await download.saveAs(saved);
+    await page.evaluate(() => delete document.body.dataset.taught);
+    await page.setInputFiles("#teach-file", saved);
+    await page.waitForFunction(() => document.body.dataset.taught === "pattern,cat", null, { timeout: 600_000 });
+    assert.match(await page.textContent("#teach-status"), /loaded my-classes\.bpk: pattern, cat/);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
