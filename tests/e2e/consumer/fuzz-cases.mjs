@@ -106,7 +106,18 @@ function makeCase() {
         input = [known, second];
         if (second === known) expect = ["ok"];
       }
-      else if (roll < 0.85) input = throwingProxy([known]);
+      else if (roll < 0.85) {
+        // Image files that are not: junk behind a PNG or JPEG signature, a cut header, junk in a
+        // Blob (the decoders must refuse them with BAD_INPUT, never crash).
+        const junk = Uint8Array.from({ length: 16 + Math.floor(random() * 200) }, () => Math.floor(random() * 256));
+        input = pick([
+          () => Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...junk]),
+          () => Uint8Array.from([0xff, 0xd8, 0xff, ...junk]),
+          () => new Uint8Array([0x89, 0x50]),
+          () => new Blob([junk]),
+          () => throwingProxy([known]),
+        ])();
+      }
       else if (roll < 0.9) {
         // Good pixels in forms the checks must not be fooled by, nor refuse: a Uint8Array of
         // another size and channel count, and a Float32Array subclass whose own `length` getter
@@ -118,17 +129,37 @@ function makeCase() {
         expect = ["ok"];
       }
       else input = pick(SCALARS)();
-      const options = kind === "classify" && random() < 0.4 ? pick([() => ({ topK: pick(SCALARS)() }), () => ({ topk: 3 }), () => throwingProxy({}), () => ({ topK: 3 })])() : undefined;
+      const preprocess = () =>
+        pick([
+          () => ({ kind: "resize" }), () => ({ kind: "centreDigit" }), () => ({ kind: "centreCrop", fraction: pick([() => 0.5, () => 1, () => 0, () => -1, () => 2, () => NaN, ...SCALARS])() }),
+          () => ({ kind: "resize", fraction: 0.5 }), () => ({ kind: "warp" }), () => throwingProxy({ kind: "resize" }), ...SCALARS,
+        ])();
+      const roll2 = random();
+      let options;
+      if (kind === "classify" && roll2 < 0.3) options = pick([() => ({ topK: pick(SCALARS)() }), () => ({ topk: 3 }), () => throwingProxy({}), () => ({ topK: 3 })])();
+      else if (roll2 < 0.45) options = { preprocess: preprocess() };
+      else if (kind === "featureMaps" && roll2 < 0.6) options = { layers: pick([() => ["conv1", "fc3"], () => ["nope"], () => [1], () => "conv1", () => [], () => throwingProxy(["conv1"]), ...SCALARS])() };
+      const goodPreprocess = (p) => {
+        if (p === undefined) return true;
+        if (typeof p !== "object" || p === null || isProxy(p)) return false;
+        const keys = Object.keys(p);
+        if (p.kind === "resize" || p.kind === "centreDigit") return keys.length === 1;
+        return p.kind === "centreCrop" && keys.length === 2 && typeof p.fraction === "number" && p.fraction > 0 && p.fraction <= 1;
+      };
       const goodOptions = options === undefined || (() => {
         try {
+          if (isProxy(options)) return false;
           const keys = Object.keys(options);
-          return keys.every((k) => k === "topK") && (options.topK === undefined || (Number.isInteger(options.topK) && options.topK >= 1 && options.topK <= 4096));
+          if (!keys.every((k) => ["topK", "preprocess", "layers"].includes(k))) return false;
+          if (keys.includes("topK") && !(options.topK === undefined || (Number.isInteger(options.topK) && options.topK >= 1 && options.topK <= 4096))) return false;
+          if (keys.includes("layers") && !(options.layers === undefined || (Array.isArray(options.layers) && !isProxy(options.layers) && options.layers.every((l) => ["conv1", "fc3"].includes(l))))) return false;
+          return goodPreprocess(options.preprocess);
         } catch {
           return false;
         }
       })();
       if (!goodOptions) expect = ["BAD_INPUT"];
-      return { kind, expect, run: (m) => (kind === "classify" ? m.classify(input, options) : m.featureMaps(input)) };
+      return { kind, expect, run: (m) => (kind === "classify" ? m.classify(input, options) : m.featureMaps(input, options)) };
     }
     case "evaluate":
     case "fit": {
@@ -181,6 +212,13 @@ function makeCase() {
       else if (roll < 0.75) { options = { backend: pick(SCALARS)() }; expect = options.backend === undefined ? ["ok"] : ["BAD_INPUT"]; }
       else if (roll < 0.85) { options = pick([() => ({ worker: 1 }), () => ({ threads: 0 }), () => ({ threads: 2.5 }), () => ({ backnd: "cpu" }), () => ({ onProgress: 7 }), () => throwingProxy({})])(); expect = ["BAD_INPUT"]; }
       else if (roll < 0.9) { options = { onProgress: thrower("onProgress") }; expect = ["BAD_INPUT"]; }
+      else if (roll < 0.95) {
+        // Transfer learning's new labels for a shipped model (good ones: a fresh head on it).
+        options = { classes: pick([() => ["a", "b"], () => ["x", "y", "z"], () => ["a"], () => [1, 2], () => throwingProxy(["a", "b"]), () => Array(5000).fill("x"), ...SCALARS])() };
+        const c = options.classes;
+        expect = c === undefined || (Array.isArray(c) && !isProxy(c) && c.length >= 2 && c.length <= 4096 && c.every((l) => typeof l === "string")) ? ["ok"] : ["BAD_INPUT"];
+        if (random() < 0.3) { source = { architecture: "lenet5" }; if (c !== undefined) expect = ["BAD_INPUT"]; }
+      }
       const what = (() => { try { return `options ${Object.entries(options).map(([k, v]) => `${k}: ${typeof v === "function" ? "function" : String(v)}`).join(", ")}`; } catch { return "options that throw"; } })();
       return { kind, expect, what, run: async () => (await Model.load(source, withBase(options))).dispose() };
     }
