@@ -116,6 +116,41 @@ test("batches: several images in one classify / featureMaps call give what one a
   model.dispose();
 });
 
+test("each shipped model prepares images its own way: the digit model centres a small dark digit on paper", async () => {
+  const shipped = await pretrained();
+  assert.deepEqual(shipped.map((p) => p.preprocess.kind), ["centreDigit", "resize", "centreCrop"]);
+  const model = await Model.load("lenet5-mnist");
+  assert.deepEqual(model.info.preprocess, { kind: "centreDigit" });
+  // Held-out digits as a phone photo of paper would show them: dark ink on white, shrunk to
+  // 14×14 (2×2 averages) in the top-left corner of a 64×48 page.
+  const page = (i) => {
+    const [w, h] = [64, 48];
+    const data = new Uint8Array(w * h).fill(255);
+    const digit = heldOut.images.subarray(i * 784, (i + 1) * 784);
+    for (let y = 0; y < 14; y++)
+      for (let x = 0; x < 14; x++) {
+        const ink = (digit[2 * y * 28 + 2 * x] + digit[2 * y * 28 + 2 * x + 1] + digit[(2 * y + 1) * 28 + 2 * x] + digit[(2 * y + 1) * 28 + 2 * x + 1]) / 4;
+        data[(y + 3) * w + x + 4] = 255 - ink;
+      }
+    return { data, shape: [1, h, w] };
+  };
+  let centred = 0;
+  let resized = 0;
+  for (let i = 0; i < 40; i++) {
+    const truth = heldOut.labels[i];
+    if ((await model.classify(page(i), { topK: 1 }))[0].index === truth) centred++;
+    if ((await model.classify(page(i), { topK: 1, preprocess: { kind: "resize" } }))[0].index === truth) resized++;
+  }
+  console.log(`small dark digits on paper: ${centred}/40 right centred, ${resized}/40 resized`);
+  // What the network gets: a light digit centred in 28×28.
+  const seen = await model.prepare(page(0));
+  assert.deepEqual(seen.shape, [1, 28, 28]);
+  assert.ok(seen.data[0] === 0 && seen.data.some((v) => v > 0.5), "light ink on black");
+  assert.ok(centred >= 36, `${centred}/40 right with the model's centring`);
+  assert.ok(resized <= 10, `${resized}/40 right when the page is only resized`);
+  model.dispose();
+});
+
 test("the shipped VisualIntelligenceNetwork reads held-out Fashion-MNIST", async () => {
   const model = await Model.load("vin-fashion");
   assert.equal(model.info.architecture, "vin");
