@@ -102,9 +102,9 @@ fn probabilities_sum_to_one_and_feature_maps_cover_every_layer() {
     let maps = block_on(feature_maps(&model, images.clone())).unwrap();
     assert_eq!(maps.len(), 11);
     // One forward pass over the batch gives each image the maps it gets alone.
-    let per_image = block_on(feature_maps_per_image(&model, images.clone())).unwrap();
+    let per_image = block_on(feature_maps_per_image(&model, images.clone(), None)).unwrap();
     assert_eq!(per_image.len(), 8);
-    let third = block_on(feature_maps(&model, images.narrow(0, 2, 1))).unwrap();
+    let third = block_on(feature_maps(&model, images.clone().narrow(0, 2, 1))).unwrap();
     for (batched, alone) in per_image[2].iter().zip(&third) {
         assert_eq!((batched.layer, batched.shape), (alone.layer, alone.shape));
         let diff = batched
@@ -120,6 +120,20 @@ fn probabilities_sum_to_one_and_feature_maps_cover_every_layer() {
     for map in &maps {
         assert_eq!(map.data.len(), map.shape.iter().product::<usize>());
     }
+    // Only the layers asked for are read, in forward order, with the same values.
+    let wanted = ["fc3".to_string(), "conv2".to_string()];
+    let some = block_on(feature_maps_per_image(
+        &model,
+        images.clone(),
+        Some(&wanted),
+    ))
+    .unwrap();
+    let layers: Vec<_> = some[2].iter().map(|m| m.layer).collect();
+    assert_eq!(layers, ["conv2", "fc3"]);
+    assert_eq!(some[2][0].data, per_image[2][3].data);
+    let unknown = ["conv9".to_string()];
+    let err = block_on(feature_maps_per_image(&model, images, Some(&unknown))).unwrap_err();
+    assert!(err.to_string().contains("no layer \"conv9\""), "{err}");
 }
 
 #[test]
