@@ -147,6 +147,37 @@ impl Classifier {
         Self::new(architecture, labels, device, Init::Weights(bytes))
     }
 
+    /// A classifier as the JS API asks for one: `labels` (or those the weights carry, or ten
+    /// numbered ones), the weights in `weights` (or fresh ones from [`FRESH_WEIGHTS_SEED`]);
+    /// with `transfer`, `weights` is a pretrained backbone under a fresh head of `labels`
+    /// ([`Init::Backbone`]).
+    ///
+    /// # Errors
+    /// As for [`Self::new`]; [`Error::BadInput`] for `transfer` without weights or labels.
+    pub fn open(
+        architecture: Architecture,
+        device: &Device,
+        weights: Option<&[u8]>,
+        labels: Option<Vec<String>>,
+        transfer: bool,
+    ) -> Result<Self> {
+        match (labels, weights, transfer) {
+            (Some(labels), Some(bytes), true) => {
+                Self::new(architecture, labels, device, Init::Backbone(bytes))
+            }
+            (_, _, true) => Err(Error::BadInput(
+                "transfer needs the pretrained weights and the new labels".into(),
+            )),
+            (Some(labels), bytes, false) => {
+                Self::new(architecture, labels, device, Init::from_bytes(bytes))
+            }
+            (None, Some(bytes), false) => Self::from_weights(architecture, device, bytes),
+            (None, None, false) => {
+                Self::with_classes(architecture, 10, device, Init::Seed(FRESH_WEIGHTS_SEED))
+            }
+        }
+    }
+
     /// The architecture.
     pub fn architecture(&self) -> Architecture {
         self.architecture

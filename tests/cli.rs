@@ -4,25 +4,9 @@
 //! feature) evaluates and trains as the CPU does, and a misspelt flag is an error that names it.
 //! Needs the data of scripts/fetch-data.sh.
 
-use std::process::Command;
+mod support;
 
-fn run(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_convlens"))
-        .args(args)
-        .output()
-        .expect("the convlens binary runs")
-}
-
-fn convlens(args: &[&str]) -> String {
-    let out = run(args);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "convlens {args:?} failed:\n{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
+use support::{convlens, run};
 
 /// `convlens eval` on shipped weights, as the README runs it.
 fn eval(model: &str, data: &str, weights: &str) -> String {

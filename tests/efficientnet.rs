@@ -9,6 +9,8 @@
 //!   puts each photo's ImageNet class in its top 5.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod support;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -16,6 +18,7 @@ use burn::prelude::{Device, Tensor, TensorData};
 use convlens::model::{Architecture, ImageClassifier};
 use convlens::session::{Classifier, Init};
 use convlens::weights::parse_safetensors;
+use support::convlens;
 
 fn cache() -> PathBuf {
     std::env::var_os("CONVLENS_CACHE")
@@ -100,20 +103,6 @@ fn logits_match_an_independent_numpy_forward_pass_on_real_photos() {
         .fold(0.0f32, f32::max);
     println!("largest logit difference from numpy: {worst}");
     assert!(worst < 1e-3, "largest logit difference {worst}");
-}
-
-fn convlens(args: &[&std::ffi::OsStr]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_convlens"))
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
 }
 
 /// `convlens import` of the checkpoint with its labels (`--half`: stored as f16) to `out`.

@@ -14,7 +14,7 @@ use crate::api::BackendSummary;
 use crate::device::{BackendKind, BackendRequest, SelectedBackend, select};
 use crate::error::{Error, Result};
 use crate::model::{Architecture, Preprocess};
-use crate::session::{Classifier, FRESH_WEIGHTS_SEED, Init};
+use crate::session::Classifier;
 
 /// How [`Network::create`] makes its classifier, beyond the architecture and the weights.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -120,22 +120,13 @@ impl Network {
         let request = BackendRequest::parse(&backend).map_err(js_error)?;
         let selected = select(request).await.map_err(js_error)?;
         let weights = weights.map(|w| w.to_vec());
-        let device = &selected.device;
-        let classifier = match (options.labels, weights.as_deref(), options.transfer) {
-            (Some(labels), Some(bytes), true) => {
-                Classifier::new(architecture, labels, device, Init::Backbone(bytes))
-            }
-            (_, _, true) => Err(Error::BadInput(
-                "transfer needs the pretrained weights and the new labels".into(),
-            )),
-            (Some(labels), bytes, false) => {
-                Classifier::new(architecture, labels, device, Init::from_bytes(bytes))
-            }
-            (None, Some(bytes), false) => Classifier::from_weights(architecture, device, bytes),
-            (None, None, false) => {
-                Classifier::with_classes(architecture, 10, device, Init::Seed(FRESH_WEIGHTS_SEED))
-            }
-        }
+        let classifier = Classifier::open(
+            architecture,
+            &selected.device,
+            weights.as_deref(),
+            options.labels,
+            options.transfer,
+        )
         .map_err(js_error)?;
         let classifier = match options.preprocess {
             Some(preprocess) => classifier.with_preprocess(preprocess),

@@ -8,8 +8,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::convert::{js_error, to_js};
-use super::network::Network;
-use crate::error::Error;
+use super::network::{Network, from_js};
 use crate::session::{FitOptions, Validation};
 use crate::train::FitEvent;
 
@@ -38,12 +37,7 @@ impl Network {
             .map(|(i, l)| (i.to_vec(), l.to_vec()));
         future_to_promise(async move {
             let run = async {
-                let options: FitOptions = if options.is_undefined() || options.is_null() {
-                    FitOptions::default()
-                } else {
-                    serde_wasm_bindgen::from_value(options)
-                        .map_err(|e| Error::BadInput(format!("fit options: {e}")))?
-                };
+                let options: FitOptions = from_js(options, "fit options")?;
                 let mut classifier = inner.classifier()?;
                 let train = classifier.dataset(images, labels)?;
                 let validation = match validation {

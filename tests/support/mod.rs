@@ -1,6 +1,12 @@
-//! Helpers shared by the native test files.
+//! Helpers shared by the native test files (each uses some of them).
+#![allow(dead_code, unused_imports)]
 
 use std::sync::{Mutex, MutexGuard};
+
+#[cfg(feature = "cli")]
+mod cli;
+#[cfg(feature = "cli")]
+pub use cli::{convlens, run};
 
 /// Burn's CPU backend seeds one process-wide generator and parameters are initialised lazily,
 /// while `cargo test` runs a file's tests in parallel threads: tests that seed and create models
