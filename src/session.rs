@@ -49,6 +49,37 @@ pub const EVALUATION_BATCH: usize = 64;
 /// the same, which `tests/limits.rs` holds it to).
 pub const CLASSES: std::ops::RangeInclusive<usize> = 2..=4096;
 
+/// One `fit` of a model: its options and its completed epochs (what a model file keeps).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct TrainingRecord {
+    /// The options it was called with.
+    pub options: FitOptions,
+    /// One entry per completed epoch.
+    pub epochs: Vec<crate::train::EpochEvent>,
+    /// Whether it was stopped before its last epoch.
+    pub stopped: bool,
+}
+
+/// What a model file says about its network besides the weights: enough to load it with nothing
+/// else (see [`Classifier::export_model`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ModelDescription {
+    /// The architecture's name, e.g. `"lenet5"`.
+    pub architecture: String,
+    /// Class labels, by output index.
+    pub labels: Vec<String>,
+    /// `[channels, height, width]` of one input image.
+    pub input_shape: [usize; 3],
+    /// How an image becomes the input.
+    pub preprocess: Preprocess,
+    /// Every `fit` the weights went through since they were made or last loaded, oldest first.
+    pub training: Vec<TrainingRecord>,
+}
+
 /// A network of the zoo on a device, ready to classify, explain itself and train.
 ///
 /// Cloning is cheap (the tensors are shared); a clone trained with [`Classifier::fit`] goes
@@ -60,6 +91,8 @@ pub struct Classifier {
     parameters: usize,
     /// How an image becomes the input (the architecture's, or the shipped model's).
     preprocess: Preprocess,
+    /// The training this classifier's weights had (from its model file, and each `fit`).
+    training: Vec<TrainingRecord>,
     /// Where inputs are made and inference runs.
     device: Device,
     /// `device` with autodiff, where the parameters live so they can train.
@@ -100,6 +133,7 @@ impl Classifier {
             architecture,
             parameters: trainable_parameters(&model),
             preprocess: architecture.preprocess(),
+            training: Vec::new(),
             labels,
             device: device.clone(),
             #[cfg(feature = "train")]
@@ -181,6 +215,71 @@ impl Classifier {
     /// The architecture.
     pub fn architecture(&self) -> Architecture {
         self.architecture
+    }
+
+    /// Every `fit` these weights went through (as far as their files say), oldest first.
+    pub fn training(&self) -> &[TrainingRecord] {
+        &self.training
+    }
+
+    /// What a model file of this classifier says besides the weights.
+    pub fn description(&self) -> ModelDescription {
+        ModelDescription {
+            architecture: self.architecture.name().to_string(),
+            labels: self.labels.clone(),
+            input_shape: self.input_shape(),
+            preprocess: self.preprocess,
+            training: self.training.clone(),
+        }
+    }
+
+    /// A model file: the weights with their architecture, labels, input shape, preparation and
+    /// training record ([`ModelDescription`]), a format version and a checksum, in one burnpack
+    /// file (which also loads as bare weights). [`Self::from_model_file`] reads it.
+    ///
+    /// # Errors
+    /// As for [`Self::export`].
+    pub async fn export_model(&self) -> Result<Vec<u8>> {
+        let json = serde_json::to_string(&self.description())
+            .map_err(|e| Error::Backend(format!("could not describe the model: {e}")))?;
+        weights::with_description(self.export().await?, &json)
+    }
+
+    /// The classifier a model file describes ([`Self::export_model`]), on `device`.
+    ///
+    /// # Errors
+    /// [`Error::BadWeights`] for bare weights (no description: load them with their
+    /// architecture), a newer format, a damaged file (its checksum), a description that does not
+    /// fit its weights, or weights that are not the architecture's.
+    pub fn from_model_file(device: &Device, bytes: &[u8]) -> Result<Self> {
+        let Some(json) = weights::description(bytes)? else {
+            return Err(Error::BadWeights(
+                "these are bare weights, not a model file: load them with their architecture \
+                 ({ architecture, weights })"
+                    .into(),
+            ));
+        };
+        let description: ModelDescription = serde_json::from_str(&json).map_err(|e| {
+            Error::BadWeights(format!("the model file's description is not readable: {e}"))
+        })?;
+        let architecture = Architecture::parse(&description.architecture)
+            .map_err(|e| Error::BadWeights(format!("the model file's {e}")))?;
+        let mut classifier = Self::new(
+            architecture,
+            description.labels,
+            device,
+            Init::Weights(bytes),
+        )?;
+        if classifier.input_shape() != description.input_shape {
+            return Err(Error::BadWeights(format!(
+                "the model file says its input is {:?}, but its architecture reads {:?}",
+                description.input_shape,
+                classifier.input_shape()
+            )));
+        }
+        classifier.preprocess = description.preprocess;
+        classifier.training = description.training;
+        Ok(classifier)
     }
 
     /// How images become this classifier's input in [`Self::images`].
@@ -513,7 +612,7 @@ impl Validation {
 /// `fit`'s options, as JS passes them (camelCase) and the CLI's flags set them; absent ones
 /// keep the defaults of [`crate::train::FitConfig`]. Unknown keys are errors. (The JS API's
 /// `FitOptions` extends this with its callbacks, signal and validation data.)
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, serde::Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct FitOptions {
@@ -552,7 +651,7 @@ pub struct FitOptions {
 }
 
 /// Which weights [`Classifier::fit`] trains.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "lowercase")]
 pub enum Train {
@@ -657,6 +756,7 @@ impl Classifier {
             Train::All => self.model.clone(),
             Train::Head => self.model.clone().try_map(FreezeBackbone)?,
         };
+        let record_options = options.clone();
         let outcome = crate::train::fit(
             model,
             &train,
@@ -670,6 +770,13 @@ impl Classifier {
         // Frozen or not, the classifier's weights all train again by default (and BatchNorm
         // takes batch statistics in training again).
         self.model = outcome.model.unfreeze();
+        if !outcome.epochs.is_empty() {
+            self.training.push(TrainingRecord {
+                options: record_options,
+                epochs: outcome.epochs.clone(),
+                stopped: outcome.stopped,
+            });
+        }
         if outcome.stopped {
             return Err(Error::Aborted(format!(
                 "training stopped during epoch {}; the model keeps the weights of the last \
@@ -875,6 +982,57 @@ mod transfer_tests {
             .images(&pixels, [1, 3, 256, 256])
             .unwrap_err();
         assert_eq!(bad.code(), "BAD_INPUT");
+    }
+
+    #[cfg(feature = "train")]
+    #[test]
+    fn a_model_file_carries_everything_to_load_it_and_refuses_damage() {
+        let device = Device::flex();
+        let mut c = Classifier::new(
+            Architecture::LeNet5,
+            labels(&["a", "b", "c"]),
+            &device,
+            Init::Seed(5),
+        )
+        .unwrap()
+        .with_preprocess(Preprocess::CentreDigit);
+        let options = FitOptions {
+            epochs: Some(2.0),
+            batch_size: Some(8.0),
+            ..FitOptions::default()
+        };
+        let data = Dataset::new(
+            (0..24 * 784).map(|i| (i * 7 % 256) as u8).collect(),
+            (0..24).map(|i| (i % 3) as u8).collect(),
+            [1, 28, 28],
+        )
+        .unwrap();
+        block_on(c.fit(data, Validation::Split(0.0), &options, |_, _| {}, || false)).unwrap();
+        let file = block_on(c.export_model()).unwrap();
+        let back = Classifier::from_model_file(&device, &file).unwrap();
+        assert_eq!(back.description(), c.description());
+        assert_eq!(back.labels(), ["a", "b", "c"]);
+        assert_eq!(back.preprocess(), Preprocess::CentreDigit);
+        let record = &back.training()[0];
+        assert_eq!((record.epochs.len(), record.stopped), (2, false));
+        assert_eq!(record.options.batch_size, Some(8.0));
+        assert_eq!(tensors(&back), tensors(&c));
+        // It still loads as bare weights, with its labels; bare weights are not a model file.
+        let bare = Classifier::from_weights(Architecture::LeNet5, &device, &file).unwrap();
+        assert_eq!(bare.labels(), ["a", "b", "c"]);
+        let weights_only = block_on(c.export()).unwrap();
+        let err = Classifier::from_model_file(&device, &weights_only).unwrap_err();
+        assert!(err.to_string().contains("bare weights"), "{err}");
+        // A changed byte in the weights is caught by the checksum.
+        let mut damaged = file.clone();
+        let at = damaged.len() - 100;
+        damaged[at] ^= 0x40;
+        let err = Classifier::from_model_file(&device, &damaged).unwrap_err();
+        assert!(err.to_string().contains("checksum"), "{err}");
+        // Stored as f16, it is sealed again and still loads.
+        let half = weights::to_half(file).unwrap();
+        let halved = Classifier::from_model_file(&device, &half).unwrap();
+        assert_eq!(halved.labels(), ["a", "b", "c"]);
     }
 
     #[cfg(feature = "train")]

@@ -10,7 +10,7 @@ use crate::pause::yield_to_event_loop;
 use crate::readback::read_all;
 
 /// Loss and accuracy on a dataset.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Evaluation {

@@ -66,7 +66,7 @@ pub struct StepEvent {
 }
 
 /// Sent after every epoch, once it was evaluated.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct EpochEvent {

@@ -54,15 +54,15 @@ fn not_weights(e: &dyn core::fmt::Display) -> Error {
 }
 
 /// `bytes` (a weights file) read and written again, its tensors passed through `tensors` and
-/// its metadata through `metadata`.
+/// its metadata through `metadata` (which sees the file as it was read).
 fn rewrite(
     bytes: Vec<u8>,
     tensors: impl FnOnce(Vec<PackTensor>) -> Result<Vec<PackTensor>>,
-    metadata: impl FnOnce(&mut std::collections::BTreeMap<String, String>),
+    metadata: impl FnOnce(&Reader, &mut std::collections::BTreeMap<String, String>) -> Result<()>,
 ) -> Result<Vec<u8>> {
     let reader = Reader::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| not_weights(&e))?;
     let mut meta = reader.metadata().clone();
-    metadata(&mut meta);
+    metadata(&reader, &mut meta)?;
     let tensors = tensors(reader.into_tensors().map_err(|e| not_weights(&e))?)?;
     let mut writer = Writer::new(tensors);
     for (key, value) in &meta {
@@ -79,9 +79,81 @@ fn rewrite(
 pub fn with_labels(bytes: Vec<u8>, labels: &[String]) -> Result<Vec<u8>> {
     let json = serde_json::to_string(labels)
         .map_err(|e| Error::Backend(format!("could not write the labels: {e}")))?;
-    rewrite(bytes, Ok, |meta| {
+    rewrite(bytes, Ok, |_, meta| {
         meta.insert(LABELS_KEY.to_string(), json);
+        Ok(())
     })
+}
+
+/// The metadata key of a model file's description: a JSON object the session writes and reads
+/// (`session::ModelDescription`: architecture, labels, input shape, preparation, training).
+const MODEL_KEY: &str = "convlens.model";
+/// The metadata key of a model file's format version.
+const FORMAT_KEY: &str = "convlens.format";
+/// The metadata key of the SHA-256 of a model file's tensors (names and bytes, in file order).
+const CHECKSUM_KEY: &str = "convlens.checksum";
+/// The model file format this build writes, and the newest it reads.
+pub const MODEL_FORMAT: u32 = 1;
+
+/// The hex SHA-256 of every tensor's name and bytes, in the file's order.
+fn checksum(reader: &Reader) -> Result<String> {
+    use sha2::Digest;
+    let mut hash = sha2::Sha256::new();
+    for name in reader.tensor_names() {
+        hash.update((name.len() as u64).to_le_bytes());
+        hash.update(name.as_bytes());
+        let data = reader.tensor_data(name).map_err(|e| not_weights(&e))?;
+        hash.update((data.len() as u64).to_le_bytes());
+        hash.update(&data);
+    }
+    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// `bytes` (a weights file) made a model file: `description` (JSON) in its metadata with the
+/// format version and the checksum of its tensors. The weights are not changed, so the file
+/// still loads as bare weights.
+///
+/// # Errors
+/// [`Error::BadWeights`] when `bytes` is not a weights file.
+pub fn with_description(bytes: Vec<u8>, description: &str) -> Result<Vec<u8>> {
+    rewrite(bytes, Ok, |reader, meta| {
+        meta.insert(MODEL_KEY.to_string(), description.to_string());
+        meta.insert(FORMAT_KEY.to_string(), MODEL_FORMAT.to_string());
+        meta.insert(CHECKSUM_KEY.to_string(), checksum(reader)?);
+        Ok(())
+    })
+}
+
+/// The description of a model file ([`with_description`]), `None` for a bare weights file,
+/// after checking its format version and its checksum.
+///
+/// # Errors
+/// [`Error::BadWeights`] when the bytes are not a weights file, the file is of a newer format,
+/// or its tensors do not match its checksum (a damaged file).
+pub fn description(bytes: &[u8]) -> Result<Option<String>> {
+    check_size(bytes)?;
+    let reader =
+        Reader::from_bytes(Bytes::from_bytes_vec(bytes.to_vec())).map_err(|e| not_weights(&e))?;
+    let meta = reader.metadata();
+    let Some(description) = meta.get(MODEL_KEY) else {
+        return Ok(None);
+    };
+    let format = meta.get(FORMAT_KEY).map(String::as_str).unwrap_or("");
+    match format.parse::<u32>() {
+        Ok(v) if (1..=MODEL_FORMAT).contains(&v) => {}
+        _ => {
+            return Err(Error::BadWeights(format!(
+                "the model file is of format {format:?}; this convlens reads formats 1 to \
+                 {MODEL_FORMAT}: load it with a newer convlens"
+            )));
+        }
+    }
+    if meta.get(CHECKSUM_KEY) != Some(&checksum(&reader)?) {
+        return Err(Error::BadWeights(
+            "the model file is damaged: its weights do not match its checksum".into(),
+        ));
+    }
+    Ok(Some(description.clone()))
 }
 
 /// `bytes` (a weights file) with every f32 tensor stored as f16: half the size, read back as
@@ -114,7 +186,17 @@ pub fn to_half(bytes: Vec<u8>) -> Result<Vec<u8>> {
             })
             .collect()
     };
-    rewrite(bytes, halve, |_| {})
+    let halved = rewrite(bytes, halve, |_, _| Ok(()))?;
+    // A model file's checksum covers its tensors: seal it again.
+    let json = Reader::from_bytes(Bytes::from_bytes_vec(halved.clone()))
+        .map_err(|e| not_weights(&e))?
+        .metadata()
+        .get(MODEL_KEY)
+        .cloned();
+    match json {
+        Some(json) => with_description(halved, &json),
+        None => Ok(halved),
+    }
 }
 
 /// The class labels a weights file carries ([`with_labels`]), if it carries any.
@@ -397,6 +479,23 @@ mod tests {
             )
         });
         assert!(bad_weights(load(lenet(), &overflow)).contains("inf"));
+    }
+
+    #[test]
+    fn model_files_of_a_newer_format_are_refused_by_name() {
+        let file = with_description(to_bytes(lenet()).unwrap(), "{}").unwrap();
+        assert_eq!(description(&file).unwrap().as_deref(), Some("{}"));
+        let newer = rewrite(file, Ok, |_, meta| {
+            meta.insert(FORMAT_KEY.to_string(), "2".to_string());
+            Ok(())
+        })
+        .unwrap();
+        let message = match description(&newer) {
+            Err(Error::BadWeights(m)) => m,
+            other => panic!("expected BadWeights, got {other:?}"),
+        };
+        assert!(message.contains("format \"2\""), "{message}");
+        assert_eq!(description(&to_bytes(lenet()).unwrap()).unwrap(), None);
     }
 
     #[test]
