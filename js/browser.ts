@@ -2,6 +2,7 @@
 
 import { ConvlensError, badInput } from "./errors.js";
 import { toImage } from "./input.js";
+import { cachedBytes, fetchBytes } from "./fetch.js";
 import type { Platform, WasmModule } from "./runtime.js";
 
 /** Shipped weights, one static URL each so that bundlers copy them. */
@@ -20,35 +21,6 @@ const MODULES: Record<WasmModule, () => URL> = {
   cpu_threads: () => new URL("./wasm/convlens_cpu_threads_bg.wasm", import.meta.url),
 };
 
-async function fetchBytes(url: URL, onProgress?: (loaded: number, total?: number) => void): Promise<Uint8Array> {
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch (err) {
-    throw new ConvlensError("NOT_FOUND", `could not fetch ${url}: ${String(err)}`, { cause: err });
-  }
-  if (!response.ok) throw new ConvlensError("NOT_FOUND", `could not fetch ${url}: HTTP ${response.status}`);
-  const total = Number(response.headers.get("content-length")) || undefined;
-  if (!response.body) return new Uint8Array(await response.arrayBuffer());
-  const chunks: Uint8Array[] = [];
-  let loaded = 0;
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    loaded += value.length;
-    onProgress?.(loaded, total);
-  }
-  const bytes = new Uint8Array(loaded);
-  let at = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, at);
-    at += chunk.length;
-  }
-  return bytes;
-}
-
 /** Fetches the wasm modules and the weights from the package's files, relative to this module. */
 export const browserPlatform: Platform = {
   wasm: async (module) => MODULES[module](),
@@ -56,8 +28,10 @@ export const browserPlatform: Platform = {
   weights: (file, onProgress) => {
     const url = WEIGHTS[file];
     if (!url) throw new ConvlensError("NOT_FOUND", `no shipped weights file ${file}`);
-    return fetchBytes(url(), onProgress);
+    // Kept in Cache Storage: a second visit loads offline.
+    return cachedBytes(url(), onProgress);
   },
+  fetch: fetchBytes,
   decode: async (bytes, format) => {
     let bitmap: ImageBitmap;
     try {

@@ -5,6 +5,7 @@ import type { Network as TrainingNetwork } from "./wasm/convlens_webgpu_train.js
 import { ConvlensError, badInput, fromWasm } from "./errors.js";
 import { toDataset, toImages, type Prepare } from "./input.js";
 import { decoded, decodedDataset } from "./decode.js";
+import { fileBytes, isFileSource, portable, removeSaved, saveModel, savedModels } from "./sources.js";
 import { bad, describe, reading } from "./guard.js";
 import { classifyOptions, deliver, fitOptions, imageOptions, loadOptions, mapOptions, ownSource } from "./options.js";
 import type { PretrainedInfo } from "./types.js";
@@ -29,6 +30,7 @@ import type {
   Pixels,
   Preprocess,
   ModelSource,
+  SavedModel,
   Prediction,
   StepEvent,
 } from "./types.js";
@@ -49,6 +51,8 @@ export interface ConvlensModel {
   fit(dataset: Dataset, options?: FitOptions): Promise<EpochEvent[]>;
   evaluate(dataset: Dataset): Promise<Evaluation>;
   exportWeights(): Promise<Uint8Array>;
+  exportModel(): Promise<Uint8Array>;
+  save(target: string): Promise<SavedModel>;
   dispose(): void;
 }
 
@@ -73,12 +77,18 @@ export class Model implements ConvlensModel {
     this.#bindings = bindings;
     this.#generation = generation(bindings);
     this.backend = net.backend as BackendInfo;
-    this.info = {
+    this.info = Model.#describe(net);
+  }
+
+  static #describe(net: Network): ModelInfo {
+    const { training } = net.description();
+    return {
       architecture: net.architecture,
       inputShape: Array.from(net.inputShape) as [number, number, number],
       classes: net.labels,
       parameters: net.parameters,
       preprocess: net.preprocess,
+      training,
     };
   }
 
@@ -93,13 +103,17 @@ export class Model implements ConvlensModel {
   static async load(source: ModelSource, rawOptions: LoadOptions = {}): Promise<ConvlensModel> {
     const options = loadOptions(rawOptions);
     if (typeof source !== "string" && (typeof source !== "object" || source === null)) {
-      throw bad("source", "a shipped model's name or { architecture, weights?, classes? }", source);
+      throw bad("source", "a shipped model's name, a model file (bytes, Blob, URL, \"indexeddb://name\") or { architecture, weights?, classes? }", source);
     }
-    const own = typeof source === "string" ? undefined : ownSource(source);
+    const file = isFileSource(source) ? source : undefined;
+    if (file !== undefined && options.classes !== undefined) {
+      throw bad("classes", "for a shipped model (transfer learning); a model file brings its own labels", options.classes);
+    }
+    const own = typeof source === "string" || file !== undefined ? undefined : ownSource(source);
     if (options.worker) {
       const platform = currentPlatform();
       if (!platform.worker) throw badInput("worker: true needs a browser with Web Workers");
-      return platform.worker(own ?? (source as string), { ...options, worker: false });
+      return platform.worker(file !== undefined ? portable(file) : own ?? (source as string), { ...options, worker: false });
     }
     const onProgress = options.onProgress;
     const progress = (event: Parameters<NonNullable<LoadOptions["onProgress"]>>[0]) =>
@@ -107,6 +121,15 @@ export class Model implements ConvlensModel {
     progress({ phase: "runtime" });
     const backend = options.backend ?? "auto";
     const wasm = await runtime(await moduleFor(backend));
+    if (file !== undefined) {
+      const bytes = await fileBytes(file, (loaded, total) => progress({ phase: "weights", loaded, total }));
+      progress({ phase: "backend" });
+      try {
+        return new Model(await wasm.Network.fromModelFile(backend, bytes, { preprocess: options.preprocess }), wasm);
+      } catch (err) {
+        throw recover(wasm, err) ?? fromWasm(err);
+      }
+    }
     let architecture: string;
     let labels: string[] | undefined;
     let weights: Uint8Array | undefined;
@@ -344,6 +367,12 @@ export class Model implements ConvlensModel {
           throw err;
         } finally {
           signal?.removeEventListener("abort", stop);
+          // The completed epochs joined the training record (also when stopped).
+          try {
+            this.info.training = net.description().training;
+          } catch {
+            // disposed meanwhile: nothing to record
+          }
         }
       });
     } finally {
@@ -363,13 +392,11 @@ export class Model implements ConvlensModel {
       return net as TrainingNetwork;
     }
     const training = await trainingRuntime(this.backend.name);
-    const weights = await net.exportWeights();
+    // A model file: the labels, the preparation and the training record move with the weights.
+    const file = await net.exportModel();
     let next: TrainingNetwork;
     try {
-      next = await training.Network.create(this.info.architecture, this.backend.name, weights, {
-        labels: this.info.classes,
-        preprocess: this.info.preprocess,
-      });
+      next = await training.Network.fromModelFile(this.backend.name, file, {});
     } catch (err) {
       throw recover(training, err) ?? fromWasm(err);
     }
@@ -409,6 +436,52 @@ export class Model implements ConvlensModel {
   async exportWeights(): Promise<Uint8Array> {
     this.#checkAlive();
     return this.#run((net) => net.exportWeights());
+  }
+
+  /**
+   * A model file: the weights with the architecture, labels, input shape, preparation and
+   * training record, versioned and checksummed, in one binary file that `Model.load(bytes)`
+   * (or a Blob, a URL, `"indexeddb://name"`) takes with nothing else.
+   *
+   * @example
+   * const file = await model.exportModel(); // Uint8Array
+   * const again = await Model.load(file);   // again.info equals model.info
+   */
+  async exportModel(): Promise<Uint8Array> {
+    this.#checkAlive();
+    return this.#run((net) => net.exportModel());
+  }
+
+  /**
+   * Saves the model file into IndexedDB (`"indexeddb://name"`, then `Model.load("indexeddb://name")`)
+   * or as a download (`"download://name"`); resolves to what was saved.
+   *
+   * @example
+   * await model.save("indexeddb://my-digits"); // { name: "my-digits", architecture: "lenet5", classes: […], size: 250123, savedAt: … }
+   */
+  async save(target: string): Promise<SavedModel> {
+    this.#checkAlive();
+    return saveModel(this, target);
+  }
+
+  /**
+   * The models saved in this browser's IndexedDB.
+   *
+   * @example
+   * await Model.list(); // [{ name: "my-digits", architecture: "lenet5", classes: […], size: 250123, savedAt: … }]
+   */
+  static list(): Promise<SavedModel[]> {
+    return savedModels();
+  }
+
+  /**
+   * Removes a model saved in IndexedDB (`"name"` or `"indexeddb://name"`).
+   *
+   * @example
+   * await Model.remove("my-digits");
+   */
+  static remove(name: string): Promise<void> {
+    return removeSaved(name);
   }
 
   /**

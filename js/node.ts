@@ -10,6 +10,7 @@
 
 import { readFile } from "node:fs/promises";
 import { rgbaPixels } from "./decode.js";
+import { fetchBytes } from "./fetch.js";
 import { ConvlensError, badInput } from "./errors.js";
 import { setPlatform } from "./runtime.js";
 import type { Pixels } from "./types.js";
@@ -63,6 +64,13 @@ setPlatform({
     return bytes;
   },
   decode,
+  // file: URLs from the disk; others through fetch.
+  fetch: async (url, onProgress) => {
+    if (url.protocol !== "file:") return fetchBytes(url, onProgress);
+    const bytes = await read(url);
+    onProgress?.(bytes.length, bytes.length);
+    return bytes;
+  },
 });
 
 export { Model } from "./model.js";

@@ -21,6 +21,8 @@ export interface Platform {
   weights(file: string, onProgress?: (loaded: number, total?: number) => void): Promise<Uint8Array>;
   /** Loads the model in a Web Worker, where there are workers. */
   worker?(source: ModelSource, options: LoadOptions): Promise<ConvlensModel>;
+  /** A URL's bytes, with byte progress (a model file). */
+  fetch(url: URL, onProgress?: (loaded: number, total?: number) => void): Promise<Uint8Array>;
   /** Decodes an image file's bytes (`format` from its signature) into pixels `[3, h, w]`. */
   decode?(bytes: Uint8Array, format: string): Promise<Pixels>;
   /** Whether this platform can start wasm-bindgen-rayon's pool (browsers: Web Workers). */

@@ -13,7 +13,8 @@ import type {
 } from "./wasm/convlens_cpu.js";
 import type { EpochEvent as WasmEpochEvent, StepEvent as WasmStepEvent } from "./wasm/convlens_cpu_train.js";
 
-export type { ArchitectureInfo, DatasetInfo, Preprocess, PretrainedInfo } from "./wasm/convlens_cpu.js";
+export type { ArchitectureInfo, DatasetInfo, ModelDescription, Preprocess, PretrainedInfo, TrainingRecord } from "./wasm/convlens_cpu.js";
+import type { TrainingRecord } from "./wasm/convlens_cpu.js";
 import type { Preprocess } from "./wasm/convlens_cpu.js";
 export type { AdapterInfo };
 /** The options of {@link Model.fit} that the Rust core reads (`FitOptions` in `src/session.rs`). */
@@ -47,6 +48,8 @@ export interface ModelInfo {
    * call's `preprocess` option replaces.
    */
   preprocess: Preprocess;
+  /** Every `fit` the weights went through (from their model file, and since), oldest first: options and epochs. */
+  training: TrainingRecord[];
 }
 
 /** Options of {@link Model.classify}. */
@@ -188,9 +191,29 @@ export interface LoadProgress {
   total?: number;
 }
 
-/** Where a model's weights come from. */
+/**
+ * A model file (from `exportModel` or `save`): its bytes, a `Blob`/`File`, a URL (absolute, or a
+ * path relative to the page), or `"indexeddb://name"`.
+ */
+export type ModelFileSource = Uint8Array | ArrayBuffer | Blob | URL | string;
+
+/** A model saved in IndexedDB (`Model.list()`). */
+export interface SavedModel {
+  name: string;
+  architecture: string;
+  classes: string[];
+  /** The model file's size in bytes. */
+  size: number;
+  /** When it was saved (milliseconds since 1970). */
+  savedAt: number;
+}
+
+/**
+ * Where a model comes from: a shipped model's name, a model file ({@link ModelFileSource}), or an
+ * architecture with bare weights.
+ */
 export type ModelSource =
-  | string
+  | ModelFileSource
   | {
       architecture: string;
       /** Bytes from {@link Model.exportWeights}; omitted: freshly initialised (from a fixed seed, so repeatable). */

@@ -9,6 +9,7 @@ import { ConvlensError, fromWasm } from "./errors.js";
 import { reading } from "./guard.js";
 import { imageList, ownBuffers, toDataset, toImages, wireImages } from "./input.js";
 import { decoded, decodedDataset } from "./decode.js";
+import { saveModel } from "./sources.js";
 import { classifyOptions, deliver, fitOptions, imageOptions, mapOptions } from "./options.js";
 import type { ConvlensModel } from "./model.js";
 import type { WorkerApi } from "./worker.js";
@@ -30,6 +31,7 @@ import type {
   LoadProgress,
   ModelInfo,
   ModelSource,
+  SavedModel,
   PixelBatch,
   Pixels,
   Prediction,
@@ -178,6 +180,10 @@ class WorkerModel implements ConvlensModel {
       throw callbackError ?? err;
     } finally {
       signal?.removeEventListener("abort", abort);
+      // The training record grew (also when stopped).
+      await this.call((remote) => remote.info())
+        .then((info) => (this.info = info))
+        .catch(() => {});
     }
   }
 
@@ -188,6 +194,14 @@ class WorkerModel implements ConvlensModel {
 
   async exportWeights(): Promise<Uint8Array> {
     return this.call((remote) => remote.exportWeights());
+  }
+
+  async exportModel(): Promise<Uint8Array> {
+    return this.call((remote) => remote.exportModel());
+  }
+
+  async save(target: string): Promise<SavedModel> {
+    return saveModel(this, target);
   }
 
   dispose(): void {

@@ -130,6 +130,13 @@ const api = {
     const bytes = await need().exportWeights();
     return Comlink.transfer(bytes, own(bytes));
   },
+  async exportModel(): Promise<Uint8Array> {
+    const bytes = await need().exportModel();
+    return Comlink.transfer(bytes, own(bytes));
+  },
+  info(): ModelInfo {
+    return need().info;
+  },
   dispose(): void {
     model?.dispose();
     model = undefined;

@@ -13,7 +13,8 @@ export CONVLENS_DATA=${CONVLENS_DATA:-$CONVLENS_CACHE/data}
 export PATH="$HOME/.cargo/bin:$PATH"
 mkdir -p "$CONVLENS_CACHE"
 
-log() { printf '\033[1m[convlens]\033[0m %s\n' "$*" >&2; }
+# Each line says how many seconds its script has run, so that a CI log shows where the time goes.
+log() { printf '\033[1m[convlens %ss]\033[0m %s\n' "$SECONDS" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 # The wasm32 toolchain setup.sh chose: "rustup" (a toolchain with the wasm32 target) or

@@ -5,6 +5,7 @@
 //! download is the crate without it (README, "The JS API and the npm package").
 
 mod evaluate;
+mod events;
 #[cfg(feature = "train")]
 mod fit;
 mod plateau;
@@ -12,8 +13,9 @@ mod plateau;
 mod step;
 
 pub use evaluate::{Evaluation, evaluate};
+pub use events::{EpochEvent, FitEvent, StepEvent};
 #[cfg(feature = "train")]
-pub use fit::{EpochEvent, FitConfig, FitEvent, FitOutcome, StepEvent, fit};
+pub use fit::{FitConfig, FitOutcome, fit};
 pub use plateau::{PlateauMode, ReduceLrOnPlateau, ReduceLrOnPlateauConfig, ThresholdMode};
 #[cfg(feature = "train")]
 pub use step::{adam, train_step};

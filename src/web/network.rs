@@ -128,18 +128,52 @@ impl Network {
             options.transfer,
         )
         .map_err(js_error)?;
-        let classifier = match options.preprocess {
+        drop(weights);
+        Network::ready(classifier, selected, options.preprocess).await
+    }
+
+    /// Creates the network a model file describes (bytes from `exportModel`: its architecture,
+    /// labels, preparation and training record travel with the weights) on `backend`.
+    /// `options`: `{ preprocess? }`; bare weights are `BAD_WEIGHTS` saying to give their
+    /// architecture.
+    #[wasm_bindgen(js_name = fromModelFile)]
+    pub async fn from_model_file(
+        backend: String,
+        bytes: Uint8Array,
+        options: JsValue,
+    ) -> std::result::Result<Network, JsValue> {
+        let options: CreateOptions = from_js(options, "Network options").map_err(js_error)?;
+        if options.labels.is_some() || options.transfer {
+            return Err(js_error(Error::BadInput(
+                "a model file brings its own labels; transfer learning starts from a shipped model"
+                    .into(),
+            )));
+        }
+        let request = BackendRequest::parse(&backend).map_err(js_error)?;
+        let selected = select(request).await.map_err(js_error)?;
+        let bytes = bytes.to_vec();
+        let classifier = Classifier::from_model_file(&selected.device, &bytes).map_err(js_error)?;
+        drop(bytes);
+        Network::ready(classifier, selected, options.preprocess).await
+    }
+
+    /// `classifier` as a network on `selected`, its kernels compiled on WebGPU.
+    async fn ready(
+        classifier: Classifier,
+        selected: SelectedBackend,
+        preprocess: Option<Preprocess>,
+    ) -> std::result::Result<Network, JsValue> {
+        let classifier = match preprocess {
             Some(preprocess) => classifier.with_preprocess(preprocess),
             None => classifier,
         };
-        drop(weights);
         if selected.kind == BackendKind::WebGpu {
             classifier.warm_up().await.map_err(js_error)?;
         }
         Ok(Network {
             inner: Rc::new(Inner {
                 backend: selected,
-                architecture,
+                architecture: classifier.architecture(),
                 labels: classifier.labels().to_vec(),
                 preprocess: classifier.preprocess(),
                 parameters: classifier.parameters(),
@@ -287,6 +321,24 @@ impl Network {
                 classifier.evaluate(&data).await
             };
             to_js(&run.await.map_err(js_error)?)
+        })
+    }
+
+    /// What a model file of this network says besides the weights: `{ architecture, labels,
+    /// inputShape, preprocess, training }` (the training record as of the last `fit`).
+    #[wasm_bindgen(unchecked_return_type = "ModelDescription")]
+    pub fn description(&self) -> std::result::Result<JsValue, JsValue> {
+        to_js(&self.inner.classifier().map_err(js_error)?.description())
+    }
+
+    /// A model file (`fromModelFile` reads it; it also loads as bare weights).
+    #[wasm_bindgen(js_name = exportModel)]
+    pub fn export_model(&self) -> Promise {
+        let inner = Rc::clone(&self.inner);
+        future_to_promise(async move {
+            let run = async { inner.classifier()?.export_model().await };
+            let bytes = run.await.map_err(js_error)?;
+            Ok(Uint8Array::from(bytes.as_slice()).into())
         })
     }
 

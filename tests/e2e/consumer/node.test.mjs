@@ -151,6 +151,68 @@ test("each shipped model prepares images its own way: the digit model centres a 
   model.dispose();
 });
 
+test("model files: everything travels in one file, loaded from bytes, a Blob, an http URL or a file URL; damage refused", async () => {
+  const { createServer } = await import("node:http");
+  const { writeFileSync, mkdtempSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const { pathToFileURL } = await import("node:url");
+  const names = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"];
+  const model = await Model.load({ architecture: "lenet5", classes: names }, { preprocess: { kind: "centreDigit" } });
+  await model.fit(digits("train", 256), { epochs: 2, batchSize: 32 });
+  assert.equal(model.info.training.length, 1);
+  assert.equal(model.info.training[0].epochs.length, 2);
+  assert.equal(model.info.training[0].options.batchSize, 32);
+  const file = await model.exportModel();
+  const expected = await model.classify(image(heldOut, 0));
+  // Numbers of the training record come back as JSON parsing gives them (within 1e-12).
+  const close = (a, b) => (typeof a === "number" && typeof b === "number" ? Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)) : undefined);
+  const same = (a, b, path = "info") => {
+    if (close(a, b) !== undefined) return assert.ok(close(a, b), `${path}: ${a} vs ${b}`);
+    if (typeof a !== "object" || a === null) return assert.equal(a, b, path);
+    assert.deepEqual(Object.keys(a).sort(), Object.keys(b).sort(), path);
+    for (const k of Object.keys(a)) same(a[k], b[k], `${path}.${k}`);
+  };
+  const check = async (loaded, how) => {
+    same(loaded.info, model.info, how);
+    assert.deepEqual(await loaded.classify(image(heldOut, 0)), expected, how);
+    loaded.dispose();
+  };
+  await check(await Model.load(file), "bytes");
+  await check(await Model.load(file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength)), "an ArrayBuffer");
+  await check(await Model.load(new Blob([file])), "a Blob");
+  const server = createServer((req, res) => {
+    if (req.url !== "/my-digits.bpk") return res.writeHead(404).end();
+    res.writeHead(200, { "content-length": String(file.length) }).end(Buffer.from(file));
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  const base = `http://127.0.0.1:${server.address().port}`;
+  const progress = [];
+  await check(await Model.load(`${base}/my-digits.bpk`, { onProgress: (p) => progress.push(p) }), "an http URL");
+  const bytes = progress.filter((p) => p.phase === "weights");
+  assert.equal(bytes.at(-1).loaded, file.length, "byte progress to the end");
+  assert.equal(bytes.at(-1).total, file.length);
+  await expectCode(Model.load(`${base}/missing.bpk`), "NOT_FOUND");
+  server.close();
+  const path = join(mkdtempSync(join(tmpdir(), "convlens-model-")), "my-digits.bpk");
+  writeFileSync(path, file);
+  await check(await Model.load(pathToFileURL(path)), "a file URL");
+  // Bare weights need their architecture; a changed byte breaks the checksum.
+  await assert.rejects(Model.load(await model.exportWeights()), (e) => e.code === "BAD_WEIGHTS" && /bare weights/.test(e.message));
+  const damaged = file.slice();
+  damaged[damaged.length - 200] ^= 0x10;
+  await assert.rejects(Model.load(damaged), (e) => e.code === "BAD_WEIGHTS" && /checksum/.test(e.message));
+  await expectCode(Model.load(file, { classes: ["a", "b"] }), "BAD_INPUT");
+  // The file still loads as bare weights with its architecture (and its labels).
+  const bare = await Model.load({ architecture: "lenet5", weights: file });
+  assert.deepEqual(bare.info.classes, names);
+  bare.dispose();
+  // Node has no IndexedDB: saving there says what to do instead.
+  await assert.rejects(model.save("indexeddb://x"), (e) => e.code === "BAD_INPUT" && /exportModel/.test(e.message));
+  await expectCode(model.save("s3://bucket/x"), "BAD_INPUT");
+  model.dispose();
+});
+
 test("the shipped VisualIntelligenceNetwork reads held-out Fashion-MNIST", async () => {
   const model = await Model.load("vin-fashion");
   assert.equal(model.info.architecture, "vin");
