@@ -148,6 +148,31 @@ test("inputs in Chromium: an image File, a live <video> from the fake camera (la
   await page.close();
 });
 
+test("saving and loading anywhere: IndexedDB, a download, a File; the shipped weights from Cache Storage, offline", async () => {
+  const { page, logs } = await openApp();
+  const [download, out] = await Promise.all([page.waitForEvent("download"), page.evaluate(() => window.convlensStorage())]);
+  console.log(JSON.stringify(out), logs.join("\n"));
+  assert.equal(out.saved.name, "my model");
+  assert.deepEqual(out.list, [["my model", "lenet5", 3, true]]);
+  assert.deepEqual(out.loaded, { classes: ["a", "b", "c"], same: true, progress: ["runtime", "weights", "backend"] });
+  assert.deepEqual(out.worker, { classes: ["a", "b", "c"], same: true });
+  assert.deepEqual(out.file, ["a", "b", "c"]);
+  assert.equal(out.afterRemove, 0);
+  assert.equal(out.missing, "NOT_FOUND");
+  assert.equal(download.suggestedFilename(), "my-model.bpk");
+  // Vite names the file efficientnet-lite0-imagenet-<hash>.bpk.
+  assert.ok(out.cached.some((name) => name.startsWith("efficientnet-lite0-imagenet")), out.cached.join());
+  // A second visit with the weights files unreachable: they come from Cache Storage.
+  let blocked = 0;
+  await page.route(/\.bpk(\?|$)/, (route) => {
+    blocked++;
+    return route.abort();
+  });
+  assert.equal(await page.evaluate(() => window.convlensOffline()), 1000);
+  assert.equal(blocked, 0, "no weights request reached the network");
+  await page.close();
+});
+
 for (const worker of [false, true]) {
   test(`fuzz in Chromium${worker ? ", worker mode" : ", main thread"}: hostile calls get typed errors, and the model keeps working`, async () => {
     const { page, logs, errors } = await openApp();

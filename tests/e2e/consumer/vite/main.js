@@ -121,6 +121,47 @@ window.convlensFuzz = ({ test, seed, cases, worker }) =>
     cases,
     loadOptions: worker ? { backend: "cpu", worker: true } : { backend: "cpu" },
   });
+// Saving and loading anywhere: IndexedDB (save, list, load, remove), a download, a File, and the
+// shipped weights in Cache Storage (a second load reads them from there).
+window.convlensStorage = async () => {
+  const out = {};
+  const model = await Model.load({ architecture: "lenet5", classes: ["a", "b", "c"] }, { backend: "cpu" });
+  const blank = { data: new Float32Array(784), shape: [1, 28, 28] };
+  const before = await model.classify(blank);
+  out.saved = await model.save("indexeddb://my model");
+  out.list = (await Model.list()).map((m) => [m.name, m.architecture, m.classes.length, m.size > 0]);
+  const progress = [];
+  const again = await Model.load("indexeddb://my model", { backend: "cpu", onProgress: (p) => progress.push(p.phase) });
+  out.loaded = { classes: again.info.classes, same: JSON.stringify(await again.classify(blank)) === JSON.stringify(before), progress };
+  const worker = await Model.load("indexeddb://my model", { backend: "cpu", worker: true });
+  out.worker = { classes: worker.info.classes, same: JSON.stringify(await worker.classify(blank)) === JSON.stringify(before) };
+  const file = new File([await worker.exportModel()], "mine.bpk");
+  out.file = (await Model.load(file, { backend: "cpu" })).info.classes;
+  worker.dispose();
+  await Model.remove("indexeddb://my model");
+  out.afterRemove = (await Model.list()).length;
+  try {
+    await Model.load("indexeddb://my model");
+  } catch (e) {
+    out.missing = e.code;
+  }
+  await model.save("download://my-model");
+  model.dispose();
+  const photo = await Model.load("efficientnet-lite0-imagenet", { backend: "cpu" });
+  photo.dispose();
+  const cache = await caches.open("convlens-weights");
+  out.cached = (await cache.keys()).map((r) => r.url.split("/").pop());
+  return out;
+};
+
+// Loads the photo model again (the test blocks the network for weights files first).
+window.convlensOffline = async () => {
+  const photo = await Model.load("efficientnet-lite0-imagenet", { backend: "cpu" });
+  const classes = photo.info.classes.length;
+  photo.dispose();
+  return classes;
+};
+
 // The photo model on WebGPU against the numpy reference (public/reference.safetensors), worker
 // mode too (the weights' byte progress crosses as callbacks).
 window.convlensPhotos = async () => {
