@@ -5,7 +5,7 @@ import { Model, architectures, datasets, pretrained } from "../convlens/index.js
 import { fetchDataset, paint, SIZE } from "./images.js";
 import { drawZoom, renderFilters, renderMaps } from "./maps.js";
 import { setupPad } from "./pad.js";
-import { loadSaved, removeSaved, save } from "./store.js";
+import { forgetTrained, lastTrained, keepTrained } from "./store.js";
 import { setupTraining } from "./training.js";
 import { setupPhotos } from "./photos.js";
 
@@ -184,7 +184,7 @@ async function loadChoice(id) {
 
 async function forgetSaved() {
   try {
-    await removeSaved();
+    await forgetTrained();
     state.choices.delete("saved");
     [...$("model-select").options].find((o) => o.value === "saved")?.remove();
     $("remove-saved").hidden = true;
@@ -285,14 +285,10 @@ function setupFiles(pad) {
     document.addEventListener("visibilitychange", () => document.hidden && release());
     addEventListener("pagehide", release);
   }
+  // A model file (the package's: architecture, labels, preparation and training inside).
   $("download-weights").addEventListener("click", async () => {
     try {
-      const bytes = await state.model.exportWeights();
-      const a = document.createElement("a");
-      a.href = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
-      a.download = `${state.model.info.architecture}.bpk`;
-      a.click();
-      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+      await state.model.save(`download://${state.model.info.architecture}`);
     } catch (err) {
       showError(err, "model-status");
     }
@@ -302,8 +298,16 @@ function setupFiles(pad) {
     if (!file || !state.model) return;
     const { architecture, classes } = state.model.info;
     try {
-      const weights = new Uint8Array(await file.arrayBuffer());
-      const source = { architecture, classes, weights };
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      // A model file loads by itself; bare weights (an older download) with the current
+      // model's architecture and labels.
+      let source = bytes;
+      try {
+        (await Model.load(bytes, { backend: "cpu" })).dispose();
+      } catch (err) {
+        if (!(err?.code === "BAD_WEIGHTS" && /bare weights/.test(err.message))) throw err;
+        source = { architecture, classes, weights: bytes };
+      }
       addChoice("file", `${NAMES[architecture]} · ${file.name}`, source, `weights from ${file.name}`);
       $("model-select").value = "file";
       await loadChoice("file");
@@ -331,12 +335,12 @@ async function main() {
   for (const a of archs) {
     addChoice(`fresh-${a.name}`, `${NAMES[a.name]} · untrained (${a.parameters.toLocaleString("en")} parameters)`, { architecture: a.name }, "random weights");
   }
-  const saved = await loadSaved().catch(() => undefined);
+  const saved = await lastTrained().catch(() => undefined);
   if (saved) {
     const when = new Date(saved.savedAt).toLocaleString();
+    // A model file: its labels and preparation come with it.
     addChoice("saved", `Your trained ${NAMES[saved.architecture]} (${saved.dataset}, saved ${when})`,
-      { architecture: saved.architecture, classes: saved.classes, weights: saved.weights }, "your model, restored from this browser",
-      saved.preprocess ?? preprocessOf[saved.dataset]);
+      saved.source, "your model, restored from this browser");
   }
   const tool = () => document.querySelector("input[name=tool]:checked").value;
   const pad = setupPad($("pad"), { tool, onChange: (drawing) => (drawing ? look(drawing) : clearOutputs()) });
@@ -356,11 +360,9 @@ async function main() {
     onError: (err) => showError(err, "train-stats"),
     onTrained: async (model, summary) => {
       const label = `Your trained ${NAMES[summary.architecture]} (${summary.dataset}, ${summary.epochs} epochs)`;
-      const entry = { ...summary, classes: model.info.classes, savedAt: Date.now() };
       try {
-        entry.weights = await model.exportWeights();
-        await save(entry);
-        addChoice("saved", label, { architecture: entry.architecture, classes: entry.classes, weights: entry.weights }, "your model, saved in this browser", entry.preprocess);
+        const source = await keepTrained(model, summary.dataset);
+        addChoice("saved", label, source, "your model, saved in this browser");
         $("model-select").value = "saved";
         state.choice = "saved";
         await use(model, "your model, saved in this browser");

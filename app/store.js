@@ -1,33 +1,26 @@
-// The last trained model, kept in IndexedDB so that a reload does not lose it.
+// The last trained model, kept in IndexedDB through the package's own model files
+// (model.save("indexeddb://…"), Model.list(), Model.remove()), so that a reload does not lose it.
+// Its name says which dataset it was trained on: "trained-mnist".
+import { Model } from "../convlens/index.js";
 
-const DB = "convlens";
-const STORE = "models";
+const PREFIX = "trained-";
 
-function open() {
-  return new Promise((resolve, reject) => {
-    const request = indexedDB.open(DB, 1);
-    request.onupgradeneeded = () => request.result.createObjectStore(STORE);
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
+/** `{ source: "indexeddb://trained-…", architecture, dataset, savedAt }` of the last one kept, or undefined. */
+export async function lastTrained() {
+  const kept = (await Model.list()).filter((m) => m.name.startsWith(PREFIX)).sort((a, b) => b.savedAt - a.savedAt);
+  const last = kept[0];
+  if (!last) return undefined;
+  return { source: `indexeddb://${last.name}`, architecture: last.architecture, dataset: last.name.slice(PREFIX.length), savedAt: last.savedAt };
 }
 
-/** Runs one request in its own transaction; resolves once the transaction has committed. */
-async function run(mode, action) {
-  const db = await open();
-  try {
-    return await new Promise((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
-      const request = action(tx.objectStore(STORE));
-      tx.oncomplete = () => resolve(request.result);
-      tx.onabort = tx.onerror = () => reject(tx.error ?? request.error);
-    });
-  } finally {
-    db.close();
-  }
+/** Keeps `model` (trained on `dataset`) as the only trained one; resolves to its source once committed. */
+export async function keepTrained(model, dataset) {
+  await forgetTrained();
+  const saved = await model.save(`indexeddb://${PREFIX}${dataset}`);
+  return `indexeddb://${saved.name}`;
 }
 
-/** `{ architecture, classes, weights: Uint8Array, dataset, accuracy, savedAt }` or undefined. */
-export const loadSaved = () => run("readonly", (s) => s.get("last"));
-export const save = (entry) => run("readwrite", (s) => s.put(entry, "last"));
-export const removeSaved = () => run("readwrite", (s) => s.delete("last"));
+/** Removes every kept trained model. */
+export async function forgetTrained() {
+  for (const m of await Model.list()) if (m.name.startsWith(PREFIX)) await Model.remove(m.name);
+}

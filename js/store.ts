@@ -3,7 +3,8 @@
 import { ConvlensError, badInput } from "./errors.js";
 import type { SavedModel } from "./types.js";
 
-const DB = "convlens";
+// Its own database: a page of the same origin may use "convlens" for itself (the demo page did).
+const DB = "convlens-models";
 const STORE = "models";
 
 interface Entry extends SavedModel {

@@ -270,14 +270,15 @@ test("a saved model that cannot load is offered for removal, and the page goes o
   try {
     const { page, errors } = await openPage(browser);
     await page.waitForFunction(() => document.body.dataset.model === "lenet5-mnist", null, { timeout: 300_000 });
-    // A damaged entry where the page keeps its last trained model (written as the page writes
-    // it, then the page reloaded at once: the write has committed when the promise resolves).
+    // A damaged entry where the package keeps saved models (written as model.save writes it,
+    // then the page reloaded at once: the write has committed when the promise resolves).
     await page.evaluate(() => new Promise((ok, fail) => {
-      const open = indexedDB.open("convlens", 1);
+      const open = indexedDB.open("convlens-models", 1);
+      open.onupgradeneeded = () => open.result.createObjectStore("models", { keyPath: "name" });
       open.onsuccess = () => {
         const tx = open.result.transaction("models", "readwrite");
-        tx.objectStore("models").put({ architecture: "lenet5", classes: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
-          weights: new Uint8Array([1, 2, 3]), dataset: "mnist", accuracy: 0.9, savedAt: Date.now() }, "last");
+        tx.objectStore("models").put({ name: "trained-mnist", architecture: "lenet5", classes: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"],
+          size: 3, bytes: new Uint8Array([1, 2, 3]), savedAt: Date.now() });
         tx.oncomplete = () => { open.result.close(); ok(); };
         tx.onerror = () => fail(tx.error);
       };
