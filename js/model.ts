@@ -346,9 +346,16 @@ export class Model implements ConvlensModel {
         if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was aborted before training started; nothing was trained");
         const stop = () => net.stop();
         signal?.addEventListener("abort", stop);
+        // onEpoch returned false: training ends after that epoch, and fit resolves with the epochs.
+        let stopAsked = false;
+        const epochs: EpochEvent[] = [];
         const onEvent = (event: StepEvent | EpochEvent) => {
+          if (event.type === "epoch") epochs.push(event);
           const failed = deliver(event, onStep, onEpoch);
-          if (failed) {
+          if (failed === "stop") {
+            stopAsked = true;
+            net.stop();
+          } else if (failed) {
             callbackError ??= failed;
             net.stop();
           }
@@ -364,6 +371,7 @@ export class Model implements ConvlensModel {
           )) as EpochEvent[];
         } catch (err) {
           if (callbackError !== undefined) throw callbackError;
+          if (stopAsked && !signal?.aborted && (err as { code?: string })?.code === "ABORTED") return epochs;
           throw err;
         } finally {
           signal?.removeEventListener("abort", stop);

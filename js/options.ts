@@ -20,7 +20,7 @@ import type { Dataset, EpochEvent, LoadOptions, Preprocess, StepEvent } from "./
 
 const BACKENDS = ["auto", "webgpu", "cpu"];
 const FIT_OPTIONS = ["epochs", "batchSize", "learningRate", "patience", "augment", "elastic", "validationData", "validationSplit",
-  "seed", "readLossEvery", "train", "preprocess", "signal", "onStep", "onEpoch"] as const;
+  "seed", "readLossEvery", "train", "schedule", "earlyStopping", "preprocess", "signal", "onStep", "onEpoch"] as const;
 
 /** `Model.load`'s options, checked (`BAD_INPUT` naming the option). */
 export function loadOptions(raw: unknown): LoadOptions {
@@ -109,12 +109,14 @@ export function fitOptions(raw: unknown) {
       seed: integer(o.seed, "seed", 0, Number.MAX_SAFE_INTEGER),
       readLossEvery: integer(o.readLossEvery, "readLossEvery", 1, 1_000_000),
       train: oneOf(o.train, "train", ["all", "head"] as const),
+      schedule: oneOf(o.schedule, "schedule", ["plateau", "cosine", "none"] as const),
+      earlyStopping: earlyStopping(o.earlyStopping),
     },
     validationData: o.validationData as Dataset | undefined,
     preprocess: preprocessOption(o.preprocess),
     signal: signal as AbortSignal | undefined,
     onStep: callback<(e: StepEvent) => void>(o.onStep, "onStep"),
-    onEpoch: callback<(e: EpochEvent) => void>(o.onEpoch, "onEpoch"),
+    onEpoch: callback<(e: EpochEvent) => unknown>(o.onEpoch, "onEpoch"),
   };
 }
 
@@ -148,6 +150,16 @@ export function mapOptions(options: unknown): { preprocess?: Preprocess; layers?
   return { preprocess: preprocessOption(o.preprocess), layers };
 }
 
+/** `fit`'s `earlyStopping: { patience, restoreBest? }`, checked and copied. */
+function earlyStopping(raw: unknown): { patience: number; restoreBest?: boolean } | undefined {
+  if (raw === undefined) return undefined;
+  const o = plainOptions(raw, "earlyStopping", ["patience", "restoreBest"]);
+  const patience = integer(o.patience, "earlyStopping.patience", 1, 1_000_000);
+  if (patience === undefined) throw bad("earlyStopping.patience", "a whole number of epochs from 1", o.patience);
+  if (o.restoreBest !== undefined && typeof o.restoreBest !== "boolean") throw bad("earlyStopping.restoreBest", "true or false", o.restoreBest);
+  return { patience, restoreBest: o.restoreBest as boolean | undefined };
+}
+
 /** `value` if it is one of `allowed` (or undefined). */
 function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
@@ -162,11 +174,12 @@ function oneOf<T extends string>(value: unknown, name: string, allowed: readonly
 export function deliver(
   event: { type: string },
   onStep: ((e: StepEvent) => void) | undefined,
-  onEpoch: ((e: EpochEvent) => void) | undefined,
-): ConvlensError | undefined {
+  onEpoch: ((e: EpochEvent) => unknown) | undefined,
+): ConvlensError | "stop" | undefined {
   try {
     if (event.type === "step") onStep?.(event as StepEvent);
-    else onEpoch?.(event as EpochEvent);
+    // `false` from onEpoch ends training after this epoch (fit resolves with the epochs so far).
+    else if (onEpoch?.(event as EpochEvent) === false) return "stop";
     return undefined;
   } catch (err) {
     const which = event.type === "step" ? "onStep" : "onEpoch";

@@ -179,8 +179,11 @@ export interface FitOptions extends TrainingOptions {
   signal?: AbortSignal;
   /** After each step. If it throws, training stops within one step and `fit` rejects with `ABORTED` whose `cause` is that exception. */
   onStep?: (event: StepEvent) => void;
-  /** After each epoch; throwing stops training as for `onStep`. */
-  onEpoch?: (event: EpochEvent) => void;
+  /**
+   * After each epoch; returning `false` ends training there (`fit` resolves with the epochs so
+   * far); throwing stops training as for `onStep`.
+   */
+  onEpoch?: (event: EpochEvent) => unknown;
 }
 
 /** Progress of {@link Model.load}. */

@@ -154,9 +154,16 @@ class WorkerModel implements ConvlensModel {
     const id = this.#nextFit++;
     const abort = () => void this.call((remote) => remote.abort(id)).catch(() => {});
     let callbackError: ConvlensError | undefined;
+    // onEpoch returned false: training ends after that epoch, and fit resolves with the epochs.
+    let stopAsked = false;
+    const epochs: EpochEvent[] = [];
     const onEvent = (event: StepEvent | EpochEvent) => {
+      if (event.type === "epoch") epochs.push(event);
       const failed = deliver(event, onStep, onEpoch);
-      if (failed) {
+      if (failed === "stop") {
+        stopAsked = true;
+        abort();
+      } else if (failed) {
         callbackError ??= failed;
         abort();
       }
@@ -177,7 +184,9 @@ class WorkerModel implements ConvlensModel {
       if (callbackError) throw callbackError;
       return history;
     } catch (err) {
-      throw callbackError ?? err;
+      if (callbackError) throw callbackError;
+      if (stopAsked && !signal?.aborted && (err as { code?: string })?.code === "ABORTED") return epochs;
+      throw err;
     } finally {
       signal?.removeEventListener("abort", abort);
       // The training record grew (also when stopped).

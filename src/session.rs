@@ -648,6 +648,27 @@ pub struct FitOptions {
     /// rest frozen with its BatchNorm statistics (transfer learning on a pretrained backbone).
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub train: Option<Train>,
+    /// How the learning rate changes: `"plateau"` (default, ReduceLROnPlateau with `patience`),
+    /// `"cosine"` (annealed to 0 over the epochs) or `"none"`.
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub schedule: Option<crate::train::Schedule>,
+    /// Stop once the validation loss has not improved for `patience` epochs; with
+    /// `restoreBest`, end with the best epoch's weights.
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub early_stopping: Option<EarlyStopping>,
+}
+
+/// `fit`'s `earlyStopping`.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EarlyStopping {
+    /// Epochs without a lower validation loss before training stops (1 to 1,000,000).
+    pub patience: f64,
+    /// End with the weights of the epoch with the lowest validation loss (default false).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    #[serde(default)]
+    pub restore_best: Option<bool>,
 }
 
 /// Which weights [`Classifier::fit`] trains.
@@ -702,6 +723,20 @@ impl FitOptions {
         )?;
         whole("augment", self.augment, [0.0, 8.0], &mut config.max_shift)?;
         whole("seed", self.seed, [0.0, 2f64.powi(53)], &mut config.seed)?;
+        if let Some(schedule) = self.schedule {
+            config.schedule = schedule;
+        }
+        if let Some(early) = self.early_stopping {
+            let mut patience = 0usize;
+            whole(
+                "earlyStopping.patience",
+                Some(early.patience),
+                [1.0, 1e6],
+                &mut patience,
+            )?;
+            config.early_stopping = Some(patience);
+            config.restore_best = early.restore_best.unwrap_or(false);
+        }
         if let Some(lr) = self.learning_rate {
             if !(lr > 0.0 && lr < 10.0) {
                 return Err(Error::BadInput(format!(
@@ -1033,6 +1068,91 @@ mod transfer_tests {
         let half = weights::to_half(file).unwrap();
         let halved = Classifier::from_model_file(&device, &half).unwrap();
         assert_eq!(halved.labels(), ["a", "b", "c"]);
+    }
+
+    #[cfg(feature = "train")]
+    #[test]
+    fn schedules_and_early_stopping() {
+        let device = Device::flex();
+        let images: Vec<u8> = (0..32 * 784).map(|i| (i * 13 % 256) as u8).collect();
+        let train = Dataset::new(
+            images.clone(),
+            (0..32).map(|i| (i % 4) as u8).collect(),
+            [1, 28, 28],
+        )
+        .unwrap();
+        // The same images with other labels: fitting the training labels makes this worse.
+        let contrary = Dataset::new(
+            images,
+            (0..32).map(|i| ((i + 1) % 4) as u8).collect(),
+            [1, 28, 28],
+        )
+        .unwrap();
+        let run = |options: FitOptions| {
+            let mut c =
+                Classifier::with_classes(Architecture::LeNet5, 4, &device, Init::Seed(9)).unwrap();
+            let epochs = block_on(c.fit(
+                train.clone(),
+                Validation::Data(contrary.clone()),
+                &options,
+                |_, _| {},
+                || false,
+            ))
+            .unwrap();
+            (c, epochs)
+        };
+        let base = FitOptions {
+            epochs: Some(6.0),
+            batch_size: Some(8.0),
+            learning_rate: Some(0.01),
+            ..FitOptions::default()
+        };
+        // Cosine: lr₀·½(1 + cos(π(e − 1)/E)) for epoch e of E; none: lr₀ throughout.
+        let (_, cosine) = run(FitOptions {
+            schedule: Some(crate::train::Schedule::Cosine),
+            ..base.clone()
+        });
+        for e in &cosine {
+            let t = (e.epoch - 1) as f64 / 6.0;
+            assert!(
+                (e.lr - 0.01 * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())).abs() < 1e-12,
+                "{e:?}"
+            );
+        }
+        let (_, flat) = run(FitOptions {
+            schedule: Some(crate::train::Schedule::None),
+            ..base.clone()
+        });
+        assert!(flat.iter().all(|e| e.lr == 0.01 && e.next_lr == 0.01));
+        // Early stopping: it ends once the validation loss has not improved for 2 epochs, and
+        // restoreBest leaves the best epoch's weights.
+        let (c, stopped) = run(FitOptions {
+            epochs: Some(30.0),
+            early_stopping: Some(EarlyStopping {
+                patience: 2.0,
+                restore_best: Some(true),
+            }),
+            ..base.clone()
+        });
+        assert!(stopped.len() < 30, "{} epochs", stopped.len());
+        let best = stopped
+            .iter()
+            .map(|e| e.validation.loss)
+            .fold(f32::INFINITY, f32::min);
+        let last = stopped.last().unwrap();
+        assert!(last.validation.loss > best, "stopped on a worse epoch");
+        let now = block_on(c.evaluate(&contrary)).unwrap().loss;
+        assert!((now - best).abs() < 1e-4, "restored: {now} vs best {best}");
+        let err = FitOptions {
+            early_stopping: Some(EarlyStopping {
+                patience: 0.0,
+                restore_best: None,
+            }),
+            ..base
+        }
+        .config()
+        .unwrap_err();
+        assert!(err.to_string().contains("earlyStopping.patience"), "{err}");
     }
 
     #[cfg(feature = "train")]

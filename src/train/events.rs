@@ -57,3 +57,18 @@ pub enum FitEvent {
     /// After every epoch.
     Epoch(EpochEvent),
 }
+
+/// How the learning rate changes from epoch to epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "lowercase")]
+pub enum Schedule {
+    /// ReduceLROnPlateau on the validation loss (×0.1 after `patience` epochs without
+    /// improvement): the seed's.
+    #[default]
+    Plateau,
+    /// Cosine annealing from the first rate to 0 over the epochs (no restarts).
+    Cosine,
+    /// The first rate throughout.
+    None,
+}

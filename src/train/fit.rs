@@ -5,7 +5,7 @@ use burn::config::Config;
 use burn::prelude::{Device, Tensor};
 
 use super::evaluate::evaluate;
-use super::events::{EpochEvent, FitEvent, StepEvent};
+use super::events::{EpochEvent, FitEvent, Schedule, StepEvent};
 use super::plateau::ReduceLrOnPlateauConfig;
 use super::step::{adam, train_step};
 use crate::clock::now_ms;
@@ -45,6 +45,15 @@ pub struct FitConfig {
     /// Read the training loss back every this many steps (a read waits for the device).
     #[config(default = 10)]
     pub read_loss_every: usize,
+    /// How the learning rate changes from epoch to epoch.
+    #[config(default = "Schedule::Plateau")]
+    pub schedule: Schedule,
+    /// Stop once the validation loss has not improved for this many epochs (None: never).
+    #[config(default = "None")]
+    pub early_stopping: Option<usize>,
+    /// With `early_stopping`: end with the weights of the epoch with the lowest validation loss.
+    #[config(default = false)]
+    pub restore_best: bool,
 }
 
 /// The trained model and what happened.
@@ -92,10 +101,16 @@ pub async fn fit<M: ImageClassifier>(
     let mut order: Vec<usize> = (0..train.len()).collect();
     let steps_per_epoch = train.len().div_ceil(config.batch_size);
     let mut history = Vec::new();
+    // The lowest validation loss so far, its epoch and (to restore it) its weights.
+    let mut best: Option<(f32, usize, Option<M>)> = None;
+    let cosine = |epoch: usize| {
+        let t = (epoch - 1) as f64 / config.epochs as f64;
+        config.learning_rate * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
+    };
+    let mut lr = config.learning_rate;
 
     for epoch in 1..=config.epochs {
         let started = now_ms();
-        let lr = scheduler.lr();
         rng.shuffle(&mut order);
         let mut loss_sum: Tensor<1> = Tensor::zeros([1], device);
         let mut correct_sum: Tensor<1> = Tensor::zeros([1], device);
@@ -141,7 +156,11 @@ pub async fn fit<M: ImageClassifier>(
         let sums = read_all(vec![loss_sum, correct_sum]).await?;
         let (train_loss, train_accuracy) = (sums[0][0] / seen as f32, sums[1][0] / seen as f32);
         let validation = evaluate(&model.valid(), validation, config.batch_size, device).await?;
-        let next_lr = scheduler.step(f64::from(validation.loss));
+        let next_lr = match config.schedule {
+            Schedule::Plateau => scheduler.step(f64::from(validation.loss)),
+            Schedule::Cosine => cosine(epoch + 1),
+            Schedule::None => lr,
+        };
         let event = EpochEvent {
             epoch,
             train_loss,
@@ -154,6 +173,21 @@ pub async fn fit<M: ImageClassifier>(
         };
         on_event(&FitEvent::Epoch(event.clone()), &model);
         history.push(event);
+        lr = next_lr;
+        if let Some(patience) = config.early_stopping {
+            let loss = validation.loss;
+            if best.as_ref().is_none_or(|(b, _, _)| loss < *b) {
+                best = Some((loss, epoch, config.restore_best.then(|| model.clone())));
+            } else if best
+                .as_ref()
+                .is_some_and(|(_, at, _)| epoch - at >= patience)
+            {
+                break;
+            }
+        }
+    }
+    if let Some((_, _, Some(kept))) = best {
+        model = kept;
     }
     Ok(FitOutcome {
         model,

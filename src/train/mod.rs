@@ -13,7 +13,7 @@ mod plateau;
 mod step;
 
 pub use evaluate::{Evaluation, evaluate};
-pub use events::{EpochEvent, FitEvent, StepEvent};
+pub use events::{EpochEvent, FitEvent, Schedule, StepEvent};
 #[cfg(feature = "train")]
 pub use fit::{FitConfig, FitOutcome, fit};
 pub use plateau::{PlateauMode, ReduceLrOnPlateau, ReduceLrOnPlateauConfig, ThresholdMode};

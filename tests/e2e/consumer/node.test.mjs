@@ -213,6 +213,26 @@ test("model files: everything travels in one file, loaded from bytes, a Blob, an
   model.dispose();
 });
 
+test("training options: onEpoch returning false ends training there; cosine and flat schedules; early stopping", async () => {
+  const model = await Model.load({ architecture: "lenet5" });
+  const train = digits("train", 256);
+  const stopped = await model.fit(train, { epochs: 5, batchSize: 64, onEpoch: (e) => e.epoch < 2 });
+  assert.equal(stopped.length, 2, "resolved with the two epochs, not rejected");
+  assert.deepEqual(model.info.training.at(-1).epochs.length, 2);
+  assert.equal(model.info.training.at(-1).stopped, true);
+  const cosine = await model.fit(train, { epochs: 4, batchSize: 64, schedule: "cosine", learningRate: 0.002 });
+  assert.deepEqual(cosine.map((e) => Number(e.lr.toFixed(7))), [0.002, 0.0017071, 0.001, 0.0002929]);
+  const flat = await model.fit(train, { epochs: 2, batchSize: 64, schedule: "none" });
+  assert.ok(flat.every((e) => e.lr === 0.001 && e.nextLr === 0.001));
+  await expectCode(model.fit(train, { schedule: "step" }), "BAD_INPUT");
+  await expectCode(model.fit(train, { earlyStopping: { patience: 0 } }), "BAD_INPUT");
+  await expectCode(model.fit(train, { earlyStopping: { patience: 2, best: true } }), "BAD_INPUT");
+  const early = await model.fit(train, { epochs: 3, batchSize: 64, earlyStopping: { patience: 1, restoreBest: true } });
+  assert.ok(early.length >= 1 && early.length <= 3);
+  assert.equal(model.info.training.length, 4, "every fit is in the record");
+  model.dispose();
+});
+
 test("the shipped VisualIntelligenceNetwork reads held-out Fashion-MNIST", async () => {
   const model = await Model.load("vin-fashion");
   assert.equal(model.info.architecture, "vin");
