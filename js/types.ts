@@ -17,6 +17,7 @@ export type { ArchitectureInfo, DatasetInfo, ModelDescription, Preprocess, Pretr
 import type { TrainingRecord } from "./wasm/convlens_cpu.js";
 import type { Preprocess } from "./wasm/convlens_cpu.js";
 export type { AdapterInfo };
+export type { EarlyStopping, Schedule, Train } from "./wasm/convlens_cpu.js";
 /** The options of {@link Model.fit} that the Rust core reads (`FitOptions` in `src/session.rs`). */
 export type { TrainingOptions };
 

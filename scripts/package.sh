@@ -81,6 +81,11 @@ cp -r js/vendor "$out/dist/"
 cp -r js/wasm/snippets "$out/dist/wasm/"
 cp weights/*.bpk "$out/weights/"
 cp js/README.md "$out/README.md"
+cp js/CHANGELOG.md "$out/CHANGELOG.md"
+# The API reference, generated from the TypeScript types and their doc comments (TypeDoc; a
+# warning — an undocumented or unexported type — fails the build), shipped as docs/.
+log "typedoc"
+npx --no-install typedoc --options js/typedoc.json --out "$out/docs" --logLevel Warn >&2
 version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 node -e '
   const fs = require("fs");

@@ -29,8 +29,9 @@ log "browser tests (headless Chromium, WebGPU)"
 CHROMEDRIVER=$(chromedriver_path) WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-900} \
   with_wasm_env cargo test --locked --profile wasm-small --target wasm32-unknown-unknown --test web --test web_training
 
-log "the npm package (scripts/package.sh)"
+log "the npm package (scripts/package.sh), checked for publishing (scripts/check-package.sh)"
 tarball=$("$ROOT/scripts/package.sh")
+"$ROOT/scripts/check-package.sh" "$tarball"
 "$ROOT/scripts/page-data.sh"
 
 log "the packed package in fresh projects: Node, a Vite app in headless Chromium; its files with no bundler on a cross-origin isolated page (threads)"
