@@ -34,9 +34,10 @@ tarball=$("$ROOT/scripts/package.sh")
 "$ROOT/scripts/check-package.sh" "$tarball"
 "$ROOT/scripts/page-data.sh"
 
-log "the packed package in fresh projects: Node, a Vite app in headless Chromium; its files with no bundler on a cross-origin isolated page (threads)"
+log "the packed package in fresh projects: Node, a Vite app in headless Chromium; its files with no bundler on a cross-origin isolated page (threads); examples/ (no bundler, Vite, webpack 5)"
 CONVLENS_TARBALL=$tarball CHROMIUM=$(chromium_path) \
-  node --test --test-concurrency=1 tests/e2e/npm-node.test.mjs tests/e2e/npm-vite.test.mjs tests/e2e/npm-threads.test.mjs
+  node --test --test-concurrency=1 tests/e2e/npm-node.test.mjs tests/e2e/npm-vite.test.mjs tests/e2e/npm-threads.test.mjs \
+  tests/e2e/examples.test.mjs
 
 log "end-to-end tests of the page (scripts/demo.sh in headless Chromium)"
 CHROMIUM=$(chromium_path) node --test --test-concurrency=1 tests/e2e/page.test.mjs
