@@ -203,7 +203,7 @@ export class Model implements ConvlensModel {
       try {
         return (this.#net as Network).prepare(image.data, Uint32Array.from([1, ...image.shape]), preprocess);
       } catch (err) {
-        throw fromWasm(err);
+        throw recover(this.#bindings, err) ?? fromWasm(err);
       }
     };
   }
