@@ -131,9 +131,14 @@ export function preparation(preprocess) {
 }
 
 function describe(model, note) {
-  const { architecture, inputShape, classes, parameters, preprocess } = model.info;
+  const { architecture, inputShape, classes, parameters, preprocess, training } = model.info;
+  // What its own training says (a model file keeps every fit's epochs).
+  const epochs = training.flatMap((t) => t.epochs);
+  const trained = epochs.length
+    ? `; validation accuracy ${(100 * epochs.at(-1).validation.accuracy).toFixed(1)} % after ${epochs.length} epoch${epochs.length === 1 ? "" : "s"}`
+    : "";
   $("model-info").textContent = `${NAMES[architecture] ?? architecture}: ${parameters.toLocaleString("en")} parameters, ` +
-    `input ${inputShape.join("×")}, ${classes.length} classes (${classes.slice(0, 4).join(", ")}…)${note ? ` — ${note}` : ""}`;
+    `input ${inputShape.join("×")}, ${classes.length} classes (${classes.slice(0, 4).join(", ")}…)${note ? ` — ${note}` : ""}${trained}`;
   $("preview-note").textContent = `what the network gets (${inputShape.slice(1).join("×")}): ${preparation(preprocess)}`;
 }
 
@@ -157,12 +162,12 @@ async function loadChoice(id) {
     const model = await Model.load(choice.source, {
       backend: $("backend-select").value,
       worker: true,
-      preprocess: choice.preprocess,
       onProgress: (p) => {
         if (p.phase === "weights" && p.total) $("model-status").textContent = `weights: ${Math.round((100 * p.loaded) / p.total)} %`;
       },
     });
     await use(model, choice.note);
+    showGallery(choice.dataset);
     $("model-status").textContent = `${choice.label} ready`;
     document.body.dataset.model = id;
   } catch (err) {
@@ -199,11 +204,18 @@ async function forgetSaved() {
   }
 }
 
-function addChoice(id, label, source, note, preprocess) {
-  state.choices.set(id, { label, source, note, preprocess });
+/** A model of the picker; `dataset` (when known) is what its gallery shows. */
+function addChoice(id, label, source, note, dataset) {
+  state.choices.set(id, { label, source, note, dataset });
   let option = [...$("model-select").options].find((o) => o.value === id);
   if (!option) $("model-select").append((option = new Option(label, id)));
   option.textContent = label;
+}
+
+/** The gallery shows the chosen model's dataset (every dataset for an untrained network). */
+function showGallery(dataset) {
+  for (const tile of $("gallery").children) tile.hidden = Boolean(dataset) && tile.dataset.dataset !== dataset;
+  $("gallery").dataset.showing = dataset ?? "all";
 }
 
 async function setupGallery(pad, sets) {
@@ -229,6 +241,7 @@ async function setupGallery(pad, sets) {
     }
   }
   $("gallery").replaceChildren(...tiles);
+  showGallery(state.choices.get(state.choice)?.dataset);
 }
 
 function setupFiles(pad) {
@@ -330,7 +343,8 @@ async function main() {
   for (const d of sets) DATA[d.name] = d.title;
   for (const p of shipped) {
     const data = DATA[p.dataset];
-    addChoice(p.name, `${NAMES[p.architecture]} · ${data} (${state.parameters[p.architecture].toLocaleString("en")} parameters)`, p.name, `trained on ${data}`);
+    const accuracy = p.testAccuracy == null ? "" : `; ${(100 * p.testAccuracy).toFixed(2)} % right on its official held-out test set`;
+    addChoice(p.name, `${NAMES[p.architecture]} · ${data} (${state.parameters[p.architecture].toLocaleString("en")} parameters)`, p.name, `trained on ${data}${accuracy}`, p.dataset);
   }
   for (const a of archs) {
     addChoice(`fresh-${a.name}`, `${NAMES[a.name]} · untrained (${a.parameters.toLocaleString("en")} parameters)`, { architecture: a.name }, "random weights");
@@ -340,7 +354,7 @@ async function main() {
     const when = new Date(saved.savedAt).toLocaleString();
     // A model file: its labels and preparation come with it.
     addChoice("saved", `Your trained ${NAMES[saved.architecture]} (${saved.dataset}, saved ${when})`,
-      saved.source, "your model, restored from this browser");
+      saved.source, "your model, restored from this browser", saved.dataset);
   }
   const tool = () => document.querySelector("input[name=tool]:checked").value;
   const pad = setupPad($("pad"), { tool, onChange: (drawing) => (drawing ? look(drawing) : clearOutputs()) });
@@ -362,7 +376,7 @@ async function main() {
       const label = `Your trained ${NAMES[summary.architecture]} (${summary.dataset}, ${summary.epochs} epochs)`;
       try {
         const source = await keepTrained(model, summary.dataset);
-        addChoice("saved", label, source, "your model, saved in this browser");
+        addChoice("saved", label, source, "your model, saved in this browser", summary.dataset);
         $("model-select").value = "saved";
         state.choice = "saved";
         await use(model, "your model, saved in this browser");

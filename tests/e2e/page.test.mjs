@@ -143,6 +143,11 @@ test("real held-out digits drawn with mouse strokes are read correctly; every la
     await page.screenshot({ path: join(ARTIFACTS, "page-feature-maps.png"), fullPage: true });
     await page.keyboard.press("Escape");
 
+    // The gallery follows the model: digits for the digit model; the model's data and accuracy
+    // (the registry's, which tests/cli.rs holds to `convlens eval`) are stated.
+    assert.equal(await page.locator("#gallery canvas:visible").count(), 10);
+    assert.equal(await page.locator('#gallery canvas[data-dataset="mnist"]:visible').count(), 10);
+    assert.match(await page.textContent("#model-info"), /trained on MNIST; 99\.39 % right on its official held-out test set/);
     // A gallery sample is classified as it is.
     const sample = page.locator('#gallery canvas[data-dataset="mnist"]').nth(2);
     const sampleLabel = await sample.getAttribute("data-label");
@@ -181,6 +186,10 @@ test("real held-out digits drawn with mouse strokes are read correctly; every la
     for (const name of ["ResNet-8", "AlexNet"]) assert.ok(options.some((o) => o.startsWith(`${name} · untrained (`)), name);
     await page.selectOption("#model-select", "vin-fashion");
     await page.waitForFunction(() => document.body.dataset.model === "vin-fashion", null, { timeout: 300_000 });
+    // Clothes for the clothes model.
+    assert.equal(await page.locator('#gallery canvas[data-dataset="fashion"]:visible').count(), 10);
+    assert.equal(await page.locator('#gallery canvas[data-dataset="mnist"]:visible').count(), 0);
+    assert.match(await page.textContent("#model-info"), /91\.75 % right/);
     const item = page.locator('#gallery canvas[data-dataset="fashion"]').first();
     assert.equal(await item.getAttribute("data-label"), "9", "Fashion-MNIST label 9 is an ankle boot");
     await item.click();
