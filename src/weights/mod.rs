@@ -186,13 +186,12 @@ pub fn to_half(bytes: Vec<u8>) -> Result<Vec<u8>> {
             })
             .collect()
     };
-    let halved = rewrite(bytes, halve, |_, _| Ok(()))?;
-    // A model file's checksum covers its tensors: seal it again.
-    let json = Reader::from_bytes(Bytes::from_bytes_vec(halved.clone()))
-        .map_err(|e| not_weights(&e))?
-        .metadata()
-        .get(MODEL_KEY)
-        .cloned();
+    // A model file's checksum covers its tensors: its description is kept to seal it again.
+    let mut json = None;
+    let halved = rewrite(bytes, halve, |_, meta| {
+        json = meta.get(MODEL_KEY).cloned();
+        Ok(())
+    })?;
     match json {
         Some(json) => with_description(halved, &json),
         None => Ok(halved),
