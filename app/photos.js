@@ -342,12 +342,8 @@ function showTaught(labels) {
 
 async function download() {
   try {
-    const bytes = await panel.taught.exportWeights();
-    const a = document.createElement("a");
-    a.href = URL.createObjectURL(new Blob([bytes], { type: "application/octet-stream" }));
-    a.download = "my-classes.bpk";
-    a.click();
-    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+    // A model file: its labels, preparation and training record inside.
+    await panel.taught.save("download://my-classes");
   } catch (err) {
     fail(err, "teach-status");
   }

@@ -11,8 +11,6 @@ import type { Dataset, ImageBatch, ImageInput, Pixels } from "./types.js";
 
 /** The largest encoded file read (64 MiB). */
 export const MAX_ENCODED_BYTES = 64 * 1024 * 1024;
-/** Decoded images are scaled down to at most this many pixels a side (as drawables are). */
-export const MAX_DECODED_SIDE = 1024;
 
 /** Whether `value` is a Blob (a File is one). */
 function isBlob(value: unknown): value is Blob {
@@ -38,7 +36,7 @@ function isEncoded(value: unknown): value is Blob | Uint8Array | ArrayBuffer {
   return false;
 }
 
-/** One encoded image → pixels `{ data, shape: [3, h, w] }` (scaled down to MAX_DECODED_SIDE). */
+/** One encoded image → pixels `{ data, shape: [3, h, w] }` (scaled down as drawables are). */
 async function decodeOne(value: Blob | Uint8Array | ArrayBuffer): Promise<Pixels> {
   const size = isBlob(value) ? value.size : value.byteLength;
   if (size > MAX_ENCODED_BYTES) throw badInput(`the encoded image is ${size} bytes; the limit is ${MAX_ENCODED_BYTES}`);
@@ -70,28 +68,4 @@ export async function decodedDataset<T extends Dataset | undefined>(dataset: T):
   if (!Array.isArray(images)) return dataset;
   const labels = reading("dataset.labels", () => (dataset as { labels?: unknown }).labels);
   return { images: await decoded(images as ImageInput[]), labels } as T;
-}
-
-/** RGBA bytes → RGB planes in [0, 1] over black, scaled down by area averaging to fit `maxSide`. */
-export function rgbaPixels(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number, maxSide = MAX_DECODED_SIDE): Pixels {
-  const scale = Math.min(1, maxSide / Math.max(width, height));
-  const [w, h] = [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
-  const data = new Float32Array(3 * w * h);
-  for (let y = 0; y < h; y++) {
-    const [y0, y1] = [Math.floor((y * height) / h), Math.max(Math.floor((y * height) / h) + 1, Math.floor(((y + 1) * height) / h))];
-    for (let x = 0; x < w; x++) {
-      const [x0, x1] = [Math.floor((x * width) / w), Math.max(Math.floor((x * width) / w) + 1, Math.floor(((x + 1) * width) / w))];
-      const sums = [0, 0, 0];
-      for (let sy = y0; sy < y1; sy++) {
-        for (let sx = x0; sx < x1; sx++) {
-          const i = 4 * (sy * width + sx);
-          const alpha = rgba[i + 3] / 255;
-          for (let c = 0; c < 3; c++) sums[c] += (rgba[i + c] / 255) * alpha;
-        }
-      }
-      const n = (y1 - y0) * (x1 - x0);
-      for (let c = 0; c < 3; c++) data[(c * h + y) * w + x] = sums[c] / n;
-    }
-  }
-  return { data, shape: [3, h, w] };
 }

@@ -21,7 +21,7 @@ export function ownBuffers(...arrays: ArrayBufferView[]): ArrayBuffer[] {
 }
 
 /** A drawable image is drawn at most this large before the network's own resize. */
-const MAX_DRAW = 1024;
+export const MAX_DRAW = 1024;
 
 /** One image or several of one size as float pixels `[n, c, h, w]`; `batch` says which was asked. */
 export interface PlainImages {
@@ -61,8 +61,12 @@ function imageData(input: object): PlainImage {
   return fromRgba(data, w, h);
 }
 
-/** RGBA bytes (as in ImageData) → RGB planes in [0, 1], composited over black. */
-function fromRgba(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number): PlainImage {
+/**
+ * RGBA bytes (as in ImageData, or a decoded file) → RGB planes in [0, 1], composited over black;
+ * larger than `maxSide` a side, scaled down by area averaging first.
+ */
+export function fromRgba(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number, maxSide = Infinity): PlainImage {
+  if (Math.max(width, height) > maxSide) return shrunk(rgba, width, height, maxSide);
   const plane = width * height;
   const data = mine(new Float32Array(3 * plane));
   for (let i = 0; i < plane; i++) {
@@ -70,6 +74,30 @@ function fromRgba(rgba: Uint8Array | Uint8ClampedArray, width: number, height: n
     for (let c = 0; c < 3; c++) data[c * plane + i] = (rgba[4 * i + c] / 255) * alpha;
   }
   return { data, shape: [3, height, width] };
+}
+
+/** {@link fromRgba} of an image larger than `maxSide`: each output pixel the mean of its source area. */
+function shrunk(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number, maxSide: number): PlainImage {
+  const scale = maxSide / Math.max(width, height);
+  const [w, h] = [Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale))];
+  const data = mine(new Float32Array(3 * w * h));
+  for (let y = 0; y < h; y++) {
+    const [y0, y1] = [Math.floor((y * height) / h), Math.max(Math.floor((y * height) / h) + 1, Math.floor(((y + 1) * height) / h))];
+    for (let x = 0; x < w; x++) {
+      const [x0, x1] = [Math.floor((x * width) / w), Math.max(Math.floor((x * width) / w) + 1, Math.floor(((x + 1) * width) / w))];
+      const sums = [0, 0, 0];
+      for (let sy = y0; sy < y1; sy++) {
+        for (let sx = x0; sx < x1; sx++) {
+          const i = 4 * (sy * width + sx);
+          const alpha = rgba[i + 3] / 255;
+          for (let c = 0; c < 3; c++) sums[c] += (rgba[i + c] / 255) * alpha;
+        }
+      }
+      const n = (y1 - y0) * (x1 - x0);
+      for (let c = 0; c < 3; c++) data[(c * h + y) * w + x] = sums[c] / n;
+    }
+  }
+  return { data, shape: [3, h, w] };
 }
 
 /** Draws a canvas, bitmap or image element (scaled down to at most MAX_DRAW a side) and reads its pixels. */

@@ -9,9 +9,9 @@
  */
 
 import { readFile } from "node:fs/promises";
-import { rgbaPixels } from "./decode.js";
 import { fetchBytes } from "./fetch.js";
 import { ConvlensError, badInput } from "./errors.js";
+import { MAX_DRAW, fromRgba } from "./input.js";
 import { setPlatform } from "./runtime.js";
 import type { Pixels } from "./types.js";
 
@@ -27,7 +27,7 @@ interface Rgba {
   data: Uint8Array;
 }
 
-/** PNG (pngjs) and JPEG (jpeg-js) bytes → pixels, scaled down as the browser's drawables are. */
+/** PNG (pngjs) and JPEG (jpeg-js) bytes → pixels, scaled down as the browser's drawables are (MAX_DRAW). */
 async function decode(bytes: Uint8Array, format: string): Promise<Pixels> {
   let image: Rgba;
   try {
@@ -44,7 +44,7 @@ async function decode(bytes: Uint8Array, format: string): Promise<Pixels> {
     if (err instanceof ConvlensError) throw err;
     throw badInput(`the ${format.toUpperCase()} image could not be decoded: ${err instanceof Error ? err.message : String(err)}`);
   }
-  return rgbaPixels(image.data, image.width, image.height);
+  return fromRgba(image.data, image.width, image.height, MAX_DRAW);
 }
 
 async function read(url: URL): Promise<Uint8Array<ArrayBuffer>> {
