@@ -762,6 +762,29 @@ impl FitOptions {
     }
 }
 
+/// A training run between calls: Adam's moments, the learning-rate schedule, the data, the
+/// shuffle and the position in the epoch. [`Classifier::advance`] continues it exactly where it
+/// stopped, so a run stopped and continued ends with the weights of one never stopped.
+#[cfg(feature = "train")]
+pub struct Fitting {
+    run: crate::train::Run<AnyModel>,
+    options: FitOptions,
+    head_only: bool,
+}
+
+#[cfg(feature = "train")]
+impl Fitting {
+    /// The epochs completed so far.
+    pub fn epochs(&self) -> &[crate::train::EpochEvent] {
+        self.run.epochs()
+    }
+
+    /// The epoch in progress or next (1-based) and the steps done in it.
+    pub fn position(&self) -> (usize, usize) {
+        (self.run.epoch(), self.run.step())
+    }
+}
+
 #[cfg(feature = "train")]
 impl Classifier {
     /// Trains on `train`, validating as `validation` says, with Adam and ReduceLROnPlateau.
@@ -776,50 +799,110 @@ impl Classifier {
     /// were).
     pub async fn fit(
         &mut self,
-        train: Dataset,
+        train: impl Into<crate::train::TrainData>,
         validation: Validation,
         options: &FitOptions,
         on_event: impl FnMut(&crate::train::FitEvent, &AnyModel),
         should_stop: impl Fn() -> bool,
     ) -> Result<Vec<crate::train::EpochEvent>> {
-        let config = options.config()?;
-        let (train, validation) = validation.split(train)?;
-        for data in [&train, &validation] {
-            check_labels(data.labels(), self.classes())?;
+        let mut fitting = self.start_fit(train, validation, options)?;
+        match self.advance(&mut fitting, on_event, should_stop).await? {
+            Some(epochs) => Ok(epochs),
+            None => Err(self.abandon(fitting)),
         }
-        let model = match options.train.unwrap_or_default() {
-            Train::All => self.model.clone(),
-            Train::Head => self.model.clone().try_map(FreezeBackbone)?,
+    }
+
+    /// A training run of these options on `train`, not yet started: [`Self::advance`] runs it.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] for options out of range, data that does not fit, or a streamed
+    /// `train` without a validation set.
+    pub fn start_fit(
+        &self,
+        train: impl Into<crate::train::TrainData>,
+        validation: Validation,
+        options: &FitOptions,
+    ) -> Result<Fitting> {
+        use crate::train::TrainData;
+        let config = options.config()?;
+        let (train, validation) = match (train.into(), validation) {
+            (TrainData::Memory(all), validation) => {
+                let (train, validation) = validation.split(all)?;
+                check_labels(train.labels(), self.classes())?;
+                (TrainData::Memory(train), validation)
+            }
+            (stream @ TrainData::Stream(_), Validation::Data(validation)) => (stream, validation),
+            (TrainData::Stream(_), _) => {
+                return Err(Error::BadInput(
+                    "validationData is needed when the dataset is streamed (an iterable of \
+                     batches cannot be split)"
+                        .into(),
+                ));
+            }
         };
-        let record_options = options.clone();
-        let outcome = crate::train::fit(
-            model,
-            &train,
-            &validation,
-            &config,
-            &self.model_device,
-            on_event,
-            should_stop,
-        )
-        .await?;
+        check_labels(validation.labels(), self.classes())?;
+        Ok(Fitting {
+            run: crate::train::Run::new(self.input_shape(), train, validation, config)?,
+            options: options.clone(),
+            head_only: options.train.unwrap_or_default() == Train::Head,
+        })
+    }
+
+    /// Trains from where `fitting` stands until it finishes (the epochs, also kept in the
+    /// training record) or `should_stop` (asked before every step) says stop (`None`: the
+    /// classifier keeps the weights of the last completed step, and `fitting` can be advanced
+    /// again, or [`Self::abandon`]ed).
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] for a streamed batch that does not fit; [`Error::Backend`] when the
+    /// device fails (the weights stay as the last return left them).
+    pub async fn advance(
+        &mut self,
+        fitting: &mut Fitting,
+        on_event: impl FnMut(&crate::train::FitEvent, &AnyModel),
+        should_stop: impl Fn() -> bool,
+    ) -> Result<Option<Vec<crate::train::EpochEvent>>> {
+        let model = if fitting.head_only {
+            self.model.clone().try_map(FreezeBackbone)?
+        } else {
+            self.model.clone()
+        };
+        let (model, stopped) = fitting
+            .run
+            .advance(model, &self.model_device, on_event, should_stop)
+            .await?;
+        let model = fitting.run.take_best().unwrap_or(model);
         // Frozen or not, the classifier's weights all train again by default (and BatchNorm
         // takes batch statistics in training again).
-        self.model = outcome.model.unfreeze();
-        if !outcome.epochs.is_empty() {
+        self.model = model.unfreeze();
+        if stopped {
+            return Ok(None);
+        }
+        let epochs = fitting.run.epochs().to_vec();
+        self.training.push(TrainingRecord {
+            options: fitting.options.clone(),
+            epochs: epochs.clone(),
+            stopped: false,
+        });
+        Ok(Some(epochs))
+    }
+
+    /// Ends a stopped run for good: its completed epochs join the training record (as
+    /// stopped). Returns the [`Error::Aborted`] that says where it stopped.
+    pub fn abandon(&mut self, fitting: Fitting) -> Error {
+        let epochs = fitting.run.epochs().to_vec();
+        let (epoch, _) = fitting.position();
+        if !epochs.is_empty() {
             self.training.push(TrainingRecord {
-                options: record_options,
-                epochs: outcome.epochs.clone(),
-                stopped: outcome.stopped,
+                options: fitting.options,
+                epochs,
+                stopped: true,
             });
         }
-        if outcome.stopped {
-            return Err(Error::Aborted(format!(
-                "training stopped during epoch {}; the model keeps the weights of the last \
-                 completed step",
-                outcome.epochs.len() + 1
-            )));
-        }
-        Ok(outcome.epochs)
+        Error::Aborted(format!(
+            "training stopped during epoch {epoch}; the model keeps the weights of the last \
+             completed step"
+        ))
     }
 }
 
@@ -1230,5 +1313,82 @@ mod transfer_tests {
             last["complexity_layers.0.norm.running_mean"],
             after["complexity_layers.0.norm.running_mean"]
         );
+    }
+
+    #[cfg(feature = "train")]
+    #[test]
+    fn a_fit_stopped_and_advanced_ends_as_one_never_stopped_also_head_only() {
+        use std::cell::Cell;
+        let device = Device::flex();
+        // A new classifier for each run: Burn's clones of a module share its BatchNorm running
+        // statistics, so a clone of a classifier that trained would not start where it did.
+        let fresh =
+            || Classifier::with_classes(Architecture::Vin, 10, &device, Init::Seed(5)).unwrap();
+        for train in [Train::Head, Train::All] {
+            let options = FitOptions {
+                epochs: Some(2.0),
+                batch_size: Some(4.0),
+                train: Some(train),
+                ..FitOptions::default()
+            };
+            let mut straight = fresh();
+            let epochs = block_on(straight.fit(
+                digits(16),
+                Validation::Split(0.25),
+                &options,
+                |_, _| {},
+                || false,
+            ))
+            .unwrap();
+            let mut paused = fresh();
+            let mut fitting = paused
+                .start_fit(digits(16), Validation::Split(0.25), &options)
+                .unwrap();
+            let steps = Cell::new(0);
+            let count = |event: &crate::train::FitEvent, _: &AnyModel| {
+                if let crate::train::FitEvent::Step(_) = event {
+                    steps.set(steps.get() + 1);
+                }
+            };
+            // 3 steps per epoch: stopped within epoch 1 and at the start of epoch 2.
+            for stop in [2, 3] {
+                let done = block_on(paused.advance(&mut fitting, count, || steps.get() == stop));
+                assert!(done.unwrap().is_none());
+                assert_eq!(fitting.position(), (stop / 3 + 1, stop % 3));
+                // While stopped, the classifier answers with the weights of the last step.
+                assert!(block_on(paused.evaluate(&digits(4))).is_ok());
+            }
+            let resumed = block_on(paused.advance(&mut fitting, count, || false))
+                .unwrap()
+                .unwrap();
+            let (a, b) = (tensors(&paused), tensors(&straight));
+            let differ: Vec<_> = a.keys().filter(|k| a[*k] != b[*k]).collect();
+            assert!(differ.is_empty(), "{train:?}: {differ:?}");
+            assert_eq!(resumed.len(), epochs.len());
+            assert_eq!(paused.training.len(), 1, "one record for the whole run");
+            for (a, b) in resumed.iter().zip(&epochs) {
+                assert_eq!((a.train_loss, a.validation), (b.train_loss, b.validation));
+            }
+        }
+        // A streamed dataset needs a validation set.
+        let stream = crate::train::TrainData::Stream(Box::new(NoBatches));
+        let err = fresh()
+            .start_fit(stream, Validation::Split(0.1), &FitOptions::default())
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("validationData"), "{err}");
+    }
+
+    #[cfg(feature = "train")]
+    struct NoBatches;
+
+    #[cfg(feature = "train")]
+    impl crate::train::BatchStream for NoBatches {
+        fn restart(&mut self) -> crate::train::StreamFuture<'_, ()> {
+            Box::pin(async { Ok(()) })
+        }
+        fn next(&mut self) -> crate::train::StreamFuture<'_, Option<Dataset>> {
+            Box::pin(async { Ok(None) })
+        }
     }
 }

@@ -500,7 +500,9 @@ fn train(args: &TrainArgs, backend: &SelectedBackend) -> Result<()> {
         &options,
         |event, model| match event {
             FitEvent::Step(s) => {
-                bar.set_length(s.steps_per_epoch as u64);
+                if let Some(steps) = s.steps_per_epoch {
+                    bar.set_length(steps as u64);
+                }
                 bar.set_prefix(s.epoch.to_string());
                 bar.set_position(s.step as u64);
                 bar.set_message(format!(

@@ -13,8 +13,9 @@ pub struct StepEvent {
     pub epoch: usize,
     /// 1-based step within the epoch.
     pub step: usize,
-    /// Steps in one epoch.
-    pub steps_per_epoch: usize,
+    /// Steps in one epoch: null during a streamed dataset's first epoch (its length is known
+    /// once it has been read through).
+    pub steps_per_epoch: Option<usize>,
     /// The batch loss, on the steps where it was read (every `readLossEvery`); otherwise null.
     pub loss: Option<f32>,
     /// The learning rate used.

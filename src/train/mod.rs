@@ -15,7 +15,7 @@ mod step;
 pub use evaluate::{Evaluation, evaluate};
 pub use events::{EpochEvent, FitEvent, Schedule, StepEvent};
 #[cfg(feature = "train")]
-pub use fit::{FitConfig, FitOutcome, fit};
+pub use fit::{BatchStream, FitConfig, FitOutcome, Run, StreamFuture, TrainData, fit};
 pub use plateau::{PlateauMode, ReduceLrOnPlateau, ReduceLrOnPlateauConfig, ThresholdMode};
 #[cfg(feature = "train")]
 pub use step::{adam, train_step};

@@ -49,10 +49,16 @@ pub(super) struct Inner {
     parameters: usize,
     input_shape: [usize; 3],
     /// `None` while `fit` has it checked out.
-    classifier: RefCell<Option<Classifier>>,
+    pub(super) classifier: RefCell<Option<Classifier>>,
     disposed: Cell<bool>,
     /// Set by [`Network::stop`]; `fit` checks it before every step.
     pub(super) stop: Cell<bool>,
+    /// Set by `Network::pause`; `fit` checks it before every step.
+    #[cfg(feature = "train")]
+    pub(super) pause: Cell<bool>,
+    /// A paused `fit`, waiting for `Network::resume`.
+    #[cfg(feature = "train")]
+    pub(super) fitting: RefCell<Option<crate::session::Fitting>>,
 }
 
 impl Inner {
@@ -181,6 +187,10 @@ impl Network {
                 classifier: RefCell::new(Some(classifier)),
                 disposed: Cell::new(false),
                 stop: Cell::new(false),
+                #[cfg(feature = "train")]
+                pause: Cell::new(false),
+                #[cfg(feature = "train")]
+                fitting: RefCell::new(None),
             }),
         })
     }
@@ -353,15 +363,19 @@ impl Network {
         })
     }
 
-    /// Asks a running `fit` to stop before its next step.
+    /// Asks a running `fit` to stop before its next step; ends a paused one.
     pub fn stop(&self) {
         self.inner.stop.set(true);
+        #[cfg(feature = "train")]
+        self.inner.abandon_paused();
     }
 
     /// Releases the model's memory; every later call fails with `DISPOSED`.
     pub fn dispose(&self) {
         self.inner.disposed.set(true);
         self.inner.stop.set(true);
+        #[cfg(feature = "train")]
+        self.inner.fitting.borrow_mut().take();
         self.inner.classifier.borrow_mut().take();
     }
 }
