@@ -5,6 +5,7 @@ import type { Network as TrainingNetwork } from "./wasm/convlens_webgpu_train.js
 import { ConvlensError, badInput, fromWasm } from "./errors.js";
 import { toDataset, toImages, type Prepare } from "./input.js";
 import { decoded, decodedDataset } from "./decode.js";
+import { PauseGate, batchesOf, pullBatches, streamFailure } from "./batches.js";
 import { fileBytes, isFileSource, portable, removeSaved, saveModel, savedModels } from "./sources.js";
 import { bad, describe, reading } from "./guard.js";
 import { classifyOptions, deliver, fitOptions, imageOptions, loadOptions, mapOptions, ownSource } from "./options.js";
@@ -12,6 +13,7 @@ import type { PretrainedInfo } from "./types.js";
 import { currentPlatform, generation, moduleFor, recover, runtime, trainingRuntime } from "./runtime.js";
 import type { Bindings, TrainingBindings } from "./runtime.js";
 import type {
+  Batches,
   BackendInfo,
   ClassifyOptions,
   Dataset,
@@ -48,7 +50,10 @@ export interface ConvlensModel {
   embed(input: ImageInput | ImageBatch, options?: ImageOptions): Promise<Embedding>;
   prepare(input: ImageInput, options?: ImageOptions): Promise<Pixels>;
   filters(): Promise<Filters>;
-  fit(dataset: Dataset, options?: FitOptions): Promise<EpochEvent[]>;
+  fit(dataset: Dataset | Batches, options?: FitOptions): Promise<EpochEvent[]>;
+  pause(): Promise<boolean>;
+  resume(): boolean;
+  readonly paused: boolean;
   evaluate(dataset: Dataset): Promise<Evaluation>;
   exportWeights(): Promise<Uint8Array>;
   exportModel(): Promise<Uint8Array>;
@@ -65,6 +70,8 @@ export class Model implements ConvlensModel {
   #trains = false;
   #queue: Promise<unknown> = Promise.resolve();
   #fitting = false;
+  /** The running `fit`'s pause state. */
+  #gate: PauseGate | undefined;
   readonly backend: BackendInfo;
   readonly info: ModelInfo;
 
@@ -320,72 +327,131 @@ export class Model implements ConvlensModel {
 
   /**
    * Trains with Adam and ReduceLROnPlateau on the validation loss; resolves to one event per epoch.
-   * A second `fit` while one runs rejects with `BUSY`; other calls wait for it.
+   * `dataset` is labelled images in memory, or an iterable / async iterable of batches (each a
+   * dataset; read anew every epoch, so it must start over when iterated again; `validationData`
+   * is then required). `pause()` and `resume()` suspend it exactly. A second `fit` while one runs
+   * rejects with `BUSY`; other calls wait for the running step (and run while it is paused).
    *
    * @example
    * const history = await model.fit({ images, labels, shape: [1, 28, 28] }, { epochs: 2, onEpoch: (e) => console.log(e.validation.accuracy) });
    * history.at(-1); // { type: "epoch", epoch: 2, trainLoss: 0.21, validation: { loss: 0.25, accuracy: 0.92, images: 200 }, lr: 0.001, nextLr: 0.001, … }
    */
-  async fit(dataset: Dataset, options: FitOptions = {}): Promise<EpochEvent[]> {
+  async fit(dataset: Dataset | Batches, options: FitOptions = {}): Promise<EpochEvent[]> {
     this.#checkAlive();
     if (this.#fitting) throw new ConvlensError("BUSY", "fit() is already running on this model; await it or abort it first");
     const { wasm: rest, validationData, preprocess, signal, onStep, onEpoch } = fitOptions(options);
     if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was already aborted; nothing was trained");
+    const streamed = batchesOf(dataset);
+    if (streamed && validationData === undefined) {
+      throw new ConvlensError("BAD_INPUT", "validationData is required when the dataset is an iterable of batches (it cannot be split)");
+    }
     // Set before anything is awaited, so that a second call meanwhile is BUSY.
     this.#fitting = true;
+    const gate = new PauseGate();
+    this.#gate = gate;
     let callbackError: ConvlensError | undefined;
+    let streamError: unknown;
+    let net: TrainingNetwork | undefined;
+    // onEpoch returned false: training ends after that epoch, and fit resolves with the epochs.
+    let stopAsked = false;
+    const epochs: EpochEvent[] = [];
+    const onEvent = (event: StepEvent | EpochEvent) => {
+      if (event.type === "epoch") epochs.push(event);
+      const failed = deliver(event, onStep, onEpoch);
+      if (failed === "stop") {
+        stopAsked = true;
+        net?.stop();
+      } else if (failed) {
+        callbackError ??= failed;
+        net?.stop();
+      }
+    };
+    const abort = () => {
+      net?.stop();
+      gate.end();
+    };
+    signal?.addEventListener("abort", abort);
     try {
       const prepare = this.#preparer(preprocess);
-      const train = toDataset(await decodedDataset(dataset), this.info.inputShape, "dataset", prepare);
+      const shape = this.info.inputShape;
+      const train = streamed ? undefined : toDataset(await decodedDataset(dataset as Dataset), shape, "dataset", prepare);
       const validation =
         validationData === undefined
           ? undefined
-          : toDataset(await decodedDataset(validationData), this.info.inputShape, "validationData", prepare);
-      return await this.#run(async (current) => {
-        const net = await this.#trainingNetwork(current);
+          : toDataset(await decodedDataset(validationData), shape, "validationData", prepare);
+      const pull = streamed
+        ? pullBatches(streamed, async (batch, name) => toDataset(await decodedDataset(batch), shape, name, prepare), (err) => {
+            streamError ??= err;
+          })
+        : undefined;
+      let result = await this.#run(async (current) => {
+        net = await this.#trainingNetwork(current);
         if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was aborted before training started; nothing was trained");
-        const stop = () => net.stop();
-        signal?.addEventListener("abort", stop);
-        // onEpoch returned false: training ends after that epoch, and fit resolves with the epochs.
-        let stopAsked = false;
-        const epochs: EpochEvent[] = [];
-        const onEvent = (event: StepEvent | EpochEvent) => {
-          if (event.type === "epoch") epochs.push(event);
-          const failed = deliver(event, onStep, onEpoch);
-          if (failed === "stop") {
-            stopAsked = true;
-            net.stop();
-          } else if (failed) {
-            callbackError ??= failed;
-            net.stop();
-          }
-        };
-        try {
-          return (await net.fit(
-            train.images,
-            train.labels,
-            validation?.images,
-            validation?.labels,
-            rest,
-            onEvent,
-          )) as EpochEvent[];
-        } catch (err) {
-          if (callbackError !== undefined) throw callbackError;
-          if (stopAsked && !signal?.aborted && (err as { code?: string })?.code === "ABORTED") return epochs;
-          throw err;
-        } finally {
-          signal?.removeEventListener("abort", stop);
-          // The completed epochs joined the training record (also when stopped).
-          try {
-            this.info.training = net.description().training;
-          } catch {
-            // disposed meanwhile: nothing to record
-          }
-        }
+        if (gate.asked) net.pause();
+        return (
+          pull
+            ? net.fitStream(pull, validation!.images, validation!.labels, rest, onEvent)
+            : net.fit(train!.images, train!.labels, validation?.images, validation?.labels, rest, onEvent)
+        ) as Promise<EpochEvent[] | null>;
       });
+      // Paused: the model answers other calls until resume(), abort or dispose().
+      while (result === null) {
+        if (!(await gate.paused())) {
+          if (!this.#net) throw new ConvlensError("DISPOSED", "this model was disposed while its training was paused");
+          throw new ConvlensError("ABORTED", "the AbortSignal was aborted while training was paused; the model keeps the weights of the last step");
+        }
+        result = await this.#run(async () => (await net!.resume(onEvent)) as EpochEvent[] | null);
+      }
+      return result;
+    } catch (err) {
+      if (callbackError !== undefined) throw callbackError;
+      if (streamError !== undefined) throw streamFailure(streamError);
+      if (stopAsked && !signal?.aborted && (err as { code?: string })?.code === "ABORTED") return epochs;
+      throw err;
     } finally {
+      signal?.removeEventListener("abort", abort);
+      gate.end();
+      this.#gate = undefined;
       this.#fitting = false;
+      // The completed epochs joined the training record (also when stopped).
+      try {
+        if (net && this.#net === net) this.info.training = net.description().training;
+      } catch {
+        // disposed meanwhile: nothing to record
+      }
     }
+  }
+
+  /**
+   * Pauses the running `fit` before its next step. Resolves to `true` once it is paused (the
+   * model then answers `classify`, `exportModel`… with the weights of that step), `false` when
+   * no `fit` runs or it ended first. `resume()` continues it exactly: Adam's moments, the
+   * learning-rate schedule and the position in the data are kept, so the result equals training
+   * that was never paused.
+   *
+   * @example
+   * const training = model.fit(data, { epochs: 10 });
+   * await model.pause(); // true
+   * await model.classify(canvas); // the weights of the last step
+   * model.resume();
+   * await training;
+   */
+  pause(): Promise<boolean> {
+    const gate = this.#gate;
+    if (!gate) return Promise.resolve(false);
+    const answer = gate.ask();
+    if (this.#trains && this.#net && "pause" in this.#net) this.#net.pause();
+    return answer;
+  }
+
+  /** Continues a paused `fit`; `false` when none is paused. */
+  resume(): boolean {
+    return this.#gate?.resume() ?? false;
+  }
+
+  /** Whether a `fit` is paused, waiting for `resume()`. */
+  get paused(): boolean {
+    return this.#gate?.isPaused ?? false;
   }
 
   /**
@@ -503,6 +569,7 @@ export class Model implements ConvlensModel {
     const net = this.#net;
     if (!net) return;
     this.#net = null;
+    this.#gate?.end();
     if (this.#lost()) return; // gone with its instance
     net.dispose();
     this.#queue.then(() => {

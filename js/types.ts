@@ -161,6 +161,16 @@ export type Dataset =
       labels: Uint8Array | number[];
     };
 
+/**
+ * A dataset streamed in batches: an iterable or async iterable of datasets, read anew for every
+ * epoch (so iterating it again must start over: pass an object whose `[Symbol.asyncIterator]()`
+ * starts a new pass, not a generator object, which runs once).
+ *
+ * @example
+ * const batches = { async *[Symbol.asyncIterator]() { for (const url of shards) yield await loadShard(url); } };
+ */
+export type Batches = Iterable<Dataset> | AsyncIterable<Dataset>;
+
 /** Sent after every optimisation step. */
 export type StepEvent = { type: "step" } & WasmStepEvent;
 

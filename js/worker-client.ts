@@ -5,6 +5,7 @@
  */
 
 import { Comlink } from "./rpc.js";
+import { batchesOf, pullBatches, streamFailure } from "./batches.js";
 import { ConvlensError, fromWasm } from "./errors.js";
 import { reading } from "./guard.js";
 import { imageList, ownBuffers, toDataset, toImages, wireImages } from "./input.js";
@@ -17,6 +18,7 @@ import type {
   BackendInfo,
   ClassifyOptions,
   Dataset,
+  Batches,
   Embedding,
   FeatureMapOptions,
   EpochEvent,
@@ -61,6 +63,9 @@ class WorkerModel implements ConvlensModel {
   /** The calls in flight: settled here when the worker fails or the model is disposed. */
   #inflight = new Set<Reject>();
   #nextFit = 1;
+  /** `fit`s running (0 or 1) and whether the worker's is paused, as far as this side knows. */
+  #fits = 0;
+  #paused = false;
   backend!: BackendInfo;
   info!: ModelInfo;
 
@@ -143,17 +148,35 @@ class WorkerModel implements ConvlensModel {
     return this.call((remote) => remote.filters());
   }
 
-  async fit(dataset: Dataset, options: FitOptions = {}): Promise<EpochEvent[]> {
+  async fit(dataset: Dataset | Batches, options: FitOptions = {}): Promise<EpochEvent[]> {
     // Checked here as `Model.fit` checks them, so that only plain, checked copies are posted.
     const { wasm, validationData, preprocess, signal, onStep, onEpoch } = fitOptions(options);
     if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was already aborted; nothing was trained");
-    const train = this.#wireDataset(await decodedDataset(dataset), "dataset");
+    const streamed = batchesOf(dataset);
+    if (streamed && validationData === undefined) {
+      throw new ConvlensError("BAD_INPUT", "validationData is required when the dataset is an iterable of batches (it cannot be split)");
+    }
+    const train = streamed ? undefined : this.#wireDataset(await decodedDataset(dataset as Dataset), "dataset");
     const validation = validationData === undefined ? undefined : this.#wireDataset(await decodedDataset(validationData), "validationData");
     // Aborted while the images were decoded: nothing was posted, nothing trained.
     if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was aborted before training started; nothing was trained");
     const id = this.#nextFit++;
     const abort = () => void this.call((remote) => remote.abort(id)).catch(() => {});
     let callbackError: ConvlensError | undefined;
+    let streamError: unknown;
+    // A streamed dataset stays here; the worker pulls its batches, checked and posted one by one.
+    const pull = streamed
+      ? pullBatches(
+          streamed,
+          async (batch, name) => {
+            const wire = this.#wireDataset(await decodedDataset(batch), name);
+            return posted(wire.value, ...wire.arrays);
+          },
+          (err) => {
+            streamError ??= err;
+          },
+        )
+      : undefined;
     // onEpoch returned false: training ends after that epoch, and fit resolves with the epochs.
     let stopAsked = false;
     const epochs: EpochEvent[] = [];
@@ -169,12 +192,13 @@ class WorkerModel implements ConvlensModel {
       }
     };
     signal?.addEventListener("abort", abort);
+    this.#fits += 1;
     try {
-      const arrays = [...train.arrays, ...(validation?.arrays ?? [])];
+      const arrays = [...(train?.arrays ?? []), ...(validation?.arrays ?? [])];
       const history = await this.call((remote) =>
         remote.fit(
           id,
-          posted(train.value, ...arrays),
+          train ? posted(train.value, ...arrays) : Comlink.proxy(pull!),
           { ...wasm, preprocess, validationData: validation?.value, wantSteps: Boolean(onStep) },
           Comlink.proxy(onEvent),
         ),
@@ -185,15 +209,36 @@ class WorkerModel implements ConvlensModel {
       return history;
     } catch (err) {
       if (callbackError) throw callbackError;
+      if (streamError !== undefined) throw streamFailure(streamError);
       if (stopAsked && !signal?.aborted && (err as { code?: string })?.code === "ABORTED") return epochs;
       throw err;
     } finally {
       signal?.removeEventListener("abort", abort);
+      this.#fits -= 1;
+      this.#paused = false;
       // The training record grew (also when stopped).
       await this.call((remote) => remote.info())
         .then((info) => (this.info = info))
         .catch(() => {});
     }
+  }
+
+  async pause(): Promise<boolean> {
+    if (this.#fits === 0) return false;
+    const paused = await this.call((remote) => remote.pause());
+    this.#paused = paused && this.#fits > 0;
+    return paused;
+  }
+
+  resume(): boolean {
+    if (!this.#paused) return false;
+    this.#paused = false;
+    void this.call((remote) => remote.resume()).catch(() => {});
+    return true;
+  }
+
+  get paused(): boolean {
+    return this.#paused;
   }
 
   async evaluate(dataset: Dataset): Promise<Evaluation> {

@@ -5,6 +5,7 @@
  */
 
 import { Comlink } from "./rpc.js";
+import { pulledBatches } from "./batches.js";
 import { ConvlensError } from "./errors.js";
 import { browserPlatform } from "./browser.js";
 import { Model, type ConvlensModel } from "./model.js";
@@ -108,17 +109,31 @@ const api = {
     const filters = await need().filters();
     return Comlink.transfer(filters, own(filters.data));
   },
-  async fit(id: number, dataset: Dataset, options: FitOptions & { wantSteps: boolean }, onEvent: Callback<StepEvent | EpochEvent>): Promise<EpochEvent[]> {
+  async fit(
+    id: number,
+    dataset: Dataset | ((restart: boolean) => Promise<Dataset | null>),
+    options: FitOptions & { wantSteps: boolean },
+    onEvent: Callback<StepEvent | EpochEvent>,
+  ): Promise<EpochEvent[]> {
     const controller = new AbortController();
     fits.set(id, controller);
     const { wantSteps, ...rest } = options;
+    // A function: the page's streamed dataset, pulled batch by batch.
+    const data = typeof dataset === "function" ? pulledBatches(dataset) : dataset;
     try {
       return await withEvents(onEvent, (deliver) =>
-        need().fit(dataset, { ...rest, signal: controller.signal, onStep: wantSteps ? deliver : undefined, onEpoch: deliver }),
+        need().fit(data, { ...rest, signal: controller.signal, onStep: wantSteps ? deliver : undefined, onEpoch: deliver }),
       );
     } finally {
       fits.delete(id);
+      if (typeof dataset === "function") (dataset as unknown as Comlink.Remote<unknown>)[Comlink.releaseProxy]();
     }
+  },
+  pause(): Promise<boolean> {
+    return need().pause();
+  },
+  resume(): boolean {
+    return need().resume();
   },
   abort(id: number): void {
     fits.get(id)?.abort();

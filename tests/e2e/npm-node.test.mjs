@@ -9,7 +9,7 @@ import { PHOTOS } from "./consumer/photos.mjs";
 import { ROOT } from "./helpers.mjs";
 
 test("Node ≥ 20 consumer of the packed tarball (CPU backend)", async () => {
-  const dir = await consumerProject(["node.test.mjs", "digits.mjs"]);
+  const dir = await consumerProject(["node.test.mjs", "digits.mjs", "training.mjs"]);
   const { code, output } = await run("node", ["--test", "--test-concurrency=1", "node.test.mjs"], { cwd: dir });
   console.log(output);
   assert.equal(code, 0, "the consumer's tests failed (output above)");

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { consumerProject, imagenetCache, photoReference, run } from "./consumer.mjs";
 import { EXPECTED, PHOTOS, checkPhotos } from "./consumer/photos.mjs";
+import { checkTraining } from "./consumer/training.mjs";
 import { digits } from "./consumer/digits.mjs";
 import { ARTIFACTS, launch } from "./helpers.mjs";
 
@@ -26,6 +27,7 @@ before(async () => {
       "vite/vite.config.js": "vite.config.js",
       "fuzz-cases.mjs": "fuzz-cases.mjs",
       "photos.mjs": "photos.mjs",
+      "training.mjs": "training.mjs",
     },
     [VITE],
   );
@@ -121,6 +123,14 @@ test("Vite consumer of the packed tarball, in Chromium on WebGPU", async () => {
   assert.equal(out.workerStops.top, test_.labels[0]);
   assert.ok(["resolved", "DISPOSED"].includes(out.workerDisposeInFlight), out.workerDisposeInFlight);
   await page.close();
+});
+
+test("pause/resume exactly and streamed datasets in Chromium, on the main thread and in worker mode (CPU module)", async () => {
+  const { page } = await openApp();
+  const data = { train: plain(digits("train", 320)), val: plain(digits("test", 64)) };
+  const out = await page.evaluate((d) => window.convlensTraining(d), data);
+  checkTraining(out.main, assert, "Chromium main thread");
+  checkTraining(out.worker, assert, "Chromium worker mode");
 });
 
 test("the photo model in Chromium: EfficientNet-Lite0 on WebGPU and in a worker against numpy, its top 5", async () => {

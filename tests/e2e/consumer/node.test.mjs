@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Model, ConvlensError, backends, pretrained, architectures, datasets } from "convlens";
 import { digits, image } from "./digits.mjs";
+import { checkTraining, trainingRun } from "./training.mjs";
 
 const heldOut = digits("test", 200);
 
@@ -231,6 +232,11 @@ test("training options: onEpoch returning false ends training there; cosine and 
   assert.ok(early.length >= 1 && early.length <= 3);
   assert.equal(model.info.training.length, 4, "every fit is in the record");
   model.dispose();
+});
+
+test("pause() and resume() keep Adam, the schedule and the position exactly; streamed datasets (async iterables of batches)", async () => {
+  const out = await trainingRun({ Model }, { train: digits("train", 320), val: digits("test", 64) });
+  checkTraining(out, assert, "Node");
 });
 
 test("the shipped VisualIntelligenceNetwork reads held-out Fashion-MNIST", async () => {

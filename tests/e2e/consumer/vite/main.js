@@ -3,6 +3,7 @@
 import * as convlens from "convlens";
 import { fuzz } from "./fuzz-cases.mjs";
 import { photoRun } from "./photos.mjs";
+import { trainingRun } from "./training.mjs";
 
 const { Model, backends, ConvlensError, classifyLive } = convlens;
 
@@ -152,6 +153,16 @@ window.convlensStorage = async () => {
   const cache = await caches.open("convlens-weights");
   out.cached = (await cache.keys()).map((r) => r.url.split("/").pop());
   return out;
+};
+
+// Pausing and streaming (consumer/training.mjs) on the CPU module, in this thread and in a worker.
+window.convlensTraining = async ({ train, val }) => {
+  const set = (s) => ({ images: Uint8Array.from(s.images), labels: Uint8Array.from(s.labels), shape: [1, 28, 28] });
+  const data = { train: set(train), val: set(val) };
+  return {
+    main: await trainingRun(convlens, { ...data, load: { backend: "cpu" } }),
+    worker: await trainingRun(convlens, { ...data, load: { backend: "cpu", worker: true } }),
+  };
 };
 
 // Loads the photo model again (the test blocks the network for weights files first).

@@ -1,0 +1,192 @@
+// Pausing and streaming through the packed package, the same in Node and in Chromium (main thread
+// and worker mode): returns plain values that the tests assert (checkTraining, given Node's
+// assert by the caller: this module is bundled into the Vite app too).
+
+const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+/** The first `n` images of `set` from image `at`. */
+function slice(set, at, n) {
+  return { images: set.images.slice(at * 784, (at + n) * 784), labels: set.labels.slice(at, at + n), shape: [1, 28, 28] };
+}
+
+/** The epochs without their timings (which differ from run to run). */
+const untimed = (epochs) => JSON.stringify(epochs.map(({ seconds, imagesPerSecond, ...rest }) => rest));
+
+function same(a, b) {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+async function codeOf(promise) {
+  try {
+    await promise;
+    return "resolved";
+  } catch (e) {
+    return { code: e.code, message: e.message, cause: e.cause?.message ?? null };
+  }
+}
+
+/**
+ * Trains `model` with `options`, pausing after each step number in `pauseAt` (as counted by
+ * onStep), and checks that it waits while paused and answers other calls; returns the epochs.
+ */
+async function trainWithPauses(model, data, options, pauseAt, probe, log) {
+  let steps = 0;
+  const asked = [];
+  const training = model.fit(data, {
+    ...options,
+    onStep: () => {
+      steps += 1;
+      if (pauseAt.includes(steps)) asked.push(model.pause());
+    },
+  });
+  for (let i = 0; i < pauseAt.length; i++) {
+    while (asked.length <= i) await sleep(2);
+    log.paused.push(await asked[i]);
+    log.flag.push(model.paused);
+    // Events already on their way (worker mode) arrive; then no step runs while paused.
+    await sleep(100);
+    const at = steps;
+    log.classified.push((await model.classify(probe)).length);
+    await sleep(200);
+    log.stepsWhilePaused += steps - at;
+    log.resumed.push(model.resume());
+  }
+  return training;
+}
+
+export async function trainingRun({ Model }, { train, val, load = {} }) {
+  const out = {};
+  const probe = { data: val.images.slice(0, 784), shape: [1, 28, 28] };
+  const first = await Model.load({ architecture: "lenet5" }, load);
+  const file = await first.exportModel();
+  // Augmentation, the plateau scheduler with patience 1 and a tail batch: every part of the state.
+  const options = { epochs: 3, batchSize: 32, seed: 7, augment: 2, patience: 1, validationData: val };
+  const straight = await first.fit(train, options);
+
+  const paused = await Model.load(file, load);
+  out.noFit = await paused.pause();
+  const log = { paused: [], flag: [], classified: [], stepsWhilePaused: 0, resumed: [] };
+  const resumed = await trainWithPauses(paused, train, options, [3, 10, 22], probe, log);
+  out.pausing = {
+    ...log,
+    sameWeights: same(await paused.exportWeights(), await first.exportWeights()),
+    sameEpochs: untimed(resumed) === untimed(straight),
+    records: paused.info.training.length,
+    pausedAfter: paused.paused,
+    resumeWithoutPause: paused.resume(),
+  };
+
+  // Aborted while paused: ABORTED, the model usable; disposed while paused: DISPOSED.
+  const controller = new AbortController();
+  let n = 0;
+  const aborted = paused.fit(train, { ...options, signal: controller.signal, onStep: () => ++n === 2 && paused.pause() });
+  while (!paused.paused) await sleep(2);
+  controller.abort();
+  out.abortedWhilePaused = (await codeOf(aborted)).code;
+  out.afterAbort = { paused: paused.paused, classifies: (await paused.classify(probe)).length };
+  let m = 0;
+  const disposed = paused.fit(train, { ...options, onStep: () => ++m === 2 && paused.pause() });
+  while (!paused.paused) await sleep(2);
+  paused.dispose();
+  out.disposedWhilePaused = (await codeOf(disposed)).code;
+  first.dispose();
+
+  // A streamed dataset: an async iterable read anew every epoch, in 64-image shards.
+  const shards = (count) => {
+    const source = { passes: 0 };
+    source[Symbol.asyncIterator] = async function* () {
+      source.passes += 1;
+      for (let at = 0; at < count; at += 64) {
+        await sleep(1);
+        yield slice(train, at, Math.min(64, count - at));
+      }
+    };
+    return source;
+  };
+  const streamed = await Model.load(file, load);
+  const counts = [];
+  const source = shards(train.labels.length);
+  const streamOptions = { epochs: 3, learningRate: 0.003, validationData: val, seed: 7 };
+  const history = await streamed.fit(source, { ...streamOptions, onStep: (e) => counts.push([e.epoch, e.stepsPerEpoch]) });
+  const again = await Model.load(file, load);
+  const log2 = { paused: [], flag: [], classified: [], stepsWhilePaused: 0, resumed: [] };
+  await trainWithPauses(again, shards(train.labels.length), streamOptions, [2, 6], probe, log2);
+  out.stream = {
+    passes: source.passes,
+    epochs: history.length,
+    counts,
+    firstLoss: history[0].trainLoss,
+    lastLoss: history.at(-1).trainLoss,
+    accuracy: history.at(-1).validation.accuracy,
+    pausedSame: same(await again.exportWeights(), await streamed.exportWeights()),
+    pauses: log2.paused,
+  };
+  // An array of batches (a plain iterable) trains too.
+  out.stream.array = (await streamed.fit([slice(train, 0, 32), slice(train, 32, 32)], { epochs: 2, validationData: val })).length;
+  // What a stream can do wrong.
+  async function* once() {
+    yield slice(train, 0, 32);
+  }
+  const badLabels = slice(train, 32, 32);
+  badLabels.labels = Uint8Array.from(badLabels.labels, (l, i) => (i === 5 ? 12 : l));
+  out.streamErrors = {
+    noValidation: await codeOf(streamed.fit(shards(64), { epochs: 1 })),
+    generatorObject: await codeOf(streamed.fit(once(), { epochs: 2, validationData: val })),
+    badLabel: await codeOf(streamed.fit([slice(train, 0, 32), badLabels], { epochs: 1, validationData: val })),
+    threw: await codeOf(
+      streamed.fit(
+        {
+          async *[Symbol.asyncIterator]() {
+            yield slice(train, 0, 32);
+            throw new Error("shard 2 is missing");
+          },
+        },
+        { epochs: 1, validationData: val },
+      ),
+    ),
+    stillUsable: (await streamed.classify(probe)).length,
+  };
+  streamed.dispose();
+  again.dispose();
+  return out;
+}
+
+/** The assertions on what `trainingRun` returned. */
+export function checkTraining(out, assert, where) {
+  assert.equal(out.noFit, false, `${where}: pause() with no fit running`);
+  const p = out.pausing;
+  assert.deepEqual(p.paused, [true, true, true], where);
+  assert.deepEqual(p.flag, [true, true, true], where);
+  assert.deepEqual(p.classified, [10, 10, 10], `${where}: the model answered while paused`);
+  assert.equal(p.stepsWhilePaused, 0, `${where}: no step ran while paused`);
+  assert.deepEqual(p.resumed, [true, true, true], where);
+  assert.ok(p.sameWeights, `${where}: paused three times and resumed, the weights equal training never paused`);
+  assert.ok(p.sameEpochs, `${where}: ... and so do the epochs' losses, accuracies and learning rates`);
+  assert.equal(p.records, 1, `${where}: one training record for the paused run`);
+  assert.equal(p.pausedAfter, false, where);
+  assert.equal(p.resumeWithoutPause, false, where);
+  assert.equal(out.abortedWhilePaused, "ABORTED", where);
+  assert.deepEqual(out.afterAbort, { paused: false, classifies: 10 }, where);
+  assert.equal(out.disposedWhilePaused, "DISPOSED", where);
+  const s = out.stream;
+  assert.equal(s.passes, 3, `${where}: the stream was read once per epoch`);
+  assert.equal(s.epochs, 3, where);
+  const perEpoch = Math.ceil(s.counts.length / 3);
+  assert.ok(s.counts.slice(0, perEpoch).every(([e, n]) => e === 1 && n === null), `${where}: steps per epoch unknown in the first pass: ${JSON.stringify(s.counts)}`);
+  assert.ok(s.counts.slice(perEpoch).every(([e, n]) => e > 1 && n === perEpoch), `${where}: ${JSON.stringify(s.counts)}`);
+  assert.ok(s.lastLoss < s.firstLoss, `${where}: streamed training learns: ${s.firstLoss} → ${s.lastLoss}`);
+  assert.ok(s.accuracy > 0.5, `${where}: validation accuracy ${s.accuracy} after streamed training`);
+  assert.ok(s.pausedSame, `${where}: a paused and resumed stream ends with the same weights`);
+  assert.deepEqual(s.pauses, [true, true], where);
+  assert.equal(s.array, 2, where);
+  const e = out.streamErrors;
+  assert.equal(e.noValidation.code, "BAD_INPUT", where);
+  assert.match(e.noValidation.message, /validationData/, where);
+  assert.equal(e.generatorObject.code, "BAD_INPUT", where);
+  assert.match(e.generatorObject.message, /no batch in epoch 2/, where);
+  assert.equal(e.badLabel.code, "BAD_INPUT", where);
+  assert.match(e.badLabel.message, /dataset batch 2.*12/, where);
+  assert.equal(e.threw.code, "BAD_INPUT", where);
+  assert.equal(e.threw.cause, "shard 2 is missing", where);
+  assert.equal(e.stillUsable, 10, where);
+}
