@@ -20,7 +20,7 @@ export function setupTraining({ architectures, datasets, preprocess, backend, on
   // The page's training subsets (scripts/fetch-data.sh): 2,000 images of each dataset.
   $("train-data").replaceChildren(...datasets.map((d) => new Option(`${d.title} (2,000)`, d.name)));
   const labels = Object.fromEntries(datasets.map((d) => [d.name, d.labels]));
-  let run = null; // { model, controller, epochsDone, paused, history, steps, … }
+  let run = null; // { model, controller, epochsDone, history, steps, … }
   const charts = () => {
     const h = run?.history ?? [];
     drawChart($("chart-loss"), [
@@ -44,45 +44,40 @@ export function setupTraining({ architectures, datasets, preprocess, backend, on
   charts();
   buttons("idle");
 
+  // One fit() for the whole run: Pause and Resume suspend it exactly (Adam's moments, the
+  // learning-rate schedule and the position in the data are kept); Stop aborts it.
   async function train() {
     const { model, total } = run;
-    const remaining = total - run.epochsDone;
-    // A paused epoch starts again: drop its steps from the chart.
-    run.steps = run.steps.filter(([x]) => x <= run.epochsDone);
     run.controller = new AbortController();
     buttons("running");
-    const started = run.epochsDone;
     try {
       await model.fit(run.train, {
-        epochs: remaining,
+        epochs: total,
         batchSize: run.batchSize,
         learningRate: run.lr,
         validationData: run.validation,
         readLossEvery: 5,
         signal: run.controller.signal,
         onStep: (e) => {
-          const epoch = started + e.epoch;
-          const progress = (epoch - 1 + e.step / e.stepsPerEpoch) / total;
+          const progress = (e.epoch - 1 + e.step / e.stepsPerEpoch) / total;
           $("train-progress").value = progress;
           if (e.loss !== null) {
-            run.steps.push([epoch - 1 + e.step / e.stepsPerEpoch, e.loss]);
+            run.steps.push([e.epoch - 1 + e.step / e.stepsPerEpoch, e.loss]);
             charts();
           }
           $("train-stats").textContent =
-            `epoch ${epoch}/${total} · step ${e.step}/${e.stepsPerEpoch} · ${e.imagesPerSecond.toFixed(0)} images/s · lr ${e.lr.toExponential(0)}`;
+            `epoch ${e.epoch}/${total} · step ${e.step}/${e.stepsPerEpoch} · ${e.imagesPerSecond.toFixed(0)} images/s · lr ${e.lr.toExponential(0)}`;
         },
         onEpoch: (e) => {
-          run.history.push({ ...e, epoch: started + e.epoch });
-          run.lr = e.nextLr;
-          run.epochsDone = started + e.epoch;
+          run.history.push(e);
+          run.epochsDone = e.epoch;
           charts();
         },
       });
       finish("done");
     } catch (err) {
       if (err instanceof ConvlensError && err.code === "ABORTED") {
-        if (run.stopping) finish("stopped");
-        else buttons("paused");
+        finish("stopped");
       } else {
         buttons("idle");
         onError(err);
@@ -112,7 +107,10 @@ export function setupTraining({ architectures, datasets, preprocess, backend, on
   }
 
   $("train-start").addEventListener("click", async () => {
-    if (run) return train(); // resume
+    if (run) {
+      if (run.model.resume()) buttons("running");
+      return;
+    }
     const dataset = $("train-data").value;
     const num = (id, lo, hi) => {
       const v = Number($(id).value);
@@ -140,11 +138,10 @@ export function setupTraining({ architectures, datasets, preprocess, backend, on
       onError(err);
     }
   });
-  $("train-pause").addEventListener("click", () => run?.controller?.abort());
-  $("train-stop").addEventListener("click", () => {
+  $("train-pause").addEventListener("click", async () => {
     if (!run) return;
-    run.stopping = true;
-    if (document.body.dataset.training === "paused") finish("stopped");
-    else run.controller?.abort();
+    $("train-pause").disabled = true;
+    if (await run?.model.pause()) buttons("paused");
   });
+  $("train-stop").addEventListener("click", () => run?.controller?.abort());
 }

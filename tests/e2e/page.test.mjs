@@ -226,7 +226,11 @@ test("one short epoch of training moves the progress bar and the charts, the los
     assert.deepEqual([...wasm].sort(), ["convlens_cpu_bg", "convlens_cpu_train_bg"]);
     const pausedAt = await page.locator("#train-progress").evaluate((p) => p.value);
     assert.ok(pausedAt > 0 && pausedAt < 1, `paused at ${pausedAt}`);
+    // Paused, not stopped: nothing moves for a second, then Resume goes on from there.
+    await page.waitForTimeout(1000);
+    assert.equal(await page.locator("#train-progress").evaluate((p) => p.value), pausedAt);
     await page.click("#train-start");
+    await page.waitForFunction((at) => document.getElementById("train-progress").value > at, pausedAt);
     await page.waitForFunction(() => document.body.dataset.training === "idle" && document.body.dataset.model === "saved", null, { timeout: 600_000 });
     assert.equal(await page.locator("#train-progress").evaluate((p) => p.value), 1);
     const loss = await page.locator("#chart-loss").evaluate((c) => ({ ...c.dataset }));
