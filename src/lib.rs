@@ -11,6 +11,7 @@
 //!   their TypeScript types generated in the wasm build.
 //! - [`train`]: Adam steps, ReduceLROnPlateau, evaluation and the one training loop.
 //! - [`infer`]: probabilities and feature maps read back to the host.
+//! - [`explain`]: Grad-CAM, saliency and integrated gradients with Burn's autodiff.
 //! - [`pause`]: yielding to the browser's event loop during long work.
 //! - [`readback`]: asynchronous, batched reads from the device.
 //! - [`weights`]: module parameters ⇄ bytes.
@@ -23,6 +24,7 @@ pub mod clock;
 pub mod data;
 pub mod device;
 pub mod error;
+pub mod explain;
 pub mod infer;
 pub mod model;
 pub mod pause;

@@ -762,6 +762,36 @@ impl FitOptions {
     }
 }
 
+#[cfg(feature = "train")]
+impl Classifier {
+    /// Why this classifier gives one image (`[1, c, h, w]`, pixels as for [`Self::images`],
+    /// prepared as the classifier prepares them) its class: a heat map at the network's input
+    /// (see [`crate::explain`]), computed with autodiff on the classifier's device. The weights
+    /// are not changed (BatchNorm keeps its running statistics).
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] for a batch, an image that does not fit, or options out of range;
+    /// [`Error::Backend`] when the device fails.
+    pub async fn explain(
+        &self,
+        pixels: &[f32],
+        shape: [usize; 4],
+        options: &crate::explain::ExplainOptions,
+    ) -> Result<crate::explain::Explanation> {
+        if shape[0] != 1 {
+            return Err(Error::BadInput(format!(
+                "explain takes one image, got a batch of {}",
+                shape[0]
+            )));
+        }
+        let input = self.input_shape();
+        let fitted = self.preprocess.apply(pixels, shape, input)?;
+        let image = images_tensor(&fitted, input, &self.model_device)?;
+        let model = burn::module::Module::freeze(self.model.clone());
+        crate::explain::explain(&model, image, options).await
+    }
+}
+
 /// A training run between calls: Adam's moments, the learning-rate schedule, the data, the
 /// shuffle and the position in the epoch. [`Classifier::advance`] continues it exactly where it
 /// stopped, so a run stopped and continued ends with the weights of one never stopped.
@@ -1320,10 +1350,19 @@ mod transfer_tests {
     fn a_fit_stopped_and_advanced_ends_as_one_never_stopped_also_head_only() {
         use std::cell::Cell;
         let device = Device::flex();
-        // A new classifier for each run: Burn's clones of a module share its BatchNorm running
-        // statistics, so a clone of a classifier that trained would not start where it did.
-        let fresh =
-            || Classifier::with_classes(Architecture::Vin, 10, &device, Init::Seed(5)).unwrap();
+        // A new classifier from the same bytes for each run: Burn's clones of a module share its
+        // BatchNorm running statistics (a clone of a classifier that trained would not start
+        // where it did), and seeding is process-wide (tests running meanwhile draw from it).
+        let weights = burnpack(
+            &Classifier::with_classes(Architecture::Vin, 10, &device, Init::Seed(5))
+                .unwrap()
+                .model(),
+        )
+        .unwrap();
+        let fresh = || {
+            Classifier::with_classes(Architecture::Vin, 10, &device, Init::Weights(&weights))
+                .unwrap()
+        };
         for train in [Train::Head, Train::All] {
             let options = FitOptions {
                 epochs: Some(2.0),

@@ -31,33 +31,76 @@ impl Activations {
     }
 }
 
-/// Where a forward pass reports layer outputs: nowhere (plain inference) or into a list.
-pub struct Recorder(Option<Vec<LayerActivation>>);
+/// Where a forward pass reports layer outputs: nowhere (plain inference), into a list, or — for
+/// gradients at a layer (Grad-CAM) — by cutting the graph there: the named layer's output goes on
+/// as a new leaf that requires gradients, kept to be asked for its gradient after `backward`.
+pub struct Recorder(Mode);
+
+enum Mode {
+    Off,
+    On(Vec<LayerActivation>),
+    Tap {
+        layer: String,
+        leaf: Option<Box<Tensor<4>>>,
+    },
+}
 
 impl Recorder {
     /// Records nothing: the forward pass costs what it would without activations.
     pub fn off() -> Self {
-        Self(None)
+        Self(Mode::Off)
     }
 
     /// Records every layer.
     pub fn on() -> Self {
-        Self(Some(Vec::new()))
+        Self(Mode::On(Vec::new()))
     }
 
-    /// Records a convolutional layer's `[batch, channels, height, width]` output.
-    pub fn map(&mut self, layer: &'static str, tensor: &Tensor<4>) {
-        if let Some(layers) = &mut self.0 {
-            layers.push(LayerActivation {
-                layer,
-                tensor: tensor.clone(),
-            });
+    /// Records nothing but makes `layer`'s output (a convolutional layer's) a leaf that
+    /// requires gradients ([`Self::tapped`]): on an autodiff device, `backward` from the class
+    /// score then gives the gradient at that layer.
+    pub fn tap(layer: &str) -> Self {
+        Self(Mode::Tap {
+            layer: layer.to_string(),
+            leaf: None,
+        })
+    }
+
+    /// The tapped layer's output (the leaf the rest of the pass read), if the pass reached it.
+    pub fn tapped(self) -> Option<Tensor<4>> {
+        match self.0 {
+            Mode::Tap { leaf, .. } => leaf.map(|t| *t),
+            _ => None,
+        }
+    }
+
+    /// Reports a convolutional layer's `[batch, channels, height, width]` output; returns what
+    /// the pass goes on with (the same tensor, or the tapped leaf).
+    pub fn map(&mut self, layer: &'static str, tensor: Tensor<4>) -> Tensor<4> {
+        match &mut self.0 {
+            Mode::Off => tensor,
+            Mode::On(layers) => {
+                layers.push(LayerActivation {
+                    layer,
+                    tensor: tensor.clone(),
+                });
+                tensor
+            }
+            Mode::Tap {
+                layer: wanted,
+                leaf,
+            } if wanted == layer && leaf.is_none() => {
+                let cut = tensor.detach().require_grad();
+                *leaf = Some(Box::new(cut.clone()));
+                cut
+            }
+            Mode::Tap { .. } => tensor,
         }
     }
 
     /// Records a dense layer's `[batch, features]` output as `[batch, features, 1, 1]`.
     pub fn dense(&mut self, layer: &'static str, tensor: &Tensor<2>) {
-        if let Some(layers) = &mut self.0 {
+        if let Mode::On(layers) = &mut self.0 {
             let [batch, features] = tensor.dims();
             layers.push(LayerActivation {
                 layer,
@@ -68,9 +111,10 @@ impl Recorder {
 
     /// Pairs the recorded layers with the logits.
     pub fn finish(self, logits: Tensor<2>) -> Activations {
-        Activations {
-            logits,
-            layers: self.0.unwrap_or_default(),
-        }
+        let layers = match self.0 {
+            Mode::On(layers) => layers,
+            _ => Vec::new(),
+        };
+        Activations { logits, layers }
     }
 }

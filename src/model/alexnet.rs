@@ -91,11 +91,9 @@ impl ImageClassifier for AlexNet {
     fn features_recorded(&self, x: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
         let mut x = x;
         for (i, conv) in self.convs.iter().enumerate() {
-            x = self.relu.forward(conv.forward(x)); // [batch, CHANNELS[i], …]
-            rec.map(CONV_NAMES[i], &x);
+            x = rec.map(CONV_NAMES[i], self.relu.forward(conv.forward(x))); // [batch, CHANNELS[i], …]
             if POOL_AFTER[i] {
-                x = self.pool.forward(x); // halves the resolution
-                rec.map(POOL_NAMES[i], &x);
+                x = rec.map(POOL_NAMES[i], self.pool.forward(x)); // halves the resolution
             }
         }
         let x = x.flatten::<2>(1, 3); // [batch, 64 · (s/8)²]
@@ -112,6 +110,10 @@ impl ImageClassifier for AlexNet {
 
     fn head(&self) -> (&'static str, &'static str) {
         ("fc3", "fc3")
+    }
+
+    fn last_conv(&self) -> &'static str {
+        CONV_NAMES[CONV_NAMES.len() - 1]
     }
 }
 

@@ -222,16 +222,15 @@ impl ImageClassifier for EfficientNet {
         let x = self
             .conv_stem
             .forward(x.mul_scalar(scale).add_scalar(shift)); // [batch, 32, s/2, s/2]
-        rec.map("stem", &x);
+        let x = rec.map("stem", x);
         let mut x = self.act.forward(self.bn0.forward(x));
         for (block, name) in self.blocks.iter().zip(BLOCK_NAMES) {
-            x = block.forward(x, &self.act);
-            rec.map(name, &x);
+            x = rec.map(name, block.forward(x, &self.act));
         }
         let x = self
             .act
             .forward(self.bn1.forward(self.conv_head.forward(x))); // [batch, 1280, s/32, s/32]
-        rec.map("head", &x);
+        let x = rec.map("head", x);
         self.pool.forward(x).flatten::<2>(1, 3) // [batch, 1280]
     }
 
@@ -241,6 +240,10 @@ impl ImageClassifier for EfficientNet {
 
     fn head(&self) -> (&'static str, &'static str) {
         ("classifier", "fc")
+    }
+
+    fn last_conv(&self) -> &'static str {
+        "head"
     }
 
     fn pytorch_key(burn_path: &str) -> Option<String> {

@@ -63,18 +63,12 @@ impl ImageClassifier for LeNet5 {
     /// - input: `[batch, 1, 28, 28]`
     /// - output: `[batch, 84]`, the features the classifying layer reads
     fn features_recorded(&self, x: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
-        let x = self.conv1.forward(x); // [batch, 6, 28, 28]
-        rec.map("conv1", &x);
-        let x = self.relu.forward(x);
-        rec.map("relu1", &x);
-        let x = self.pool.forward(x); // [batch, 6, 14, 14]
-        rec.map("pool1", &x);
-        let x = self.conv2.forward(x); // [batch, 16, 10, 10]
-        rec.map("conv2", &x);
-        let x = self.relu.forward(x);
-        rec.map("relu2", &x);
-        let x = self.pool.forward(x); // [batch, 16, 5, 5]
-        rec.map("pool2", &x);
+        let x = rec.map("conv1", self.conv1.forward(x)); // [batch, 6, 28, 28]
+        let x = rec.map("relu1", self.relu.forward(x));
+        let x = rec.map("pool1", self.pool.forward(x)); // [batch, 6, 14, 14]
+        let x = rec.map("conv2", self.conv2.forward(x)); // [batch, 16, 10, 10]
+        let x = rec.map("relu2", self.relu.forward(x));
+        let x = rec.map("pool2", self.pool.forward(x)); // [batch, 16, 5, 5]
         let x = x.flatten::<2>(1, 3); // [batch, 400]
         let x = self.fc1.forward(x); // [batch, 120]
         rec.dense("fc1", &x);
@@ -93,6 +87,10 @@ impl ImageClassifier for LeNet5 {
 
     fn head(&self) -> (&'static str, &'static str) {
         ("fc3", "fc3")
+    }
+
+    fn last_conv(&self) -> &'static str {
+        "relu2"
     }
 }
 

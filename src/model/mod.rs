@@ -48,6 +48,10 @@ pub trait ImageClassifier: Module {
     /// transfer learning replaces and `train: "head"` trains alone.
     fn head(&self) -> (&'static str, &'static str);
 
+    /// The last convolutional layer's output (after its activation) among the feature maps:
+    /// where Grad-CAM looks by default.
+    fn last_conv(&self) -> &'static str;
+
     /// The forward pass, reporting each layer's output to `rec`.
     ///
     /// # Shapes

@@ -199,6 +199,12 @@ macro_rules! zoo {
                 }
             }
 
+            fn last_conv(&self) -> &'static str {
+                match self {
+                    $(AnyModel::$variant(m) => m.last_conv(),)+
+                }
+            }
+
             /// The variant's own mapping, under the path segment Burn gives the enum's
             /// variant (`LeNet5.conv1` → `conv1`).
             fn pytorch_key(burn_path: &str) -> Option<String> {

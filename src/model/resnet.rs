@@ -121,25 +121,20 @@ impl ImageClassifier for ResNet {
     /// - input: `[batch, in_channels, s, s]`
     /// - output: `[batch, 64]`, the features the classifying layer reads
     fn features_recorded(&self, x: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
-        let x = self.stem.forward(x); // [batch, 16, s, s]
-        rec.map("stem", &x);
+        let x = rec.map("stem", self.stem.forward(x)); // [batch, 16, s, s]
         let mut x = self.relu.forward(self.stem_norm.forward(x));
         for (block, names) in self.stages.iter().zip(STAGE_NAMES.iter().cycle()) {
-            let y = block.conv1.forward(x.clone()); // stride 2 in stages 2, 3
-            rec.map(names[0], &y);
+            let y = rec.map(names[0], block.conv1.forward(x.clone())); // stride 2 in stages 2, 3
             let y = self.relu.forward(block.norm1.forward(y));
-            let y = block.conv2.forward(y);
-            rec.map(names[1], &y);
+            let y = rec.map(names[1], block.conv2.forward(y));
             let y = block.norm2.forward(y);
             let shortcut = match &block.shortcut {
                 Some(s) => s.norm.forward(s.conv.forward(x)),
                 None => x,
             };
-            x = self.relu.forward(y + shortcut);
-            rec.map(names[2], &x);
+            x = rec.map(names[2], self.relu.forward(y + shortcut));
         }
-        let x = self.global_pool.forward(x); // [batch, 64, 1, 1]
-        rec.map("global_pool", &x);
+        let x = rec.map("global_pool", self.global_pool.forward(x)); // [batch, 64, 1, 1]
         x.flatten::<2>(1, 3)
     }
 
@@ -149,6 +144,10 @@ impl ImageClassifier for ResNet {
 
     fn head(&self) -> (&'static str, &'static str) {
         ("classifier", "classifier")
+    }
+
+    fn last_conv(&self) -> &'static str {
+        STAGE_NAMES[(self.stages.len().max(1) - 1) % STAGE_NAMES.len()][2]
     }
 }
 

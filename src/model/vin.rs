@@ -126,26 +126,19 @@ impl ImageClassifier for VisualIntelligenceNetwork {
     /// - input: `[batch, in_channels, size, size]`
     /// - output: `[batch, 128]`, the features the classifying layer reads
     fn features_recorded(&self, x: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
-        let x = self.feature_extractor.forward(x); // [batch, 64, size-2, size-2]
-        rec.map("conv1", &x);
-        let x = self.relu.forward(x);
-        rec.map("relu1", &x);
-        let mut x = self.pool.forward(x); // [batch, 64, (size-2)/2, …]
-        rec.map("pool1", &x);
+        let x = rec.map("conv1", self.feature_extractor.forward(x)); // [batch, 64, size-2, size-2]
+        let x = rec.map("relu1", self.relu.forward(x));
+        let mut x = rec.map("pool1", self.pool.forward(x)); // [batch, 64, (size-2)/2, …]
         for (block, names) in self
             .complexity_layers
             .iter()
             .zip(BLOCK_NAMES.iter().cycle())
         {
-            x = block.conv.forward(x); // [batch, 128, h-2, w-2]
-            rec.map(names[0], &x);
-            x = block.norm.forward(x);
-            rec.map(names[1], &x);
-            x = self.relu.forward(x);
-            rec.map(names[2], &x);
+            x = rec.map(names[0], block.conv.forward(x)); // [batch, 128, h-2, w-2]
+            x = rec.map(names[1], block.norm.forward(x));
+            x = rec.map(names[2], self.relu.forward(x));
         }
-        let x = self.global_pool.forward(x); // [batch, 128, 1, 1]
-        rec.map("global_pool", &x);
+        let x = rec.map("global_pool", self.global_pool.forward(x)); // [batch, 128, 1, 1]
         x.flatten::<2>(1, 3)
     }
 
@@ -155,6 +148,10 @@ impl ImageClassifier for VisualIntelligenceNetwork {
 
     fn head(&self) -> (&'static str, &'static str) {
         ("classifier", "classifier")
+    }
+
+    fn last_conv(&self) -> &'static str {
+        BLOCK_NAMES[(self.complexity_layers.len().max(1) - 1) % BLOCK_NAMES.len()][2]
     }
 }
 

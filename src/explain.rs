@@ -1,0 +1,304 @@
+//! Why a network decided as it did: Grad-CAM, saliency and integrated gradients of one class's
+//! score, computed with Burn's autodiff on the model's own device (WebGPU or the CPU). The
+//! options and the result are plain values, built without the `train` feature too (their
+//! TypeScript types travel with every module); the computation needs autodiff.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// How to explain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub enum Method {
+    /// Grad-CAM: a convolutional layer's maps weighted by the class score's mean gradient on
+    /// each, positive part — where in the image the evidence for the class is.
+    #[default]
+    #[serde(rename = "gradcam")]
+    GradCam,
+    /// The class score's gradient with respect to each input pixel (largest magnitude over
+    /// the channels): which pixels the score is most sensitive to.
+    #[serde(rename = "saliency")]
+    Saliency,
+    /// Integrated gradients from a black image: each pixel's share of the score's change from
+    /// black to this image (the shares add up to that change).
+    #[serde(rename = "integrated-gradients")]
+    IntegratedGradients,
+}
+
+/// `explain`'s options, as JS passes them and the CLI's flags set them.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ExplainOptions {
+    /// `"gradcam"` (default), `"saliency"` or `"integrated-gradients"`.
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub method: Option<Method>,
+    /// The class to explain (default: the most likely one).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub class_index: Option<f64>,
+    /// Grad-CAM's layer, one of the feature maps' convolutional layers (default: the last
+    /// convolution's output).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub layer: Option<String>,
+    /// Integrated gradients' steps from black to the image, 1 to 256 (default 32).
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub steps: Option<f64>,
+}
+
+/// Integrated gradients' check on themselves: their sum against the score's change.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct Completeness {
+    /// The attributions' sum.
+    pub attributions: f32,
+    /// The class score (logit) of the image minus that of the black baseline.
+    pub score_change: f32,
+}
+
+/// An explanation of one image's class.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Explanation {
+    /// How it was made.
+    pub method: Method,
+    /// The class explained.
+    pub class_index: usize,
+    /// Its probability for this image.
+    pub score: f32,
+    /// Grad-CAM's layer (None for the input-gradient methods).
+    pub layer: Option<String>,
+    /// `[height, width]` of [`Self::heat`]: the network's input, the image as the model
+    /// prepared it (what `prepare` gives).
+    pub shape: [usize; 2],
+    /// The heat map, row after row, scaled to [0, 1] (1: the strongest evidence).
+    pub heat: Vec<f32>,
+    /// `[height, width]` of [`Self::raw`].
+    pub raw_shape: [usize; 2],
+    /// The map before scaling: Grad-CAM at its layer's resolution (≥ 0), saliency's gradient
+    /// magnitudes, or integrated gradients' signed attributions, at the input's resolution.
+    pub raw: Vec<f32>,
+    /// Integrated gradients only: how well the attributions add up.
+    pub completeness: Option<Completeness>,
+}
+
+/// The options checked: the method, the class (below `classes`), the layer and the steps.
+///
+/// # Errors
+/// [`Error::BadInput`] naming the option.
+pub fn checked(
+    options: &ExplainOptions,
+    classes: usize,
+) -> Result<(Method, Option<usize>, Option<&str>, usize)> {
+    let class = match options.class_index {
+        None => None,
+        Some(c) if c.is_finite() && c.fract() == 0.0 && c >= 0.0 && (c as usize) < classes => {
+            Some(c as usize)
+        }
+        Some(c) => {
+            return Err(Error::BadInput(format!(
+                "classIndex must be a whole number from 0 to {}, got {c}",
+                classes.saturating_sub(1)
+            )));
+        }
+    };
+    let steps = match options.steps {
+        None => 32,
+        Some(s) if s.is_finite() && s.fract() == 0.0 && (1.0..=256.0).contains(&s) => s as usize,
+        Some(s) => {
+            return Err(Error::BadInput(format!(
+                "steps must be a whole number from 1 to 256, got {s}"
+            )));
+        }
+    };
+    let method = options.method.unwrap_or_default();
+    if options.layer.is_some() && method != Method::GradCam {
+        return Err(Error::BadInput(
+            "layer applies to Grad-CAM only (method \"gradcam\")".into(),
+        ));
+    }
+    if options.steps.is_some() && method != Method::IntegratedGradients {
+        return Err(Error::BadInput(
+            "steps applies to integrated gradients only (method \"integrated-gradients\")".into(),
+        ));
+    }
+    Ok((method, class, options.layer.as_deref(), steps))
+}
+
+#[cfg(feature = "train")]
+pub use compute::explain;
+
+#[cfg(feature = "train")]
+mod compute {
+    use burn::prelude::{Tensor, TensorData};
+    use burn::tensor::activation::softmax;
+
+    use super::{Completeness, ExplainOptions, Explanation, Method, checked};
+    use crate::error::{Error, Result};
+    use crate::model::{ImageClassifier, Recorder};
+    use crate::readback::{read, read_all};
+
+    /// Images per forward pass along integrated gradients' path.
+    const PATH_BATCH: usize = 8;
+
+    /// Explains `image` (`[1, …model.input_shape()]`, prepared, on an autodiff device) by
+    /// `model`, which must be frozen (`Module::freeze`: BatchNorm and dropout as in inference,
+    /// no parameter gradients).
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] for options out of range or a layer that is not one of the model's
+    /// convolutional ones; [`Error::Backend`] when reading fails.
+    pub async fn explain<M: ImageClassifier>(
+        model: &M,
+        image: Tensor<4>,
+        options: &ExplainOptions,
+    ) -> Result<Explanation> {
+        let [batch, _, h, w] = image.dims();
+        if batch != 1 {
+            return Err(Error::BadInput(format!(
+                "explain takes one image, got {batch}"
+            )));
+        }
+        let image = image.detach();
+        let logits = model.logits(image.clone());
+        let classes = logits.dims()[1];
+        let (method, class, layer, steps) = checked(options, classes)?;
+        let probabilities = read(softmax(logits, 1)).await?;
+        let class = class.unwrap_or_else(|| argmax(&probabilities));
+        let score = probabilities[class];
+        let (raw, raw_shape, layer, completeness) = match method {
+            Method::GradCam => {
+                let layer = layer.unwrap_or(model.last_conv());
+                let (raw, shape) = gradcam(model, image, class, layer).await?;
+                (raw, shape, Some(layer.to_string()), None)
+            }
+            Method::Saliency => (saliency(model, image, class).await?, [h, w], None, None),
+            Method::IntegratedGradients => {
+                let (raw, completeness) = integrated(model, image, class, steps).await?;
+                (raw, [h, w], None, Some(completeness))
+            }
+        };
+        let scaled = scaled(&raw);
+        let heat = if raw_shape == [h, w] {
+            scaled
+        } else {
+            let [rh, rw] = raw_shape;
+            crate::data::fit_image(&scaled, [1, rh, rw], [1, h, w])?
+        };
+        Ok(Explanation {
+            method,
+            class_index: class,
+            score,
+            layer,
+            shape: [h, w],
+            heat,
+            raw_shape,
+            raw,
+            completeness,
+        })
+    }
+
+    fn argmax(values: &[f32]) -> usize {
+        values
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            .map_or(0, |(i, _)| i)
+    }
+
+    /// `|values|` divided by their largest (all zero when that is 0).
+    fn scaled(values: &[f32]) -> Vec<f32> {
+        let max = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        if max > 0.0 && max.is_finite() {
+            values.iter().map(|v| v.abs() / max).collect()
+        } else {
+            vec![0.0; values.len()]
+        }
+    }
+
+    /// Class `class`'s score summed over the batch: `[1]`.
+    fn class_score(logits: Tensor<2>, class: usize) -> Tensor<1> {
+        let [n, _] = logits.dims();
+        logits.slice([0..n, class..class + 1]).sum()
+    }
+
+    async fn saliency<M: ImageClassifier>(
+        model: &M,
+        image: Tensor<4>,
+        class: usize,
+    ) -> Result<Vec<f32>> {
+        let x = image.require_grad();
+        let grads = class_score(model.logits(x.clone()), class).backward();
+        let g = x.grad(&grads).ok_or_else(no_gradient)?;
+        read(g.abs().max_dim(1)).await
+    }
+
+    async fn integrated<M: ImageClassifier>(
+        model: &M,
+        image: Tensor<4>,
+        class: usize,
+        steps: usize,
+    ) -> Result<(Vec<f32>, Completeness)> {
+        let [_, c, h, w] = image.dims();
+        let device = image.device();
+        let mut total: Tensor<4> = Tensor::zeros([1, c, h, w], &device);
+        let alphas: Vec<f32> = (0..steps)
+            .map(|k| (k as f32 + 0.5) / steps as f32)
+            .collect();
+        for chunk in alphas.chunks(PATH_BATCH) {
+            let n = chunk.len();
+            let alpha: Tensor<1> = Tensor::from_data(TensorData::new(chunk.to_vec(), [n]), &device);
+            let path = (image.clone().repeat_dim(0, n) * alpha.reshape([n, 1, 1, 1]))
+                .detach()
+                .require_grad();
+            let grads = class_score(model.logits(path.clone()), class).backward();
+            let g = path.grad(&grads).ok_or_else(no_gradient)?;
+            total = total + g.sum_dim(0);
+        }
+        let attributions = (total / steps as f32 * image.clone()).sum_dim(1);
+        let black = Tensor::zeros([1, c, h, w], &device);
+        let ends = model.logits(Tensor::cat(vec![image, black], 0));
+        let [n, _] = ends.dims();
+        let ends = ends.slice([0..n, class..class + 1]).reshape([2]);
+        let read = read_all(vec![attributions.reshape([h * w]), ends]).await?;
+        let completeness = Completeness {
+            attributions: read[0].iter().sum(),
+            score_change: read[1][0] - read[1][1],
+        };
+        Ok((read[0].clone(), completeness))
+    }
+
+    async fn gradcam<M: ImageClassifier>(
+        model: &M,
+        image: Tensor<4>,
+        class: usize,
+        layer: &str,
+    ) -> Result<(Vec<f32>, [usize; 2])> {
+        let mut rec = Recorder::tap(layer);
+        let logits = model.forward_recorded(image.clone(), &mut rec);
+        let Some(maps) = rec.tapped() else {
+            let names: Vec<&str> = model
+                .activations(image)
+                .layers
+                .iter()
+                .filter(|a| !a.layer.is_empty() && a.tensor.dims()[2] * a.tensor.dims()[3] > 1)
+                .map(|a| a.layer)
+                .collect();
+            return Err(Error::BadInput(format!(
+                "layer \"{layer}\" is not a convolutional layer of this model; one of {}",
+                names.join(", ")
+            )));
+        };
+        let grads = class_score(logits, class).backward();
+        let g = maps.grad(&grads).ok_or_else(no_gradient)?;
+        let [_, _, mh, mw] = maps.dims();
+        let weights = g.mean_dim(3).mean_dim(2); // [1, k, 1, 1]
+        let cam = (maps.detach() * weights).sum_dim(1).clamp_min(0.0); // [1, 1, mh, mw]
+        Ok((read(cam).await?, [mh, mw]))
+    }
+
+    fn no_gradient() -> Error {
+        Error::Backend("the backward pass gave no gradient for the explained tensor".into())
+    }
+}
