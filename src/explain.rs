@@ -126,6 +126,27 @@ pub fn checked(
     Ok((method, class, options.layer.as_deref(), steps))
 }
 
+/// The colour of heat `t` in [0, 1] (the page's and the CLI's scale, as RGB in [0, 1]): black,
+/// dark red, orange, yellow, white — brightness grows with the value, so it reads in grey too.
+pub fn heat_colour(t: f32) -> [f32; 3] {
+    const STOPS: [[f32; 3]; 5] = [
+        [0.0, 0.0, 0.0],
+        [0.55, 0.0, 0.05],
+        [0.95, 0.35, 0.0],
+        [1.0, 0.85, 0.1],
+        [1.0, 1.0, 1.0],
+    ];
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    } * 4.0;
+    let i = (t.floor() as usize).min(3);
+    let f = t - i as f32;
+    let (a, b) = (STOPS[i], STOPS[i + 1]);
+    [0, 1, 2].map(|k| a[k] + (b[k] - a[k]) * f)
+}
+
 #[cfg(feature = "train")]
 pub use compute::explain;
 

@@ -184,6 +184,61 @@ fn classify_reads_png_and_jpeg_files_of_any_size_and_colour() {
 }
 
 #[test]
+fn explain_writes_a_heat_map_over_the_prepared_digit() {
+    let (digit, label) = first_test_digit();
+    let png = temp("explain-digit.png");
+    image::GrayImage::from_raw(28, 28, digit)
+        .unwrap()
+        .save(&png)
+        .unwrap();
+    for (method, says) in [
+        ("gradcam", "Grad-CAM at relu2 (10×10)"),
+        ("saliency", "saliency"),
+        ("integrated-gradients", "attributions add up to"),
+    ] {
+        let out = temp(&format!("heat-{method}.png"));
+        let printed = convlens(&[
+            "explain",
+            "--model",
+            "lenet5-mnist",
+            "--method",
+            method,
+            "--out",
+            out.to_str().unwrap(),
+            png.to_str().unwrap(),
+        ]);
+        assert!(printed.contains(&format!(": {label} (")), "{printed}");
+        assert!(printed.contains(says), "{printed}");
+        let heat = image::open(&out).unwrap().into_rgb8();
+        assert_eq!(heat.dimensions(), (224, 224), "28 pixels, 8 times larger");
+        // Coloured where the evidence is, grey elsewhere.
+        let coloured = heat
+            .pixels()
+            .filter(|p| i32::from(p[0]) > i32::from(p[2]) + 40)
+            .count();
+        assert!(
+            coloured > 224 * 4 && coloured < 224 * 224 / 2,
+            "{coloured} coloured pixels"
+        );
+        let _ = std::fs::remove_file(&out);
+    }
+    for (args, named) in [
+        (vec!["--method", "lime"], "--method"),
+        (vec!["--layer", "fc1"], "fc1"),
+        (vec!["--class", "10"], "classIndex"),
+    ] {
+        let mut all = vec!["explain", "--model", "lenet5-mnist", "--out", "/tmp/x.png"];
+        all.extend(args.iter().copied());
+        all.push(png.to_str().unwrap());
+        let out = run(&all);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{all:?} succeeded");
+        assert!(err.contains(named), "{all:?}: {err}");
+    }
+    let _ = std::fs::remove_file(&png);
+}
+
+#[test]
 fn unknown_and_bad_flags_are_errors_that_name_them() {
     for (args, named) in [
         (

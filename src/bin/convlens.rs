@@ -68,6 +68,9 @@ enum Command {
     /// The probabilities of the most likely classes of each image (PNG or JPEG), prepared as
     /// the browser prepares it (fitted to the model's input).
     Classify(ClassifyArgs),
+    /// Why the model gives an image its class: a heat map (Grad-CAM, saliency or integrated
+    /// gradients) over the image as the model prepared it, written as a PNG.
+    Explain(ExplainArgs),
     /// Train a network on MNIST or Fashion-MNIST; the weights are saved after every epoch.
     Train(TrainArgs),
     /// Accuracy and loss of weights on a dataset's official held-out test images.
@@ -114,6 +117,36 @@ struct ClassifyArgs {
     /// The images.
     #[arg(required = true)]
     images: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    /// A shipped model (e.g. lenet5-mnist) or an architecture (with --weights).
+    #[arg(long)]
+    model: String,
+    /// Weights for an architecture, or instead of a shipped model's file.
+    #[arg(long)]
+    weights: Option<PathBuf>,
+    /// Where the shipped weights are.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/weights"))]
+    weights_dir: PathBuf,
+    /// gradcam, saliency or integrated-gradients.
+    #[arg(long, default_value = "gradcam")]
+    method: String,
+    /// The class to explain (default: the most likely).
+    #[arg(long)]
+    class: Option<u32>,
+    /// Grad-CAM's layer (default: the last convolution's output).
+    #[arg(long)]
+    layer: Option<String>,
+    /// Integrated gradients' steps (default 32).
+    #[arg(long)]
+    steps: Option<u32>,
+    /// The heat map over the prepared image, as a PNG (at least 224 pixels a side).
+    #[arg(long)]
+    out: PathBuf,
+    /// The image (PNG or JPEG).
+    image: PathBuf,
 }
 
 #[derive(Args)]
@@ -227,6 +260,7 @@ fn main() -> ExitCode {
         let device = &backend.device;
         match cli.command {
             Command::Classify(args) => classify(&args, device),
+            Command::Explain(args) => explain(&args, device),
             Command::Train(args) => train(&args, &backend),
             Command::Eval(args) => eval(&args, device),
             Command::Export(args) => export(&args, device),
@@ -281,25 +315,12 @@ fn describe(backend: &SelectedBackend) -> String {
 }
 
 fn classify(args: &ClassifyArgs, device: &Device) -> Result<()> {
-    let classifier = match Pretrained::find(&args.model) {
-        Ok(shipped) => {
-            let path = args
-                .weights
-                .clone()
-                .unwrap_or_else(|| args.weights_dir.join(shipped.file));
-            Classifier::pretrained(&shipped, device, &read(&path)?)?
-        }
-        Err(_) => {
-            let Some(path) = &args.weights else {
-                return Err(Error::BadInput(format!(
-                    "{:?} is not a shipped model ({}); an architecture needs --weights",
-                    args.model,
-                    Pretrained::ALL.map(|p| p.name).join(", ")
-                )));
-            };
-            load(&args.model, path, device)?
-        }
-    };
+    let classifier = open_classifier(
+        &args.model,
+        args.weights.as_deref(),
+        &args.weights_dir,
+        device,
+    )?;
     for path in &args.images {
         let (pixels, shape) = decode(path)?;
         let probabilities = block_on(classifier.classify(&pixels, shape))?;
@@ -309,6 +330,111 @@ fn classify(args: &ClassifyArgs, device: &Device) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A shipped model (its weights from `weights` or `weights_dir`) or an architecture with
+/// `weights`.
+fn open_classifier(
+    model: &str,
+    weights: Option<&Path>,
+    weights_dir: &Path,
+    device: &Device,
+) -> Result<Classifier> {
+    match Pretrained::find(model) {
+        Ok(shipped) => {
+            let path = weights.map_or_else(|| weights_dir.join(shipped.file), Path::to_path_buf);
+            Classifier::pretrained(&shipped, device, &read(&path)?)
+        }
+        Err(_) => {
+            let Some(path) = weights else {
+                return Err(Error::BadInput(format!(
+                    "{model:?} is not a shipped model ({}); an architecture needs --weights",
+                    Pretrained::ALL.map(|p| p.name).join(", ")
+                )));
+            };
+            load(model, path, device)
+        }
+    }
+}
+
+fn explain(args: &ExplainArgs, device: &Device) -> Result<()> {
+    use convlens::explain::{ExplainOptions, Method};
+    let classifier = open_classifier(
+        &args.model,
+        args.weights.as_deref(),
+        &args.weights_dir,
+        device,
+    )?;
+    let method: Method = serde_json::from_value(serde_json::Value::String(args.method.clone()))
+        .map_err(|_| {
+            Error::BadInput(format!(
+                "--method must be gradcam, saliency or integrated-gradients, got {:?}",
+                args.method
+            ))
+        })?;
+    let options = ExplainOptions {
+        method: Some(method),
+        class_index: args.class.map(f64::from),
+        layer: args.layer.clone(),
+        steps: args.steps.map(f64::from),
+    };
+    let (pixels, shape) = decode(&args.image)?;
+    let e = block_on(classifier.explain(&pixels, shape, &options))?;
+    let input = classifier.input_shape();
+    let prepared = classifier.preprocess().apply(&pixels, shape, input)?;
+    let png = heat_png(&prepared, input, &e.heat)?;
+    std::fs::write(&args.out, png)
+        .map_err(|e| Error::BadInput(format!("cannot write {}: {e}", args.out.display())))?;
+    println!(
+        "{}: {} ({:.2}%), {}{}",
+        args.image.display(),
+        classifier.labels()[e.class_index],
+        e.score * 100.0,
+        match (&e.layer, e.method) {
+            (Some(layer), _) => format!(
+                "Grad-CAM at {layer} ({}×{})",
+                e.raw_shape[0], e.raw_shape[1]
+            ),
+            (None, Method::Saliency) => "saliency (gradient magnitude)".into(),
+            _ => "integrated gradients from black".into(),
+        },
+        e.completeness.map_or(String::new(), |c| format!(
+            "; attributions add up to {:.4}, the score changed by {:.4}",
+            c.attributions, c.score_change
+        ))
+    );
+    println!("wrote {}", args.out.display());
+    Ok(())
+}
+
+/// The prepared image (`[c, h, w]` in [0, 1]) in grey with `heat` ([0, 1], `h`×`w`) over it in
+/// colour (dark red → yellow → white as it grows), scaled up by whole pixels to at least 224
+/// a side, as PNG bytes.
+fn heat_png(image: &[f32], [c, h, w]: [usize; 3], heat: &[f32]) -> Result<Vec<u8>> {
+    let zoom = 224usize.div_ceil(h.min(w)).max(1);
+    let (ow, oh) = (w * zoom, h * zoom);
+    let mut out = image::RgbImage::new(ow as u32, oh as u32);
+    for y in 0..oh {
+        for x in 0..ow {
+            let i = (y / zoom) * w + x / zoom;
+            let grey = (0..c).map(|k| image[k * h * w + i]).sum::<f32>() / c as f32;
+            let rgb = convlens::explain::heat_colour(heat[i]);
+            let alpha = 0.75 * heat[i];
+            let px = rgb.map(|v| ((1.0 - alpha) * grey * 0.8 + alpha * v) * 255.0);
+            out.put_pixel(
+                x as u32,
+                y as u32,
+                image::Rgb(px.map(|v| v.round().clamp(0.0, 255.0) as u8)),
+            );
+        }
+    }
+    let mut bytes = Vec::new();
+    out.write_to(
+        &mut std::io::Cursor::new(&mut bytes),
+        image::ImageFormat::Png,
+    )
+    .map_err(|e| Error::Backend(format!("could not encode the PNG: {e}")))?;
+    Ok(bytes)
 }
 
 /// An image file as pixels in [0, 1], `[1, channels, height, width]` channel-major (greyscale
