@@ -8,7 +8,7 @@ import { decoded, decodedDataset } from "./decode.js";
 import { PauseGate, batchesOf, pullBatches, streamFailure } from "./batches.js";
 import { fileBytes, isFileSource, portable, removeSaved, saveModel, savedModels } from "./sources.js";
 import { bad, describe, reading } from "./guard.js";
-import { classifyOptions, deliver, fitOptions, imageOptions, loadOptions, mapOptions, ownSource } from "./options.js";
+import { classifyOptions, deliver, explainOptions, fitOptions, imageOptions, loadOptions, mapOptions, ownSource } from "./options.js";
 import type { PretrainedInfo } from "./types.js";
 import { currentPlatform, generation, moduleFor, recover, runtime, trainingRuntime } from "./runtime.js";
 import type { Bindings, TrainingBindings } from "./runtime.js";
@@ -18,6 +18,8 @@ import type {
   ClassifyOptions,
   Dataset,
   Embedding,
+  ExplainOptions,
+  Explanation,
   FeatureMapOptions,
   EpochEvent,
   Evaluation,
@@ -49,6 +51,7 @@ export interface ConvlensModel {
   featureMaps(input: ImageInput | ImageBatch, options?: FeatureMapOptions): Promise<FeatureMap[] | FeatureMap[][]>;
   embed(input: ImageInput | ImageBatch, options?: ImageOptions): Promise<Embedding>;
   prepare(input: ImageInput, options?: ImageOptions): Promise<Pixels>;
+  explain(input: ImageInput, options?: ExplainOptions): Promise<Explanation>;
   filters(): Promise<Filters>;
   fit(dataset: Dataset | Batches, options?: FitOptions): Promise<EpochEvent[]>;
   pause(): Promise<boolean>;
@@ -293,6 +296,29 @@ export class Model implements ConvlensModel {
     if (images.batch) throw badInput("prepare takes one image");
     const data = this.#preparer(preprocess)({ data: images.data, shape: images.shape.slice(1) as [number, number, number] });
     return { data, shape: [...this.info.inputShape] };
+  }
+
+  /**
+   * Why the model gives one image its class: a heat map over the image as the model prepared it
+   * (`prepare()`), computed with autodiff on the model's backend — Grad-CAM at a convolutional
+   * layer (default: the last), the input gradient's magnitude (`"saliency"`), or integrated
+   * gradients from a black image. The first call fetches the training module (autodiff), as
+   * `fit` does.
+   *
+   * @example
+   * const e = await model.explain(canvas, { method: "gradcam" });
+   * e.label; // "7"
+   * e.heat; // Float32Array(28 * 28), 0…1
+   */
+  async explain(input: ImageInput, options: ExplainOptions = {}): Promise<Explanation> {
+    this.#checkAlive();
+    const { wasm, preprocess } = explainOptions(options, this.info.classes.length);
+    const images = toImages(await decoded(input));
+    if (images.batch) throw badInput("explain takes one image");
+    return this.#run(async (current) => {
+      const net = await this.#trainingNetwork(current);
+      return (await net.explain(images.data, Uint32Array.from(images.shape), wasm, preprocess)) as Explanation;
+    });
   }
 
   /**

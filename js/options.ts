@@ -132,6 +132,24 @@ export function imageOptions(options: unknown, call: string): { preprocess?: Pre
   return { preprocess: preprocessOption(plainOptions(options, `${call} options`, ["preprocess"]).preprocess) };
 }
 
+/** `explain`'s `{ method, classIndex, layer, steps, preprocess }`, checked. */
+export function explainOptions(options: unknown, classes: number) {
+  const o = plainOptions(options, "explain options", ["method", "classIndex", "layer", "steps", "preprocess"]);
+  const layer = o.layer;
+  if (layer !== undefined && (typeof layer !== "string" || layer.length === 0 || layer.length > 100)) {
+    throw bad("layer", "a layer name (a string)", layer);
+  }
+  return {
+    wasm: {
+      method: oneOf(o.method, "method", ["gradcam", "saliency", "integrated-gradients"] as const),
+      classIndex: integer(o.classIndex, "classIndex", 0, classes - 1),
+      layer: layer as string | undefined,
+      steps: integer(o.steps, "steps", 1, 256),
+    },
+    preprocess: preprocessOption(o.preprocess),
+  };
+}
+
 /** `featureMaps`' `{ preprocess, layers }`. */
 export function mapOptions(options: unknown): { preprocess?: Preprocess; layers?: string[] } {
   const o = plainOptions(options, "featureMaps options", ["preprocess", "layers"]);

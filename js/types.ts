@@ -18,6 +18,35 @@ import type { TrainingRecord } from "./wasm/convlens_cpu.js";
 import type { Preprocess } from "./wasm/convlens_cpu.js";
 export type { AdapterInfo };
 export type { EarlyStopping, Schedule, Train } from "./wasm/convlens_cpu.js";
+import type { Completeness, ExplainMethod, ExplainOptions as WasmExplainOptions } from "./wasm/convlens_cpu.js";
+export type { Completeness, ExplainMethod };
+
+/** Options of {@link Model.explain}. */
+export interface ExplainOptions extends WasmExplainOptions {
+  /** How the image is prepared (default: the model's `preprocess`). */
+  preprocess?: Preprocess;
+}
+
+/** Why a model gives an image its class (from {@link Model.explain}). */
+export interface Explanation {
+  method: ExplainMethod;
+  /** The class explained (default: the most likely) and its label and probability. */
+  classIndex: number;
+  label: string;
+  score: number;
+  /** Grad-CAM's layer; null for saliency and integrated gradients. */
+  layer: string | null;
+  /** `[height, width]` of `heat`: the network's input, the image as `prepare()` gives it. */
+  shape: [number, number];
+  /** The heat map, row after row, in [0, 1] (1: the strongest evidence for the class). */
+  heat: Float32Array;
+  /** `[height, width]` of `raw`: Grad-CAM's layer's resolution, or the input's. */
+  rawShape: [number, number];
+  /** Before scaling: Grad-CAM (≥ 0), saliency's gradient magnitudes, or integrated gradients' signed attributions. */
+  raw: Float32Array;
+  /** Integrated gradients: their sum against the change of the class score from a black image. */
+  completeness: Completeness | null;
+}
 /** The options of {@link Model.fit} that the Rust core reads (`FitOptions` in `src/session.rs`). */
 export type { TrainingOptions };
 

@@ -11,7 +11,7 @@ import { reading } from "./guard.js";
 import { imageList, ownBuffers, toDataset, toImages, wireImages } from "./input.js";
 import { decoded, decodedDataset } from "./decode.js";
 import { saveModel } from "./sources.js";
-import { classifyOptions, deliver, fitOptions, imageOptions, mapOptions } from "./options.js";
+import { classifyOptions, deliver, explainOptions, fitOptions, imageOptions, mapOptions } from "./options.js";
 import type { ConvlensModel } from "./model.js";
 import type { WorkerApi } from "./worker.js";
 import type {
@@ -20,6 +20,8 @@ import type {
   Dataset,
   Batches,
   Embedding,
+  ExplainOptions,
+  Explanation,
   FeatureMapOptions,
   EpochEvent,
   Evaluation,
@@ -130,6 +132,14 @@ class WorkerModel implements ConvlensModel {
     if (image.batch) throw new ConvlensError("BAD_INPUT", "prepare takes one image");
     const one = wireImages(image) as Pixels;
     return this.call<Pixels>((remote) => remote.prepare(posted(one, one.data), checked));
+  }
+
+  async explain(input: ImageInput, options: ExplainOptions = {}): Promise<Explanation> {
+    const checked = explainOptions(options, this.info.classes.length);
+    const image = toImages(await decoded(input));
+    if (image.batch) throw new ConvlensError("BAD_INPUT", "explain takes one image");
+    const one = wireImages(image) as Pixels;
+    return this.call<Explanation>((remote) => remote.explain(posted(one, one.data), { ...checked.wasm, preprocess: checked.preprocess }));
   }
 
   /** A dataset as the worker is sent it: checked bytes, or a list of images as pixels (the worker prepares them). */

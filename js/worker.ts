@@ -15,6 +15,8 @@ import type {
   ClassifyOptions,
   Dataset,
   Embedding,
+  ExplainOptions,
+  Explanation,
   FeatureMapOptions,
   EpochEvent,
   Evaluation,
@@ -100,6 +102,10 @@ const api = {
   async prepare(image: Pixels, options: ImageOptions): Promise<Pixels> {
     const prepared = await need().prepare(image, options);
     return Comlink.transfer(prepared, own(prepared.data));
+  },
+  async explain(image: Pixels, options: ExplainOptions): Promise<Explanation> {
+    const e = await need().explain(image, options);
+    return Comlink.transfer(e, own(e.heat, e.raw));
   },
   async embed(images: Pixels | PixelBatch, options: ImageOptions): Promise<Embedding> {
     const embedding = await need().embed(images, options);

@@ -7,10 +7,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+/// How to explain (its TypeScript name is `ExplainMethod`).
+pub use self::ExplainMethod as Method;
+
 /// How to explain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-pub enum Method {
+pub enum ExplainMethod {
     /// Grad-CAM: a convolutional layer's maps weighted by the class score's mean gradient on
     /// each, positive part — where in the image the evidence for the class is.
     #[default]
@@ -126,6 +129,17 @@ pub fn checked(
     Ok((method, class, options.layer.as_deref(), steps))
 }
 
+/// `|values|` divided by their largest (all zero when that is 0).
+#[cfg(feature = "train")]
+fn scaled(values: &[f32]) -> Vec<f32> {
+    let max = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+    if max > 0.0 && max.is_finite() {
+        values.iter().map(|v| v.abs() / max).collect()
+    } else {
+        vec![0.0; values.len()]
+    }
+}
+
 /// The colour of heat `t` in [0, 1] (the page's and the CLI's scale, as RGB in [0, 1]): black,
 /// dark red, orange, yellow, white — brightness grows with the value, so it reads in grey too.
 pub fn heat_colour(t: f32) -> [f32; 3] {
@@ -200,12 +214,13 @@ mod compute {
                 (raw, [h, w], None, Some(completeness))
             }
         };
-        let scaled = scaled(&raw);
+        let scaled = super::scaled(&raw);
         let heat = if raw_shape == [h, w] {
             scaled
         } else {
+            // Upsampled to the input, then scaled again: 1 is the strongest point as shown.
             let [rh, rw] = raw_shape;
-            crate::data::fit_image(&scaled, [1, rh, rw], [1, h, w])?
+            super::scaled(&crate::data::fit_image(&scaled, [1, rh, rw], [1, h, w])?)
         };
         Ok(Explanation {
             method,
@@ -226,16 +241,6 @@ mod compute {
             .enumerate()
             .max_by(|a, b| a.1.total_cmp(b.1))
             .map_or(0, |(i, _)| i)
-    }
-
-    /// `|values|` divided by their largest (all zero when that is 0).
-    fn scaled(values: &[f32]) -> Vec<f32> {
-        let max = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        if max > 0.0 && max.is_finite() {
-            values.iter().map(|v| v.abs() / max).collect()
-        } else {
-            vec![0.0; values.len()]
-        }
     }
 
     /// Class `class`'s score summed over the batch: `[1]`.

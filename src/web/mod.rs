@@ -3,6 +3,8 @@
 
 mod catalog;
 mod convert;
+#[cfg(feature = "train")]
+mod explain;
 mod network;
 #[cfg(feature = "train")]
 mod training;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { consumerProject, imagenetCache, photoReference, run } from "./consumer.mjs";
 import { EXPECTED, PHOTOS, checkPhotos } from "./consumer/photos.mjs";
-import { checkTraining } from "./consumer/training.mjs";
+import { checkExplain, checkTraining, heatDifference } from "./consumer/training.mjs";
 import { digits } from "./consumer/digits.mjs";
 import { ARTIFACTS, launch } from "./helpers.mjs";
 
@@ -131,6 +131,17 @@ test("pause/resume exactly and streamed datasets in Chromium, on the main thread
   const out = await page.evaluate((d) => window.convlensTraining(d), data);
   checkTraining(out.main, assert, "Chromium main thread");
   checkTraining(out.worker, assert, "Chromium worker mode");
+});
+
+test("explain in Chromium: WebGPU, the CPU module and worker mode give the same heat maps", async () => {
+  const { page } = await openApp();
+  const out = await page.evaluate((d) => window.convlensExplain(d), { test: plain(digits("test", 3)) });
+  assert.equal(out.webgpu.backend, "webgpu");
+  for (const where of ["webgpu", "cpu", "worker"]) checkExplain(out[where], assert, `Chromium ${where}`);
+  const gpu = heatDifference(out.webgpu, out.cpu);
+  console.log(`largest heat difference, WebGPU vs CPU: ${gpu}`);
+  assert.ok(gpu < 1e-3, `WebGPU and CPU heat maps agree within 1e-3 (of a 0–1 scale): ${gpu}`);
+  assert.equal(heatDifference(out.worker, out.cpu), 0, "the worker runs the same CPU module");
 });
 
 test("the photo model in Chromium: EfficientNet-Lite0 on WebGPU and in a worker against numpy, its top 5", async () => {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Model, ConvlensError, backends, pretrained, architectures, datasets } from "convlens";
 import { digits, image } from "./digits.mjs";
-import { checkTraining, trainingRun } from "./training.mjs";
+import { checkExplain, checkTraining, explainRun, trainingRun } from "./training.mjs";
 
 const heldOut = digits("test", 200);
 
@@ -237,6 +237,11 @@ test("training options: onEpoch returning false ends training there; cosine and 
 test("pause() and resume() keep Adam, the schedule and the position exactly; streamed datasets (async iterables of batches)", async () => {
   const out = await trainingRun({ Model }, { train: digits("train", 320), val: digits("test", 64) });
   checkTraining(out, assert, "Node");
+});
+
+test("explain: Grad-CAM, saliency and integrated gradients of the shipped LeNet-5 through the package", async () => {
+  const out = await explainRun({ Model }, { digits: digits("test", 3) });
+  checkExplain(out, assert, "Node");
 });
 
 test("the shipped VisualIntelligenceNetwork reads held-out Fashion-MNIST", async () => {

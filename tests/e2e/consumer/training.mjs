@@ -190,3 +190,84 @@ export function checkTraining(out, assert, where) {
   assert.equal(e.threw.cause, "shard 2 is missing", where);
   assert.equal(e.stillUsable, 10, where);
 }
+
+/**
+ * `explain` through the package on the shipped LeNet-5: each method on held-out digits, and
+ * bad options. The heat maps come back as plain arrays, to compare backends.
+ */
+export async function explainRun({ Model }, { digits, load = {} }) {
+  const model = await Model.load("lenet5-mnist", load);
+  const out = { methods: {}, backend: model.backend.name };
+  const image = (i) => ({ data: digits.images.slice(i * 784, (i + 1) * 784), shape: [1, 28, 28] });
+  for (const method of ["gradcam", "saliency", "integrated-gradients"]) {
+    const runs = [];
+    for (let i = 0; i < 3; i++) {
+      const e = await model.explain(image(i), { method });
+      const [top] = await model.classify(image(i), { topK: 1 });
+      runs.push({
+        label: e.label,
+        top: top.label,
+        truth: String(digits.labels[i]),
+        classIndex: e.classIndex,
+        score: e.score,
+        layer: e.layer,
+        shape: e.shape,
+        rawShape: e.rawShape,
+        heat: Array.from(e.heat),
+        raw: e.raw.length,
+        completeness: e.completeness,
+      });
+    }
+    out.methods[method] = runs;
+  }
+  const other = await model.explain(image(0), { method: "saliency", classIndex: 3 });
+  out.otherClass = { classIndex: other.classIndex, label: other.label };
+  out.errors = {
+    method: await codeOf(model.explain(image(0), { method: "lime" })),
+    classIndex: await codeOf(model.explain(image(0), { classIndex: 10 })),
+    layer: await codeOf(model.explain(image(0), { layer: "fc1" })),
+    stepsForGradcam: await codeOf(model.explain(image(0), { steps: 8 })),
+    batch: await codeOf(model.explain([image(0), image(1)])),
+    unknownKey: await codeOf(model.explain(image(0), { colour: "red" })),
+  };
+  out.stillClassifies = (await model.classify(image(0))).length;
+  model.dispose();
+  return out;
+}
+
+/** The assertions on what `explainRun` returned. */
+export function checkExplain(out, assert, where) {
+  for (const [method, runs] of Object.entries(out.methods)) {
+    for (const r of runs) {
+      assert.equal(r.label, r.top, `${where} ${method}: explains the predicted class`);
+      assert.equal(r.label, r.truth, `${where} ${method}`);
+      assert.deepEqual(r.shape, [28, 28], where);
+      assert.equal(r.heat.length, 784, where);
+      assert.ok(r.heat.every((v) => v >= 0 && v <= 1) && Math.max(...r.heat) === 1, `${where} ${method}: heat in [0, 1], max 1`);
+      if (method === "gradcam") assert.deepEqual([r.layer, r.rawShape, r.raw], ["relu2", [10, 10], 100], where);
+      else assert.deepEqual([r.layer, r.rawShape, r.raw], [null, [28, 28], 784], where);
+      if (method === "integrated-gradients") {
+        const { attributions, scoreChange } = r.completeness;
+        assert.ok(Math.abs(attributions - scoreChange) <= 0.03 * Math.abs(scoreChange) + 1e-3, `${where}: ${attributions} vs ${scoreChange}`);
+      } else {
+        assert.equal(r.completeness, null, where);
+      }
+    }
+  }
+  assert.deepEqual(out.otherClass, { classIndex: 3, label: "3" }, where);
+  for (const [what, e] of Object.entries(out.errors)) assert.equal(e.code, "BAD_INPUT", `${where}: ${what}: ${e.message}`);
+  assert.match(out.errors.layer.message, /relu2/, `${where}: names the layers it could use`);
+  assert.match(out.errors.unknownKey.message, /colour/, where);
+  assert.equal(out.stillClassifies, 10, where);
+}
+
+/** The largest difference between two runs' heat maps, over every method and digit. */
+export function heatDifference(a, b) {
+  let max = 0;
+  for (const method of Object.keys(a.methods)) {
+    a.methods[method].forEach((r, i) => {
+      r.heat.forEach((v, j) => (max = Math.max(max, Math.abs(v - b.methods[method][i].heat[j]))));
+    });
+  }
+  return max;
+}

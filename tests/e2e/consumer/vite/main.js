@@ -3,7 +3,7 @@
 import * as convlens from "convlens";
 import { fuzz } from "./fuzz-cases.mjs";
 import { photoRun } from "./photos.mjs";
-import { trainingRun } from "./training.mjs";
+import { explainRun, trainingRun } from "./training.mjs";
 
 const { Model, backends, ConvlensError, classifyLive } = convlens;
 
@@ -162,6 +162,16 @@ window.convlensTraining = async ({ train, val }) => {
   return {
     main: await trainingRun(convlens, { ...data, load: { backend: "cpu" } }),
     worker: await trainingRun(convlens, { ...data, load: { backend: "cpu", worker: true } }),
+  };
+};
+
+// explain on WebGPU, on the CPU module and in a worker (consumer/training.mjs).
+window.convlensExplain = async ({ test }) => {
+  const digits = { images: Uint8Array.from(test.images), labels: Uint8Array.from(test.labels) };
+  return {
+    webgpu: await explainRun(convlens, { digits, load: { backend: "webgpu" } }),
+    cpu: await explainRun(convlens, { digits, load: { backend: "cpu" } }),
+    worker: await explainRun(convlens, { digits, load: { backend: "cpu", worker: true } }),
   };
 };
 
