@@ -85,8 +85,38 @@ function badShape() {
 
 /** A case: what to call, and which outcomes are right ("ok" or error codes). */
 function makeCase() {
-  const kind = pick(["classify", "classify", "featureMaps", "evaluate", "fit", "load", "load", "weights", "misc"]);
+  const kind = pick(["classify", "classify", "featureMaps", "explain", "evaluate", "fit", "load", "load", "weights", "misc"]);
   switch (kind) {
+    case "explain": {
+      // explain: one image (not a batch, not junk) and options each checked by name.
+      const roll = random();
+      let input = known;
+      let expect = ["ok"];
+      if (roll < 0.2) input = { data: badData(), shape: [1, 28, 28] };
+      else if (roll < 0.3) input = [known, known];
+      else if (roll < 0.4) input = pick(SCALARS)();
+      if (roll < 0.4) expect = ["BAD_INPUT"];
+      const value = random() < 0.5 ? undefined : pick(SCALARS)();
+      const [options, good] = pick([
+        () => [undefined, true],
+        () => [{ method: "saliency" }, true],
+        () => [{ method: "integrated-gradients", steps: 4 }, true],
+        () => [{ method: "integrated-gradients", steps: value }, value === undefined],
+        () => [{ method: value }, value === undefined],
+        () => [{ layer: pick(["conv1", "conv2", "relu1", "fc1", "nope", ""]) }, null],
+        () => [{ classIndex: value }, value === undefined || (Number.isInteger(value) && value >= 0 && value < 10)],
+        () => [{ classIndex: 9, method: "gradcam", layer: "pool1" }, true],
+        () => [{ method: "saliency", layer: "conv1" }, false],
+        () => [{ colour: "red" }, false],
+        () => [throwingProxy({}), false],
+        // An object without keys ({}, [], a Date) is no options at all.
+        () => [value, value === undefined || (typeof value === "object" && value !== null && Object.keys(value).length === 0)],
+      ])();
+      const layerOk = (l) => ["conv1", "conv2", "relu1"].includes(l);
+      const fine = good === null ? layerOk(options.layer) : good;
+      if (!fine) expect = ["BAD_INPUT"];
+      return { kind, expect, run: (m) => m.explain(input, options) };
+    }
     case "classify":
     case "featureMaps": {
       const roll = random();
