@@ -22,7 +22,7 @@ import type {
   Explanation,
   FeatureMapOptions,
   EpochEvent,
-  Evaluation,
+  EvaluationReport,
   FeatureMap,
   Filters,
   FitOptions,
@@ -57,7 +57,7 @@ export interface ConvlensModel {
   pause(): Promise<boolean>;
   resume(): boolean;
   readonly paused: boolean;
-  evaluate(dataset: Dataset): Promise<Evaluation>;
+  evaluate(dataset: Dataset): Promise<EvaluationReport>;
   exportWeights(): Promise<Uint8Array>;
   exportModel(): Promise<Uint8Array>;
   save(target: string): Promise<SavedModel>;
@@ -515,15 +515,18 @@ export class Model implements ConvlensModel {
   }
 
   /**
-   * Mean cross-entropy loss and accuracy on labelled images.
+   * Mean cross-entropy loss and accuracy on labelled images, with the confusion matrix and every
+   * misclassified image (its index, true label, predicted class and their probabilities).
    *
    * @example
-   * await model.evaluate({ images, labels, shape: [1, 28, 28] }); // { loss: 0.04, accuracy: 0.988, images: 500 }
+   * const r = await model.evaluate({ images, labels, shape: [1, 28, 28] }); // { loss: 0.04, accuracy: 0.988, images: 500, … }
+   * r.confusion.counts[7 * 10 + 2]; // sevens read as twos
+   * r.mistakes[0]; // { index: 247, label: 4, predicted: 6, score: 0.71, labelScore: 0.27 }
    */
-  async evaluate(dataset: Dataset): Promise<Evaluation> {
+  async evaluate(dataset: Dataset): Promise<EvaluationReport> {
     this.#checkAlive();
     const data = toDataset(await decodedDataset(dataset), this.info.inputShape, "dataset", this.#preparer(undefined));
-    return this.#run((net) => net.evaluate(data.images, data.labels));
+    return this.#run(async (net) => (await net.evaluate(data.images, data.labels)) as EvaluationReport);
   }
 
   /**

@@ -203,8 +203,19 @@ export type Batches = Iterable<Dataset> | AsyncIterable<Dataset>;
 /** Sent after every optimisation step. */
 export type StepEvent = { type: "step" } & WasmStepEvent;
 
-/** Loss and accuracy on a dataset. */
+/** Loss and accuracy on a dataset (as in the epoch events). */
 export type Evaluation = WasmEvaluation;
+
+export type { Mistake } from "./wasm/convlens_cpu.js";
+import type { Mistake } from "./wasm/convlens_cpu.js";
+
+/** What {@link Model.evaluate} gives: loss and accuracy, and what went wrong. */
+export interface EvaluationReport extends Evaluation {
+  /** `counts[label * classes + predicted]`: how many images of class `label` got class `predicted` (rows: the truth; the diagonal: right). */
+  confusion: { classes: number; counts: Uint32Array };
+  /** Every misclassified image, in dataset order: its index, true label, predicted class and their probabilities. */
+  mistakes: Mistake[];
+}
 
 /** Sent after every epoch. */
 export type EpochEvent = { type: "epoch" } & WasmEpochEvent;

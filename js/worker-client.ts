@@ -24,7 +24,7 @@ import type {
   Explanation,
   FeatureMapOptions,
   EpochEvent,
-  Evaluation,
+  EvaluationReport,
   FeatureMap,
   Filters,
   FitOptions,
@@ -251,7 +251,7 @@ class WorkerModel implements ConvlensModel {
     return this.#paused;
   }
 
-  async evaluate(dataset: Dataset): Promise<Evaluation> {
+  async evaluate(dataset: Dataset): Promise<EvaluationReport> {
     const data = this.#wireDataset(await decodedDataset(dataset), "dataset");
     return this.call((remote) => remote.evaluate(posted(data.value, ...data.arrays)));
   }

@@ -19,7 +19,7 @@ import type {
   Explanation,
   FeatureMapOptions,
   EpochEvent,
-  Evaluation,
+  EvaluationReport,
   FeatureMap,
   Filters,
   FitOptions,
@@ -144,8 +144,9 @@ const api = {
   abort(id: number): void {
     fits.get(id)?.abort();
   },
-  async evaluate(dataset: Dataset): Promise<Evaluation> {
-    return need().evaluate(dataset);
+  async evaluate(dataset: Dataset): Promise<EvaluationReport> {
+    const report = await need().evaluate(dataset);
+    return Comlink.transfer(report, own(report.confusion.counts));
   },
   async exportWeights(): Promise<Uint8Array> {
     const bytes = await need().exportWeights();

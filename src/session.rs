@@ -427,6 +427,14 @@ impl Classifier {
         evaluate(&self.model(), data, EVALUATION_BATCH, &self.device).await
     }
 
+    /// [`Self::evaluate`] with the confusion matrix and every misclassified image.
+    ///
+    /// # Errors
+    /// As for [`Self::evaluate`].
+    pub async fn assess(&self, data: &Dataset) -> Result<crate::train::Assessment> {
+        crate::train::assess(&self.model(), data, EVALUATION_BATCH, &self.device).await
+    }
+
     /// The weights as burnpack bytes (what [`Self::new`] reads), read asynchronously.
     ///
     /// # Errors

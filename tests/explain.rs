@@ -1,6 +1,6 @@
 //! Explanations on the native CPU backend: the gradients they rest on checked against finite
 //! differences and integrated gradients' completeness; the shipped LeNet-5's saliency on a
-//! digit's ink; options and the weights left as they were.
+//! digit's ink; options and the weights left as they were; the confusion matrix and mistakes.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod support;
@@ -9,7 +9,7 @@ use burn::module::Module;
 use burn::prelude::{Device, Tensor, TensorData};
 use convlens::data::parse_idx;
 use convlens::explain::{ExplainOptions, Method, explain};
-use convlens::model::{Architecture, ImageClassifier, LeNet5Config, Pretrained};
+use convlens::model::{Architecture, ImageClassifier, LeNet5Config, Preprocess, Pretrained};
 use convlens::readback::read;
 use convlens::session::{Classifier, FitOptions, Init, Validation};
 use futures_lite::future::block_on;
@@ -266,4 +266,54 @@ fn explaining_leaves_the_model_as_it_was_and_checks_its_options() {
     block_on(c.fit(data, Validation::Split(0.0), &options, |_, _| {}, || false)).unwrap();
     let trained = block_on(c.classify(&digits[0], [1, 1, 28, 28])).unwrap();
     assert_ne!(trained, after);
+}
+
+#[test]
+fn assessing_gives_the_confusion_matrix_and_every_mistake() {
+    let device = Device::flex();
+    let shipped = Pretrained::find("lenet5-mnist").unwrap();
+    let bytes = std::fs::read(format!("weights/{}", shipped.file)).unwrap();
+    let classifier = Classifier::pretrained(&shipped, &device, &bytes).unwrap();
+    let (digits, labels) = held_out(500);
+    let pixels: Vec<u8> = digits
+        .iter()
+        .flatten()
+        .map(|v| (v * 255.0).round() as u8)
+        .collect();
+    let data = convlens::data::Dataset::new(pixels, labels.clone(), [1, 28, 28]).unwrap();
+    let a = block_on(classifier.assess(&data)).unwrap();
+    let plain = block_on(classifier.evaluate(&data)).unwrap();
+    assert_eq!(a.evaluation.images, 500);
+    assert!((a.evaluation.loss - plain.loss).abs() < 1e-5);
+    assert!((a.evaluation.accuracy - plain.accuracy).abs() < 1e-6);
+    assert_eq!(a.classes, 10);
+    assert_eq!(a.confusion.iter().sum::<u32>(), 500);
+    let right: u32 = (0..10).map(|k| a.confusion[k * 10 + k]).sum();
+    assert_eq!(right as usize + a.mistakes.len(), 500);
+    assert!((right as f32 / 500.0 - plain.accuracy).abs() < 1e-6);
+    // Each row holds its class's images.
+    for k in 0..10 {
+        let row: u32 = a.confusion[k * 10..k * 10 + 10].iter().sum();
+        assert_eq!(
+            row as usize,
+            labels.iter().filter(|&&l| usize::from(l) == k).count()
+        );
+    }
+    assert!(
+        !a.mistakes.is_empty() && a.mistakes.len() < 10,
+        "{}",
+        a.mistakes.len()
+    );
+    for m in &a.mistakes {
+        assert_eq!(m.label, usize::from(labels[m.index]));
+        assert_ne!(m.predicted, m.label);
+        assert!(m.score > m.label_score, "{m:?}");
+        // Classifying the image alone, as it is (datasets are not prepared), gives the same
+        // wrong answer.
+        let as_is = classifier.clone().with_preprocess(Preprocess::Resize);
+        let p = block_on(as_is.classify(&digits[m.index], [1, 1, 28, 28])).unwrap();
+        let top = as_is.top(&p, 1)[0][0];
+        assert_eq!(top.index, m.predicted);
+        assert!((top.score - m.score).abs() < 1e-5);
+    }
 }

@@ -2,6 +2,7 @@
 
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::prelude::{Device, Int, Tensor};
+use burn::tensor::activation::softmax;
 
 use crate::data::Dataset;
 use crate::error::{Error, Result};
@@ -71,5 +72,105 @@ pub async fn evaluate<M: ImageClassifier>(
         loss: values[0][0] / n,
         accuracy: values[1][0] / n,
         images: data.len(),
+    })
+}
+
+/// One image the model got wrong.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct Mistake {
+    /// Its index in the dataset.
+    pub index: usize,
+    /// Its label (the true class).
+    pub label: usize,
+    /// The class the model gave it.
+    pub predicted: usize,
+    /// The probability of the predicted class.
+    pub score: f32,
+    /// The probability the model gave the true class.
+    pub label_score: f32,
+}
+
+/// [`Evaluation`] with what went wrong: the confusion matrix and every misclassified image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assessment {
+    /// Loss, accuracy and image count.
+    pub evaluation: Evaluation,
+    /// Classes (the matrix is `classes`×`classes`).
+    pub classes: usize,
+    /// `confusion[label * classes + predicted]`: how many images of class `label` were given
+    /// class `predicted` (rows: the truth; the diagonal: the right ones).
+    pub confusion: Vec<u32>,
+    /// The misclassified images, in dataset order.
+    pub mistakes: Vec<Mistake>,
+}
+
+/// [`evaluate`] plus each image's predicted class: the confusion matrix and the mistakes.
+///
+/// # Errors
+/// As for [`evaluate`].
+pub async fn assess<M: ImageClassifier>(
+    model: &M,
+    data: &Dataset,
+    batch_size: usize,
+    device: &Device,
+) -> Result<Assessment> {
+    if batch_size == 0 {
+        return Err(Error::BadInput("batch size must be at least 1".into()));
+    }
+    let [c, h, w] = data.shape();
+    check_input(model.input_shape(), [1, c, h, w])?;
+    let loss_fn = CrossEntropyLossConfig::new().init(device);
+    let mut loss_sum: Tensor<1> = Tensor::zeros([1], device);
+    let mut read = Vec::new();
+    let indices: Vec<usize> = (0..data.len()).collect();
+    let mut classes = 0;
+    for chunk in indices.chunks(batch_size) {
+        let batch = data.batch(chunk, device, None);
+        let logits = model.logits(batch.images);
+        let n = chunk.len();
+        classes = logits.dims()[1];
+        let probabilities = softmax(logits.clone(), 1);
+        let predicted = probabilities.clone().argmax(1); // [n, 1]
+        let score = probabilities.clone().gather(1, predicted.clone());
+        let label_score = probabilities.gather(1, batch.labels.clone().reshape([n, 1]));
+        loss_sum = loss_sum + loss_fn.forward(logits, batch.labels) * n as f32;
+        read.push(Tensor::cat(vec![predicted.float(), score, label_score], 1).reshape([n * 3]));
+        yield_to_event_loop().await;
+    }
+    read.push(loss_sum);
+    let mut values = read_all(read).await?;
+    let loss = values.pop().map_or(0.0, |v| v[0]) / data.len() as f32;
+    let mut confusion = vec![0u32; classes * classes];
+    let mut mistakes = Vec::new();
+    let mut right = 0usize;
+    let rows = values.iter().flat_map(|v| v.chunks_exact(3));
+    for ((index, row), &label) in rows.enumerate().zip(data.labels()) {
+        let (predicted, label) = (row[0] as usize, usize::from(label));
+        if let Some(cell) = confusion.get_mut(label * classes + predicted) {
+            *cell += 1;
+        }
+        if predicted == label {
+            right += 1;
+        } else {
+            mistakes.push(Mistake {
+                index,
+                label,
+                predicted,
+                score: row[1],
+                label_score: row[2],
+            });
+        }
+    }
+    Ok(Assessment {
+        evaluation: Evaluation {
+            loss,
+            accuracy: right as f32 / data.len() as f32,
+            images: data.len(),
+        },
+        classes,
+        confusion,
+        mistakes,
     })
 }

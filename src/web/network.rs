@@ -320,7 +320,9 @@ impl Network {
     }
 
     /// Mean cross-entropy loss and accuracy on `images` (bytes, image after image, each of
-    /// the model's input shape) and their `labels`: `{ loss, accuracy, images }`.
+    /// the model's input shape) and their `labels`, with what went wrong: `{ loss, accuracy,
+    /// images, confusion: { classes, counts: Uint32Array }, mistakes: [{ index, label,
+    /// predicted, score, labelScore }] }` (`counts[label * classes + predicted]`).
     pub fn evaluate(&self, images: Uint8Array, labels: Uint8Array) -> Promise {
         let inner = Rc::clone(&self.inner);
         let (images, labels) = (images.to_vec(), labels.to_vec());
@@ -328,9 +330,20 @@ impl Network {
             let run = async {
                 let classifier = inner.classifier()?;
                 let data = classifier.dataset(images, labels)?;
-                classifier.evaluate(&data).await
+                classifier.assess(&data).await
             };
-            to_js(&run.await.map_err(js_error)?)
+            let a = run.await.map_err(js_error)?;
+            let out = to_js(&a.evaluation)?;
+            let confusion: JsValue = js_sys::Object::new().into();
+            super::convert::set(&confusion, "classes", &JsValue::from(a.classes as u32));
+            super::convert::set(
+                &confusion,
+                "counts",
+                &js_sys::Uint32Array::from(a.confusion.as_slice()),
+            );
+            super::convert::set(&out, "confusion", &confusion);
+            super::convert::set(&out, "mistakes", &to_js(&a.mistakes)?);
+            Ok(out)
         })
     }
 

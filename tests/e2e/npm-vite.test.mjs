@@ -133,9 +133,9 @@ test("pause/resume exactly and streamed datasets in Chromium, on the main thread
   checkTraining(out.worker, assert, "Chromium worker mode");
 });
 
-test("explain in Chromium: WebGPU, the CPU module and worker mode give the same heat maps", async () => {
+test("explain and evaluate's mistakes in Chromium: WebGPU, the CPU module and worker mode give the same heat maps", async () => {
   const { page } = await openApp();
-  const out = await page.evaluate((d) => window.convlensExplain(d), { test: plain(digits("test", 3)) });
+  const out = await page.evaluate((d) => window.convlensExplain(d), { test: plain(digits("test", 3)), held: plain(digits("test", 300)) });
   assert.equal(out.webgpu.backend, "webgpu");
   for (const where of ["webgpu", "cpu", "worker"]) checkExplain(out[where], assert, `Chromium ${where}`);
   const gpu = heatDifference(out.webgpu, out.cpu);

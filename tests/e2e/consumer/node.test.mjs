@@ -239,8 +239,8 @@ test("pause() and resume() keep Adam, the schedule and the position exactly; str
   checkTraining(out, assert, "Node");
 });
 
-test("explain: Grad-CAM, saliency and integrated gradients of the shipped LeNet-5 through the package", async () => {
-  const out = await explainRun({ Model }, { digits: digits("test", 3) });
+test("explain: Grad-CAM, saliency and integrated gradients of the shipped LeNet-5 through the package; evaluate's confusion matrix and mistakes", async () => {
+  const out = await explainRun({ Model }, { digits: digits("test", 3), heldOut: digits("test", 300) });
   checkExplain(out, assert, "Node");
 });
 

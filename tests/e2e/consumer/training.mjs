@@ -195,9 +195,30 @@ export function checkTraining(out, assert, where) {
  * `explain` through the package on the shipped LeNet-5: each method on held-out digits, and
  * bad options. The heat maps come back as plain arrays, to compare backends.
  */
-export async function explainRun({ Model }, { digits, load = {} }) {
+export async function explainRun({ Model }, { digits, heldOut, load = {} }) {
   const model = await Model.load("lenet5-mnist", load);
   const out = { methods: {}, backend: model.backend.name };
+  // evaluate's confusion matrix and mistakes, each mistake classified again as it is.
+  const report = await model.evaluate({ ...heldOut, shape: [1, 28, 28] });
+  const counts = Array.from(report.confusion.counts);
+  const again = [];
+  for (const m of report.mistakes) {
+    const pixels = { data: heldOut.images.slice(m.index * 784, (m.index + 1) * 784), shape: [1, 28, 28] };
+    const [top] = await model.classify(pixels, { topK: 1, preprocess: { kind: "resize" } });
+    again.push({ index: top.index, score: top.score, label: heldOut.labels[m.index] });
+  }
+  out.report = {
+    images: report.images,
+    accuracy: report.accuracy,
+    classes: report.confusion.classes,
+    typed: report.confusion.counts instanceof Uint32Array,
+    total: counts.reduce((a, b) => a + b, 0),
+    diagonal: counts.filter((_, i) => i % 11 === 0).reduce((a, b) => a + b, 0),
+    rows: Array.from({ length: 10 }, (_, k) => counts.slice(k * 10, k * 10 + 10).reduce((a, b) => a + b, 0)),
+    truth: Array.from({ length: 10 }, (_, k) => Array.from(heldOut.labels).filter((l) => l === k).length),
+    mistakes: report.mistakes,
+    again,
+  };
   const image = (i) => ({ data: digits.images.slice(i * 784, (i + 1) * 784), shape: [1, 28, 28] });
   for (const method of ["gradcam", "saliency", "integrated-gradients"]) {
     const runs = [];
@@ -237,6 +258,20 @@ export async function explainRun({ Model }, { digits, load = {} }) {
 
 /** The assertions on what `explainRun` returned. */
 export function checkExplain(out, assert, where) {
+  const r = out.report;
+  assert.equal(r.classes, 10, where);
+  assert.ok(r.typed, `${where}: the counts are a Uint32Array`);
+  assert.equal(r.total, r.images, `${where}: every image is counted once`);
+  assert.deepEqual(r.rows, r.truth, `${where}: row k holds the images labelled k`);
+  assert.equal(r.diagonal + r.mistakes.length, r.images, where);
+  assert.ok(Math.abs(r.diagonal / r.images - r.accuracy) < 1e-6, where);
+  assert.ok(r.mistakes.length > 0 && r.mistakes.length < 10, `${where}: ${r.mistakes.length} mistakes`);
+  r.mistakes.forEach((m, i) => {
+    assert.equal(m.label, r.again[i].label, where);
+    assert.notEqual(m.predicted, m.label, where);
+    assert.equal(r.again[i].index, m.predicted, `${where}: classified alone, mistake ${m.index} gets the same class`);
+    assert.ok(Math.abs(r.again[i].score - m.score) < 1e-5 && m.score > m.labelScore, where);
+  });
   for (const [method, runs] of Object.entries(out.methods)) {
     for (const r of runs) {
       assert.equal(r.label, r.top, `${where} ${method}: explains the predicted class`);

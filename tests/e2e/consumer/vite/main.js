@@ -166,12 +166,13 @@ window.convlensTraining = async ({ train, val }) => {
 };
 
 // explain on WebGPU, on the CPU module and in a worker (consumer/training.mjs).
-window.convlensExplain = async ({ test }) => {
+window.convlensExplain = async ({ test, held }) => {
   const digits = { images: Uint8Array.from(test.images), labels: Uint8Array.from(test.labels) };
+  const heldOut = { images: Uint8Array.from(held.images), labels: Uint8Array.from(held.labels) };
   return {
-    webgpu: await explainRun(convlens, { digits, load: { backend: "webgpu" } }),
-    cpu: await explainRun(convlens, { digits, load: { backend: "cpu" } }),
-    worker: await explainRun(convlens, { digits, load: { backend: "cpu", worker: true } }),
+    webgpu: await explainRun(convlens, { digits, heldOut, load: { backend: "webgpu" } }),
+    cpu: await explainRun(convlens, { digits, heldOut, load: { backend: "cpu" } }),
+    worker: await explainRun(convlens, { digits, heldOut, load: { backend: "cpu", worker: true } }),
   };
 };
 
