@@ -29,6 +29,7 @@ import type {
   ImageBatch,
   ImageInput,
   ImageOptions,
+  LayerGeometry,
   LoadOptions,
   ModelInfo,
   Pixels,
@@ -99,6 +100,7 @@ export class Model implements ConvlensModel {
       parameters: net.parameters,
       preprocess: net.preprocess,
       training,
+      layers: net.layers as LayerGeometry[],
     };
   }
 

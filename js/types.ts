@@ -13,6 +13,8 @@ import type {
 } from "./wasm/convlens_cpu.js";
 import type { EpochEvent as WasmEpochEvent, StepEvent as WasmStepEvent } from "./wasm/convlens_cpu_train.js";
 
+export type { LayerGeometry, LayerKind, ReceptiveField } from "./wasm/convlens_cpu.js";
+import type { LayerGeometry } from "./wasm/convlens_cpu.js";
 export type { ArchitectureInfo, DatasetInfo, ModelDescription, Preprocess, PretrainedInfo, TrainingRecord } from "./wasm/convlens_cpu.js";
 import type { TrainingRecord } from "./wasm/convlens_cpu.js";
 import type { Preprocess } from "./wasm/convlens_cpu.js";
@@ -80,6 +82,13 @@ export interface ModelInfo {
   preprocess: Preprocess;
   /** Every `fit` the weights went through (from their model file, and since), oldest first: options and epochs. */
   training: TrainingRecord[];
+  /**
+   * Every layer among the feature maps, in order: what it does (`kind`), its kernel, stride and
+   * padding, and its receptive field — output pixel `(y, x)` sees the square of side
+   * `receptiveField.size` centred on `start + y · jump`, `start + x · jump` of the prepared input
+   * (size 0: all of it).
+   */
+  layers: LayerGeometry[];
 }
 
 /** Options of {@link Model.classify}. */

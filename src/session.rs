@@ -313,6 +313,11 @@ impl Classifier {
         self.model.input_shape()
     }
 
+    /// Every layer among the feature maps: its kind, geometry and receptive field.
+    pub fn layers(&self) -> Vec<crate::model::LayerGeometry> {
+        crate::model::with_receptive_fields(self.model.layers())
+    }
+
     /// The network, for inference.
     pub fn model(&self) -> AnyModel {
         self.model.valid()

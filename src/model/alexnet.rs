@@ -9,6 +9,7 @@ use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Re
 use burn::prelude::{Device, Tensor};
 
 use super::{ImageClassifier, Recorder};
+use super::{LayerGeometry, LayerKind};
 
 /// The scaled AlexNet's hyperparameters.
 #[derive(Config, Debug)]
@@ -114,6 +115,21 @@ impl ImageClassifier for AlexNet {
 
     fn last_conv(&self) -> &'static str {
         CONV_NAMES[CONV_NAMES.len() - 1]
+    }
+
+    fn layers(&self) -> Vec<LayerGeometry> {
+        let mut layers = Vec::new();
+        for (i, conv) in self.convs.iter().enumerate() {
+            // Each convolution's output is recorded after its ReLU.
+            layers.push(LayerGeometry::conv(CONV_NAMES[i], conv));
+            if POOL_AFTER[i] {
+                layers.push(LayerGeometry::pool(POOL_NAMES[i], &self.pool));
+            }
+        }
+        for name in ["fc1", "fc2", "fc3"] {
+            layers.push(LayerGeometry::whole(name, LayerKind::Dense));
+        }
+        layers
     }
 }
 

@@ -22,6 +22,7 @@ use burn::nn::{
 use burn::prelude::{Device, Tensor};
 
 use super::{ImageClassifier, Recorder};
+use super::{LayerGeometry, LayerKind};
 
 /// EfficientNet-Lite0's hyperparameters.
 #[derive(Config, Debug)]
@@ -240,6 +241,21 @@ impl ImageClassifier for EfficientNet {
 
     fn head(&self) -> (&'static str, &'static str) {
         ("classifier", "fc")
+    }
+
+    fn layers(&self) -> Vec<LayerGeometry> {
+        let mut layers = vec![LayerGeometry::conv("stem", &self.conv_stem)];
+        for (block, name) in self.blocks.iter().zip(BLOCK_NAMES) {
+            // The block's only spatial step is its depthwise convolution.
+            layers.push(LayerGeometry::like(
+                name,
+                LayerKind::Block,
+                &block.depthwise_conv,
+            ));
+        }
+        layers.push(LayerGeometry::conv("head", &self.conv_head));
+        layers.push(LayerGeometry::whole("classifier", LayerKind::Dense));
+        layers
     }
 
     fn last_conv(&self) -> &'static str {

@@ -9,6 +9,7 @@ use burn::nn::{Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::{Device, Tensor};
 
 use super::{ImageClassifier, Recorder};
+use super::{LayerGeometry, LayerKind};
 
 /// LeNet-5's hyperparameters.
 #[derive(Config, Debug)]
@@ -91,6 +92,22 @@ impl ImageClassifier for LeNet5 {
 
     fn last_conv(&self) -> &'static str {
         "relu2"
+    }
+
+    fn layers(&self) -> Vec<LayerGeometry> {
+        vec![
+            LayerGeometry::conv("conv1", &self.conv1),
+            LayerGeometry::pointwise("relu1", LayerKind::Relu),
+            LayerGeometry::pool("pool1", &self.pool),
+            LayerGeometry::conv("conv2", &self.conv2),
+            LayerGeometry::pointwise("relu2", LayerKind::Relu),
+            LayerGeometry::pool("pool2", &self.pool),
+            LayerGeometry::whole("fc1", LayerKind::Dense),
+            LayerGeometry::whole("relu3", LayerKind::Relu),
+            LayerGeometry::whole("fc2", LayerKind::Dense),
+            LayerGeometry::whole("relu4", LayerKind::Relu),
+            LayerGeometry::whole("fc3", LayerKind::Dense),
+        ]
     }
 }
 

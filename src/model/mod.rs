@@ -3,6 +3,7 @@
 mod activations;
 pub mod alexnet;
 pub mod efficientnet;
+mod geometry;
 pub mod lenet5;
 mod registry;
 pub mod resnet;
@@ -11,6 +12,7 @@ pub mod vin;
 pub use activations::{Activations, LayerActivation, Recorder};
 pub use alexnet::{AlexNet, AlexNetConfig};
 pub use efficientnet::{EfficientNet, EfficientNetConfig};
+pub use geometry::{LayerGeometry, LayerKind, ReceptiveField, with_receptive_fields};
 pub use lenet5::{LeNet5, LeNet5Config};
 pub use registry::{
     AnyModel, Architecture, DIGITS, DatasetInfo, FASHION, MapModel, Preprocess, Pretrained,
@@ -51,6 +53,9 @@ pub trait ImageClassifier: Module {
     /// The last convolutional layer's output (after its activation) among the feature maps:
     /// where Grad-CAM looks by default.
     fn last_conv(&self) -> &'static str;
+
+    /// Every recorded layer's kind and geometry, in forward order (the head included).
+    fn layers(&self) -> Vec<LayerGeometry>;
 
     /// The forward pass, reporting each layer's output to `rec`.
     ///

@@ -205,6 +205,12 @@ macro_rules! zoo {
                 }
             }
 
+            fn layers(&self) -> Vec<crate::model::LayerGeometry> {
+                match self {
+                    $(AnyModel::$variant(m) => m.layers(),)+
+                }
+            }
+
             /// The variant's own mapping, under the path segment Burn gives the enum's
             /// variant (`LeNet5.conv1` → `conv1`).
             fn pytorch_key(burn_path: &str) -> Option<String> {

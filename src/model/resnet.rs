@@ -11,6 +11,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d
 use burn::prelude::{Device, Tensor};
 
 use super::{ImageClassifier, Recorder};
+use super::{LayerGeometry, LayerKind};
 
 /// ResNet-8's hyperparameters.
 #[derive(Config, Debug)]
@@ -144,6 +145,21 @@ impl ImageClassifier for ResNet {
 
     fn head(&self) -> (&'static str, &'static str) {
         ("classifier", "classifier")
+    }
+
+    fn layers(&self) -> Vec<LayerGeometry> {
+        let mut layers = vec![LayerGeometry::conv("stem", &self.stem)];
+        for (block, names) in self.stages.iter().zip(STAGE_NAMES.iter().cycle()) {
+            layers.push(LayerGeometry::conv(names[0], &block.conv1));
+            layers.push(LayerGeometry::conv(names[1], &block.conv2));
+            layers.push(LayerGeometry::pointwise(names[2], LayerKind::Residual));
+        }
+        layers.push(LayerGeometry::whole(
+            "global_pool",
+            LayerKind::GlobalPooling,
+        ));
+        layers.push(LayerGeometry::whole("classifier", LayerKind::Dense));
+        layers
     }
 
     fn last_conv(&self) -> &'static str {

@@ -19,6 +19,7 @@ use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, Relu};
 use burn::prelude::{Device, Tensor};
 
 use super::{ImageClassifier, Recorder};
+use super::{LayerGeometry, LayerKind};
 
 /// The network's hyperparameters.
 #[derive(Config, Debug)]
@@ -148,6 +149,29 @@ impl ImageClassifier for VisualIntelligenceNetwork {
 
     fn head(&self) -> (&'static str, &'static str) {
         ("classifier", "classifier")
+    }
+
+    fn layers(&self) -> Vec<LayerGeometry> {
+        let mut layers = vec![
+            LayerGeometry::conv("conv1", &self.feature_extractor),
+            LayerGeometry::pointwise("relu1", LayerKind::Relu),
+            LayerGeometry::pool("pool1", &self.pool),
+        ];
+        for (block, names) in self
+            .complexity_layers
+            .iter()
+            .zip(BLOCK_NAMES.iter().cycle())
+        {
+            layers.push(LayerGeometry::conv(names[0], &block.conv));
+            layers.push(LayerGeometry::pointwise(names[1], LayerKind::BatchNorm));
+            layers.push(LayerGeometry::pointwise(names[2], LayerKind::Relu));
+        }
+        layers.push(LayerGeometry::whole(
+            "global_pool",
+            LayerKind::GlobalPooling,
+        ));
+        layers.push(LayerGeometry::whole("classifier", LayerKind::Dense));
+        layers
     }
 
     fn last_conv(&self) -> &'static str {

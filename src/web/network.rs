@@ -48,6 +48,7 @@ pub(super) struct Inner {
     preprocess: Preprocess,
     parameters: usize,
     input_shape: [usize; 3],
+    layers: Vec<crate::model::LayerGeometry>,
     /// `None` while `fit` has it checked out.
     pub(super) classifier: RefCell<Option<Classifier>>,
     disposed: Cell<bool>,
@@ -184,6 +185,7 @@ impl Network {
                 preprocess: classifier.preprocess(),
                 parameters: classifier.parameters(),
                 input_shape: classifier.input_shape(),
+                layers: classifier.layers(),
                 classifier: RefCell::new(Some(classifier)),
                 disposed: Cell::new(false),
                 stop: Cell::new(false),
@@ -211,6 +213,13 @@ impl Network {
     #[wasm_bindgen(getter, js_name = inputShape)]
     pub fn input_shape(&self) -> Vec<u32> {
         self.inner.input_shape.map(|d| d as u32).to_vec()
+    }
+
+    /// Every layer among the feature maps, in order: `[{ layer, kind, kernel, stride, padding,
+    /// receptiveField: { size, jump, start } }]`.
+    #[wasm_bindgen(getter, unchecked_return_type = "LayerGeometry[]")]
+    pub fn layers(&self) -> std::result::Result<JsValue, JsValue> {
+        to_js(&self.inner.layers)
     }
 
     /// The class labels, by output index.
