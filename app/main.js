@@ -3,7 +3,8 @@
 // API npm users get.
 import { Model, architectures, datasets, pretrained } from "../convlens/index.js";
 import { fetchDataset, paint, SIZE } from "./images.js";
-import { drawZoom, renderFilters, renderMaps } from "./maps.js";
+import { drawField, drawZoom, renderFilters, renderMaps } from "./maps.js";
+import { setupExplain, setupMistakes } from "./why.js";
 import { setupPad } from "./pad.js";
 import { forgetTrained, lastTrained, keepTrained } from "./store.js";
 import { setupTraining } from "./training.js";
@@ -14,7 +15,9 @@ const $ = (id) => document.getElementById(id);
 const NAMES = {};
 const DATA = {};
 
-const state = { model: null, choice: null, choices: new Map(), input: null, parameters: {} };
+const state = { model: null, choice: null, choices: new Map(), input: null, parameters: {}, maps: null, prepared: null };
+let explain = { follow() {}, classes() {} };
+let mistakes = { evaluate() {}, reset() {} };
 
 function requestedBackend() {
   const value = new URLSearchParams(location.search).get("backend");
@@ -41,8 +44,8 @@ function showError(err, where = "backend-status") {
   console.warn(err);
 }
 
-function zoom(caption, values, h, w) {
-  drawZoom($("zoom-canvas"), values, h, w);
+function zoom(caption, values, h, w, span) {
+  drawZoom($("zoom-canvas"), values, h, w, span);
   $("zoom-caption").textContent = caption;
   $("zoom").showModal();
 }
@@ -92,10 +95,14 @@ async function look(input) {
       const seen = await model.prepare(input);
       // What the network receives, from the model's own preparation.
       paint($("preview"), seen.data.subarray(0, SIZE * SIZE));
+      state.prepared = seen;
+      drawField($("field"), seen.data, seen.shape.slice(1), null);
       const predictions = await model.classify(input);
       showScores(predictions, performance.now() - t0);
-      renderMaps($("maps"), await model.featureMaps(input), zoom);
+      state.maps = await model.featureMaps(input);
+      showMaps();
       document.body.dataset.maps = "ready";
+      explain.follow();
     } catch (err) {
       // The model was swapped (and the old one disposed) while it worked: read the same input
       // again with the new one, unless a newer input is already waiting.
@@ -114,6 +121,28 @@ async function look(input) {
   }
   running = false;
   delete document.body.dataset.busy;
+}
+
+/** The last feature maps, on the colour scale chosen. */
+function showMaps() {
+  if (!state.maps || !state.model) return;
+  renderMaps($("maps"), state.maps, zoom, { layers: state.model.info.layers, scale: $("map-scale").value, onInspect: inspect });
+}
+
+/** A pointed-at feature-map pixel: its value, and its receptive field outlined on the input. */
+function inspect({ layer, channel, y, x, value, field, size }) {
+  if (!state.prepared) return;
+  const [h, w] = state.prepared.shape.slice(1);
+  const box = drawField($("field"), state.prepared.data, [h, w], field, y, x);
+  const where = size[0] === 1 && size[1] === 1 ? `unit ${channel}` : `channel ${channel}, row ${y + 1}, column ${x + 1}`;
+  const sees = !box
+    ? ""
+    : box[2] - box[0] >= w && box[3] - box[1] >= h
+      ? "; it sees the whole input"
+      : `; it sees rows ${Math.floor(box[1]) + 1}–${Math.ceil(box[3])}, columns ${Math.floor(box[0]) + 1}–${Math.ceil(box[2])} of the input (outlined)`;
+  $("inspect").textContent = `${layer} ${where}: ${value.toPrecision(3)}${sees}`;
+  $("field").setAttribute("aria-label", `the network's input with the part ${layer} ${where} sees outlined`);
+  document.body.dataset.inspected = `${layer}:${channel}:${y}:${x}`;
 }
 
 /** After a crash inside WebAssembly: the current choice loaded again (which reads the last input). */
@@ -148,6 +177,8 @@ async function use(model, note) {
   if (old && old !== model) old.dispose();
   showBackend(model.backend);
   describe(model, note);
+  explain.classes(model.info.classes);
+  mistakes.reset();
   renderFilters($("filters"), await model.filters(), zoom);
   if (state.input) await look(state.input);
 }
@@ -228,6 +259,8 @@ async function setupGallery(pad, sets) {
       canvas.width = canvas.height = SIZE;
       paint(canvas, pixels);
       canvas.title = `${name} held-out #${i} (label ${set.labels[i]})`;
+      canvas.setAttribute("role", "button");
+      canvas.setAttribute("aria-label", `sample: ${name} held-out image ${i}, labelled ${set.labels[i]}; Enter classifies it`);
       canvas.dataset.dataset = name;
       canvas.dataset.label = String(set.labels[i]);
       canvas.tabIndex = 0;
@@ -362,6 +395,22 @@ async function main() {
   setupFiles(pad);
   setupGallery(pad, sets).catch((err) => showError(err, "model-status"));
   setupPhotos();
+  explain = setupExplain({ model: () => state.model, input: () => state.input, onError: (err) => showError(err, "model-status") });
+  mistakes = setupMistakes({
+    model: () => state.model,
+    // The chosen model's data; an untrained network's ten classes are read as digits.
+    dataset: () => state.choices.get(state.choice)?.dataset ?? "mnist",
+    onPick: (image) => {
+      const canvas = document.createElement("canvas");
+      canvas.width = canvas.height = SIZE;
+      paint(canvas, image.data);
+      pad.show(canvas, SIZE, SIZE);
+      look(image);
+      $("pad").scrollIntoView({ block: "nearest" });
+    },
+    onError: (err) => showError(err, "evaluate-status"),
+  });
+  $("map-scale").addEventListener("change", showMaps);
   $("clear").addEventListener("click", () => pad.clear());
   $("model-select").addEventListener("change", (e) => loadChoice(e.target.value));
   $("remove-saved").addEventListener("click", forgetSaved);
@@ -382,6 +431,8 @@ async function main() {
         await use(model, "your model, saved in this browser");
         $("model-status").textContent = `${label} is classifying now; it is kept in this browser`;
         document.body.dataset.model = "saved";
+        // What it gets wrong, on the held-out images of its data.
+        await mistakes.evaluate();
       } catch (err) {
         showError(err, "model-status");
       }
@@ -397,6 +448,8 @@ function clearOutputs() {
   paint($("preview"), new Float32Array(SIZE * SIZE));
   $("scores").replaceChildren();
   $("maps").replaceChildren();
+  state.maps = null;
+  state.prepared = null;
   $("timing").textContent = "";
   delete document.body.dataset.top;
 }

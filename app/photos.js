@@ -93,7 +93,7 @@ async function look(input) {
       showTop(top, performance.now() - t0);
       const layers = [...panel.layers];
       const maps = layers.length ? await m.featureMaps(current, { layers }) : [];
-      renderMaps($("photo-maps"), maps, () => {}, { maxChannels: 24 });
+      renderMaps($("photo-maps"), maps, () => {}, { maxChannels: 24, layers: m.info.layers });
       document.body.dataset.photoMaps = maps.map((map) => map.layer).join(",");
     } catch (err) {
       fail(err);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { digits } from "./consumer/digits.mjs";
-import { ARTIFACTS, launch, startDemo } from "./helpers.mjs";
+import { ARTIFACTS, ROOT, launch, startDemo } from "./helpers.mjs";
 
 let demo;
 before(async () => { demo = await startDemo(); });
@@ -197,6 +197,147 @@ test("real held-out digits drawn with mouse strokes are read correctly; every la
     assert.equal(await page.locator("body").getAttribute("data-top"), "Ankle boot", "held-out Fashion item 0");
     assert.equal(await page.locator("#maps .layer").count(), 14, "VIN's 14 layers");
     assert.deepEqual(foreign, [], "no request outside the page's origin");
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
+/** The largest red value of each canvas matched by `selector` (how bright its brightest pixel is). */
+async function brightest(page, selector) {
+  return page.$$eval(selector, (canvases) =>
+    canvases.map((c) => {
+      const data = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+      let max = 0;
+      for (let i = 0; i < data.length; i += 4) max = Math.max(max, data[i]);
+      return max;
+    }),
+  );
+}
+
+/** axe-core's audit of the page as it stands: the violations of impact serious or critical. */
+async function audit(page) {
+  const axe = readFileSync(join(ROOT, "node_modules/axe-core/axe.min.js"), "utf8");
+  // Evaluated through the DevTools protocol, which the page's Content-Security-Policy allows.
+  await page.evaluate(axe);
+  const result = await page.evaluate(() => globalThis.axe.run(document, { resultTypes: ["violations"] }));
+  return result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(" ")).slice(0, 5).join(", ")}`);
+}
+
+test("why: honest feature maps (scales, legends, receptive fields), explanations, the confusion matrix and its images; keyboard and an accessibility audit", { timeout: 900_000 }, async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const { page, errors, wasm } = await openPage(browser, "", { width: 1100, height: 900 });
+    await page.waitForFunction(() => document.body.dataset.model === "lenet5-mnist", null, { timeout: 300_000 });
+    // Keyboard only: a held-out sample is picked with Tab and Enter.
+    await page.focus("#gallery canvas");
+    await page.keyboard.press("Enter");
+    await scores(page);
+    assert.equal(await page.locator("body").getAttribute("data-top"), "7", "held-out image 0 is a 7");
+
+    // One colour scale per layer: some channel of relu1 reaches white, a weaker one does not.
+    const relu1 = await brightest(page, '#maps .layer[data-layer="relu1"] .cells canvas');
+    assert.equal(Math.max(...relu1), 255);
+    assert.ok(Math.min(...relu1) < 200, `a weak channel looks weak: ${relu1}`);
+    // Dense layers are one strip of units on their layer's scale, not a full-white tile each.
+    const fc1 = await page.$eval('#maps .layer[data-layer="fc1"] canvas.units', (c) => {
+      const d = c.getContext("2d").getImageData(0, 0, c.width, 1).data;
+      const reds = [];
+      for (let i = 0; i < d.length; i += 4) reds.push(d[i]);
+      return { width: c.width, distinct: new Set(reds).size };
+    });
+    assert.equal(fc1.width, 120, "fc1: 120 units");
+    assert.ok(fc1.distinct > 10, `fc1's units have many shades: ${fc1.distinct}`);
+    // A sentence on what each kind of layer does, and a legend with the layer's range.
+    const about = await page.$$eval("#maps .layer", (ls) => ls.map((l) => [l.dataset.layer, l.querySelector(".about").textContent]));
+    assert.equal(about.length, 11);
+    for (const [layer, text] of about) assert.ok(text.length > 30, `${layer}: ${text}`);
+    assert.match(Object.fromEntries(about).pool1, /Max pooling/);
+    assert.match(Object.fromEntries(about).fc2, /Dense/);
+    const spans = await page.$$eval("#maps .legend", (ls) => ls.map((l) => l.dataset.span));
+    assert.ok(new Set(spans).size > 5, "each layer has its own range");
+    // Per channel: every tile reaches white; one scale for the network: one range everywhere.
+    await page.selectOption("#map-scale", "channel");
+    const perChannel = await brightest(page, '#maps .layer[data-layer="relu1"] .cells canvas');
+    assert.ok(perChannel.every((m) => m === 255 || m === 0), `${perChannel}`);
+    await page.selectOption("#map-scale", "global");
+    const global = await page.$$eval("#maps .legend", (ls) => ls.map((l) => l.dataset.span));
+    assert.equal(new Set(global).size, 1);
+    await page.selectOption("#map-scale", "layer");
+
+    // Pointing at pool2's top-left pixel: its value, and the 16-pixel square it sees, clipped.
+    const tile = page.locator('#maps .layer[data-layer="pool2"] .cells canvas').first();
+    await tile.hover({ position: { x: 2, y: 2 } });
+    await page.waitForFunction(() => document.body.dataset.inspected === "pool2:0:0:0");
+    assert.match(await page.textContent("#inspect"), /^pool2 channel 0, row 1, column 1: -?[\d.e+-]+; it sees rows 1–14, columns 1–14 of the input/);
+    // The same with the keyboard: conv1's tile, then one step right.
+    await page.focus('#maps .layer[data-layer="conv1"] .cells canvas');
+    await page.keyboard.press("ArrowRight");
+    await page.waitForFunction(() => document.body.dataset.inspected === "conv1:0:14:15");
+    assert.match(await page.textContent("#inspect"), /rows 13–17, columns 14–18/, "a 5×5 kernel around row 15, column 16");
+    assert.match(await page.locator('#maps .layer[data-layer="conv1"] .cells canvas').first().getAttribute("aria-label"), /^conv1 channel 0: 28×28, from -?[\d.]+ to [\d.]+/);
+
+    // Explanations: nothing of the training module until asked.
+    assert.deepEqual([...wasm], ["convlens_cpu_bg"]);
+    await page.click("#explain-go");
+    await page.waitForFunction(() => document.body.dataset.explain === "gradcam", null, { timeout: 300_000 });
+    assert.match(await page.textContent("#explain-caption"), /^Grad-CAM at relu2 \(10×10, enlarged\) for “7” \(\d+\.\d %\): mostly in the /);
+    assert.ok(wasm.has("convlens_cpu_train_bg"), "autodiff lives in the training module");
+    const coloured = await page.$eval("#explain-canvas", (c) => {
+      const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i] > d[i + 2] + 40) n++;
+      return n / (d.length / 4);
+    });
+    assert.ok(coloured > 0.02 && coloured < 0.6, `the heat covers part of the image: ${coloured}`);
+    await page.selectOption("#explain-method", "integrated-gradients");
+    await page.waitForFunction(() => document.body.dataset.explain === "integrated-gradients", null, { timeout: 300_000 });
+    assert.match(await page.textContent("#explain-caption"), /attributions add up to [\d.]+, the score rose by [\d.]+/);
+    await page.selectOption("#explain-class", "1");
+    await page.waitForFunction(() => document.body.dataset.explainClass === "1", null, { timeout: 300_000 });
+    await page.selectOption("#explain-method", "gradcam");
+    await page.selectOption("#explain-class", "");
+    await page.waitForFunction(() => document.body.dataset.explain === "gradcam" && document.body.dataset.explainClass === "7", null, { timeout: 300_000 });
+    await page.screenshot({ path: join(ARTIFACTS, "page-why.png"), fullPage: true });
+
+    // The confusion matrix on the 500 held-out digits, then one cell's images.
+    await page.click("#evaluate");
+    await page.waitForFunction(() => document.body.dataset.confusion !== undefined, null, { timeout: 300_000 });
+    const cells = await page.$$eval("#confusion tbody button", (bs) => bs.map((b) => [b.dataset.cell, Number(b.textContent), b.className]));
+    assert.equal(cells.length, 100);
+    assert.equal(cells.reduce((a, [, n]) => a + n, 0), 500);
+    const right = cells.filter(([cell]) => cell.split("-")[0] === cell.split("-")[1]).reduce((a, [, n]) => a + n, 0);
+    const wrong = cells.filter(([, n, c]) => c === "wrong");
+    assert.equal(500 - right, Number(await page.locator("body").getAttribute("data-confusion")));
+    assert.ok(wrong.length > 0, "the shipped model makes a few mistakes on 500 digits");
+    assert.match(await page.textContent("#evaluate-status"), /^500 held-out mnist images: 9\d\.\d % right, \d+ mistakes\.$/);
+    const [cell, count] = wrong[0];
+    await page.click(`#confusion button[data-cell="${cell}"]`);
+    await page.waitForFunction((c) => document.body.dataset.mistakes === c, cell, { timeout: 300_000 });
+    const tiles = await page.$$eval("#mistake-list canvas", (cs) => cs.map((c) => c.getAttribute("aria-label")));
+    assert.equal(tiles.length, Math.min(count, 16));
+    const [label, said] = cell.split("-");
+    for (const t of tiles) assert.match(t, new RegExp(`a “${label}” the model read as “${said}”; Grad-CAM mostly in the `));
+    await page.screenshot({ path: join(ARTIFACTS, "page-mistakes.png"), fullPage: true });
+    // Enter on a mistake puts it on the pad.
+    await page.focus("#mistake-list canvas");
+    await page.keyboard.press("Enter");
+    await settled(page);
+
+    // Every control can take the keyboard's focus; the canvases have text alternatives; the
+    // audit finds nothing serious.
+    const unreachable = await page.$$eval("button, select, input, a[href], [role=button]", (els) =>
+      els.filter((e) => e.offsetParent !== null && !e.disabled && e.tabIndex < 0 && e.type !== "file").map((e) => e.id || e.outerHTML.slice(0, 60)),
+    );
+    assert.deepEqual(unreachable, []);
+    const unlabelled = await page.$$eval("canvas", (cs) =>
+      cs.filter((c) => c.offsetParent !== null && !c.getAttribute("aria-label") && !c.getAttribute("aria-labelledby") && c.getAttribute("aria-hidden") !== "true").map((c) => c.id || c.className),
+    );
+    assert.deepEqual(unlabelled, []);
+    const violations = await audit(page);
+    assert.deepEqual(violations, [], violations.join("\n"));
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
