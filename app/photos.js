@@ -4,6 +4,8 @@
 // read back), and "teach it your own classes": a new head trained on your examples.
 import { Model, classifyLive } from "../convlens/index.js";
 import { renderMaps } from "./maps.js";
+import { drawHeat } from "./heat.js";
+import { whereHeat } from "./why.js";
 
 const $ = (id) => document.getElementById(id);
 const SHIPPED = "efficientnet-lite0-imagenet";
@@ -86,6 +88,7 @@ async function look(input) {
     const current = panel.pending;
     panel.pending = null;
     const m = model();
+    panel.current = current;
     try {
       paintRgb($("photo-input"), await m.prepare(current));
       const t0 = performance.now();
@@ -365,7 +368,31 @@ async function loadFile(file) {
   }
 }
 
+/** Grad-CAM of the top class of the photo on show, over the photo as the network got it. */
+async function why() {
+  const m = model();
+  const current = panel.current;
+  if (!m || !current) return;
+  $("photo-why").disabled = true;
+  $("photo-why-caption").textContent = "computing the gradients…";
+  $("photo-why-figure").hidden = false;
+  try {
+    const t0 = performance.now();
+    const [e, prepared] = await Promise.all([m.explain(current, { method: "gradcam" }), m.prepare(current)]);
+    drawHeat($("photo-why-canvas"), prepared.data, e.shape, e.heat);
+    const where = whereHeat(e.heat, e.shape);
+    $("photo-why-caption").textContent = `Grad-CAM at ${e.layer} (${e.rawShape.join("×")}, enlarged) for “${e.label}” (${(100 * e.score).toFixed(1)} %): ${where}. ${Math.round(performance.now() - t0)} ms.`;
+    $("photo-why-canvas").setAttribute("aria-label", `heat map of Grad-CAM for “${e.label}”: ${where}`);
+    document.body.dataset.photoWhy = e.label;
+  } catch (err) {
+    fail(err);
+  } finally {
+    $("photo-why").disabled = false;
+  }
+}
+
 export function setupPhotos() {
+  $("photo-why").addEventListener("click", why);
   $("photo-load").addEventListener("click", loadImageNet);
   $("photo-model").addEventListener("change", () => panel.input && look(panel.input));
   $("photo-upload").addEventListener("change", (e) => e.target.files[0] && (stopLive(), look(e.target.files[0])));

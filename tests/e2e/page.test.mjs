@@ -321,6 +321,9 @@ test("why: honest feature maps (scales, legends, receptive fields), explanations
     const [label, said] = cell.split("-");
     for (const t of tiles) assert.match(t, new RegExp(`a “${label}” the model read as “${said}”; Grad-CAM mostly in the `));
     await page.screenshot({ path: join(ARTIFACTS, "page-mistakes.png"), fullPage: true });
+    // The README's picture: the explanation and the mistakes, side by side in one shot.
+    await page.locator("#explain-panel").screenshot({ path: join(ARTIFACTS, "explain-panel.png") });
+    await page.locator("#mistakes-panel").screenshot({ path: join(ARTIFACTS, "mistakes-panel.png") });
     // Enter on a mistake puts it on the pad.
     await page.focus("#mistake-list canvas");
     await page.keyboard.press("Enter");
@@ -579,6 +582,10 @@ test("the photo model: fetched on demand, a gallery photo's top 5 and preparatio
     await page.waitForFunction(() => /espresso|cup/.test(document.body.dataset.photoTop ?? ""), null, { timeout: 600_000 });
     await page.check('#photo-layers input[value="block9"]');
     await page.waitForFunction(() => document.body.dataset.photoMaps === "stem,block1,block6,block9,block16", null, { timeout: 600_000 });
+    // Why the top class: Grad-CAM at the photo model's head (7×7), on the CPU module.
+    await page.click("#photo-why");
+    await page.waitForFunction(() => /espresso|cup/.test(document.body.dataset.photoWhy ?? ""), null, { timeout: 600_000 });
+    assert.match(await page.textContent("#photo-why-caption"), /^Grad-CAM at head \(7×7, enlarged\) for “[^”]+” \([\d.]+ %\): mostly in the /);
     await page.screenshot({ path: join(ARTIFACTS, "page-photos.png"), fullPage: true });
 
     // The webcam, live: frames are classified one after another (the latest wins).
