@@ -164,7 +164,7 @@ export function setupMistakes({ model, dataset, onPick, onError }) {
         // Shaded by the share of the true class's images (wrong cells on a square-root scale, so
         // that one mistake in fifty still shows).
         const share = total ? n / total : 0;
-        if (n) button.style.setProperty("--share", (0.6 * (l === p ? share : Math.sqrt(share))).toFixed(3));
+        if (n) button.style.setProperty("--share", (l === p ? 0.6 * share : Math.max(0.3, 0.6 * Math.sqrt(share))).toFixed(3));
         button.dataset.cell = `${l}-${p}`;
         button.addEventListener("click", () => show(l, p).catch(onError));
         cell.append(button);
