@@ -132,13 +132,17 @@ test("real held-out digits drawn with mouse strokes are read correctly; every la
 
     await page.waitForFunction(() => document.body.dataset.maps === "ready");
     const layers = await page.$$eval("#maps .layer", (els) =>
-      els.map((e) => [e.dataset.layer, Number(e.dataset.channels), e.querySelectorAll(".cells canvas").length]));
+      els.map((e) => [e.dataset.layer, Number(e.dataset.channels), e.querySelectorAll(".cells canvas").length, e.querySelector("canvas.units")?.width ?? 0]));
     assert.deepEqual(layers.map(([l]) => l),
       ["conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "fc1", "relu3", "fc2", "relu4", "fc3"]);
     assert.deepEqual(layers.map(([, c]) => c), [6, 6, 6, 16, 16, 16, 120, 120, 84, 84, 10]);
-    for (const [layer, channels, tiles] of layers) assert.equal(tiles, channels, `${layer}: one tile per channel`);
+    for (const [layer, channels, tiles, units] of layers) {
+      // A tile per channel; a dense layer is one strip with a pixel per unit.
+      if (layer.startsWith("fc") || layer === "relu3" || layer === "relu4") assert.deepEqual([tiles, units], [1, channels], layer);
+      else assert.equal(tiles, channels, `${layer}: one tile per channel`);
+    }
     assert.equal(await page.locator("#filter-grid .cells canvas").count(), 6, "conv1's six 5×5 kernels");
-    await page.locator('#maps .layer[data-layer="conv2"] canvas').nth(3).click();
+    await page.locator('#maps .layer[data-layer="conv2"] .cells canvas').nth(3).click();
     assert.match(await page.textContent("#zoom-caption"), /conv2, channel 3 \(10×10\)/);
     await page.screenshot({ path: join(ARTIFACTS, "page-feature-maps.png"), fullPage: true });
     await page.keyboard.press("Escape");
@@ -387,6 +391,10 @@ test("one short epoch of training moves the progress bar and the charts, the los
     const stats = await page.textContent("#train-stats");
     const accuracy = Number(stats.match(/validation accuracy ([\d.]+) %/)?.[1]);
     assert.ok(accuracy > 60, `after one epoch on 2,000 digits: ${stats}`);
+    // After training, what the new model gets wrong on the held-out digits.
+    await page.waitForFunction(() => document.body.dataset.confusion !== undefined, null, { timeout: 300_000 });
+    assert.equal(await page.locator("#confusion tbody button").count(), 100);
+    assert.match(await page.textContent("#evaluate-status"), /^500 held-out mnist images: [\d.]+ % right, \d+ mistakes\.$/);
     await page.screenshot({ path: join(ARTIFACTS, "page-trained.png"), fullPage: true });
 
     // A reload right after the save (the page says "saved" once IndexedDB has committed it).
