@@ -35,7 +35,7 @@ export function setupExplain({ model, input, onError }) {
   let on = false;
   let running = false;
   let again = false;
-  $("explain-legend").replaceChildren(legend((t) => heatColour(t), ["0: none", "0.5", "1: strongest"], "evidence for the class"));
+  $("explain-legend").replaceChildren(legend((t) => heatColour(t), ["0", "0.5", "1"], "evidence for the class (0: none, 1: the strongest)"));
   const run = async () => {
     const m = model();
     const current = input();

@@ -305,9 +305,11 @@ test("why: honest feature maps (scales, legends, receptive fields), explanations
     await page.selectOption("#explain-class", "");
     await page.waitForFunction(() => document.body.dataset.explain === "gradcam" && document.body.dataset.explainClass === "7", null, { timeout: 300_000 });
     await page.screenshot({ path: join(ARTIFACTS, "page-why.png"), fullPage: true });
-    // The README's first picture: the top of the page (input, classes, explanation, maps).
-    await page.evaluate(() => window.scrollTo(0, 0));
-    await page.screenshot({ path: join(ARTIFACTS, "page-top.png") });
+    // The README's first picture: the classes, the explanation and the top of the feature maps
+    // (with the receptive field of the pixel pointed at last).
+    const top = await page.locator("#scores-panel").boundingBox();
+    const scrolled = await page.evaluate(() => window.scrollY);
+    await page.screenshot({ path: join(ARTIFACTS, "page-top.png"), fullPage: true, clip: { x: 0, y: top.y + scrolled - 8, width: 1100, height: 1150 } });
 
     // The confusion matrix on the 500 held-out digits, then one cell's images.
     await page.click("#evaluate");
