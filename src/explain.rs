@@ -174,8 +174,9 @@ mod compute {
     use crate::model::{ImageClassifier, Recorder};
     use crate::readback::{read, read_all};
 
-    /// Images per forward pass along integrated gradients' path.
-    const PATH_BATCH: usize = 8;
+    /// Input values per forward pass along integrated gradients' path: 8 digits at a time, one
+    /// 224-pixel photo (its backward pass keeps every activation).
+    const PATH_VALUES: usize = 200_000;
 
     /// Explains `image` (`[1, …model.input_shape()]`, prepared, on an autodiff device) by
     /// `model`, which must be frozen (`Module::freeze`: BatchNorm and dropout as in inference,
@@ -272,7 +273,8 @@ mod compute {
         let alphas: Vec<f32> = (0..steps)
             .map(|k| (k as f32 + 0.5) / steps as f32)
             .collect();
-        for chunk in alphas.chunks(PATH_BATCH) {
+        let per_pass = (PATH_VALUES / (c * h * w)).clamp(1, 8);
+        for chunk in alphas.chunks(per_pass) {
             let n = chunk.len();
             let alpha: Tensor<1> = Tensor::from_data(TensorData::new(chunk.to_vec(), [n]), &device);
             let path = (image.clone().repeat_dim(0, n) * alpha.reshape([n, 1, 1, 1]))
