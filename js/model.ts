@@ -467,6 +467,9 @@ export class Model implements ConvlensModel {
   pause(): Promise<boolean> {
     const gate = this.#gate;
     if (!gate) return Promise.resolve(false);
+    // Already paused: nothing to ask of the network (a flag left set would pause the resumed
+    // run again at once).
+    if (gate.isPaused) return Promise.resolve(true);
     const answer = gate.ask();
     if (this.#trains && this.#net && "pause" in this.#net) this.#net.pause();
     return answer;

@@ -43,6 +43,8 @@ async function trainWithPauses(model, data, options, pauseAt, probe, log) {
     while (asked.length <= i) await sleep(2);
     log.paused.push(await asked[i]);
     log.flag.push(model.paused);
+    // Asking again while paused changes nothing (and does not pause the resumed run).
+    log.again.push(await model.pause());
     // Events already on their way (worker mode) arrive; then no step runs while paused.
     await sleep(100);
     const at = steps;
@@ -65,7 +67,7 @@ export async function trainingRun({ Model }, { train, val, load = {} }) {
 
   const paused = await Model.load(file, load);
   out.noFit = await paused.pause();
-  const log = { paused: [], flag: [], classified: [], stepsWhilePaused: 0, resumed: [] };
+  const log = { paused: [], flag: [], again: [], classified: [], stepsWhilePaused: 0, resumed: [] };
   const resumed = await trainWithPauses(paused, train, options, [3, 10, 22], probe, log);
   out.pausing = {
     ...log,
@@ -109,7 +111,7 @@ export async function trainingRun({ Model }, { train, val, load = {} }) {
   const streamOptions = { epochs: 3, learningRate: 0.003, validationData: val, seed: 7 };
   const history = await streamed.fit(source, { ...streamOptions, onStep: (e) => counts.push([e.epoch, e.stepsPerEpoch]) });
   const again = await Model.load(file, load);
-  const log2 = { paused: [], flag: [], classified: [], stepsWhilePaused: 0, resumed: [] };
+  const log2 = { paused: [], flag: [], again: [], classified: [], stepsWhilePaused: 0, resumed: [] };
   await trainWithPauses(again, shards(train.labels.length), streamOptions, [2, 6], probe, log2);
   out.stream = {
     passes: source.passes,
@@ -157,6 +159,7 @@ export function checkTraining(out, assert, where) {
   const p = out.pausing;
   assert.deepEqual(p.paused, [true, true, true], where);
   assert.deepEqual(p.flag, [true, true, true], where);
+  assert.deepEqual(p.again, [true, true, true], where);
   assert.deepEqual(p.classified, [10, 10, 10], `${where}: the model answered while paused`);
   assert.equal(p.stepsWhilePaused, 0, `${where}: no step ran while paused`);
   assert.deepEqual(p.resumed, [true, true, true], where);
