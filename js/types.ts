@@ -48,6 +48,10 @@ export interface Explanation {
   raw: Float32Array;
   /** Integrated gradients: their sum against the change of the class score from a black image. */
   completeness: Completeness | null;
+  /** `[height, width]` of `original`: the image as you gave it. */
+  originalShape: [number, number];
+  /** `heat` carried back through the preparation onto the image as you gave it (0 where its pixels never reached the network, e.g. outside a centre crop), 0–1. */
+  original: Float32Array;
 }
 /** The options of {@link Model.fit} that the Rust core reads (`FitOptions` in `src/session.rs`). */
 export type { TrainingOptions };

@@ -105,7 +105,7 @@ const api = {
   },
   async explain(image: Pixels, options: ExplainOptions): Promise<Explanation> {
     const e = await need().explain(image, options);
-    return Comlink.transfer(e, own(e.heat, e.raw));
+    return Comlink.transfer(e, own(e.heat, e.raw, e.original));
   },
   async embed(images: Pixels | PixelBatch, options: ImageOptions): Promise<Embedding> {
     const embedding = await need().embed(images, options);

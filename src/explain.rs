@@ -84,6 +84,12 @@ pub struct Explanation {
     pub raw: Vec<f32>,
     /// Integrated gradients only: how well the attributions add up.
     pub completeness: Option<Completeness>,
+    /// `[height, width]` of [`Self::original`]: the image as it was given.
+    pub original_shape: [usize; 2],
+    /// [`Self::heat`] carried back through the preparation onto the image as it was given
+    /// (0 where its pixels did not reach the network, e.g. outside a centre crop), scaled to
+    /// [0, 1] again.
+    pub original: Vec<f32>,
 }
 
 /// The options checked: the method, the class (below `classes`), the layer and the steps.
@@ -130,6 +136,11 @@ pub fn checked(
 }
 
 /// `|values|` divided by their largest (all zero when that is 0).
+#[cfg(feature = "train")]
+pub(crate) fn scaled_pub(values: &[f32]) -> Vec<f32> {
+    scaled(values)
+}
+
 #[cfg(feature = "train")]
 fn scaled(values: &[f32]) -> Vec<f32> {
     let max = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
@@ -223,6 +234,8 @@ mod compute {
             let [rh, rw] = raw_shape;
             super::scaled(&crate::data::fit_image(&scaled, [1, rh, rw], [1, h, w])?)
         };
+        // Until a caller that knows the preparation carries it back: the input itself.
+        let original = heat.clone();
         Ok(Explanation {
             method,
             class_index: class,
@@ -233,6 +246,8 @@ mod compute {
             raw_shape,
             raw,
             completeness,
+            original_shape: [h, w],
+            original,
         })
     }
 

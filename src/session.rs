@@ -801,7 +801,16 @@ impl Classifier {
         let fitted = self.preprocess.apply(pixels, shape, input)?;
         let image = images_tensor(&fitted, input, &self.model_device)?;
         let model = burn::module::Module::freeze(self.model.clone());
-        crate::explain::explain(&model, image, options).await
+        let mut e = crate::explain::explain(&model, image, options).await?;
+        // The heat carried back onto the image as given, through the preparation.
+        let [_, _, h, w] = shape;
+        let placement = self.preprocess.placement(pixels, shape, input)?;
+        e.original = match placement {
+            Some(p) => crate::explain::scaled_pub(&p.map_back(&e.heat, e.shape, [h, w])),
+            None => vec![0.0; h * w],
+        };
+        e.original_shape = [h, w];
+        Ok(e)
     }
 }
 

@@ -198,6 +198,51 @@ fn the_shipped_lenet5_looks_at_the_ink() {
 }
 
 #[test]
+fn the_heat_is_carried_back_onto_the_image_as_given() {
+    // A held-out digit drawn dark on white, small, in a corner of a 64×48 page: the shipped
+    // model centres it first; its heat on the page lies on the digit's box and nowhere else.
+    let device = Device::flex();
+    let shipped = Pretrained::find("lenet5-mnist").unwrap();
+    let bytes = std::fs::read(format!("weights/{}", shipped.file)).unwrap();
+    let classifier = Classifier::pretrained(&shipped, &device, &bytes).unwrap();
+    let (digits, labels) = held_out(1);
+    let small = convlens::data::fit_image(&digits[0], [1, 28, 28], [1, 16, 16]).unwrap();
+    let (h, w) = (48, 64);
+    let mut page = vec![1.0; h * w];
+    for y in 0..16 {
+        for x in 0..16 {
+            page[(28 + y) * w + 4 + x] = 1.0 - small[y * 16 + x];
+        }
+    }
+    for method in [
+        Method::GradCam,
+        Method::Saliency,
+        Method::IntegratedGradients,
+    ] {
+        let e = block_on(classifier.explain(&page, [1, 1, h, w], &options(method))).unwrap();
+        assert_eq!(e.class_index, usize::from(labels[0]), "{method:?}");
+        assert_eq!((e.shape, e.original_shape), ([28, 28], [h, w]));
+        let (mut inside, mut outside) = (0.0, 0.0);
+        for y in 0..h {
+            for x in 0..w {
+                let v = e.original[y * w + x];
+                if (28..44).contains(&y) && (4..20).contains(&x) {
+                    inside += v;
+                } else {
+                    outside += v;
+                }
+            }
+        }
+        assert!(
+            inside > 1.0 && outside == 0.0,
+            "{method:?}: {inside} inside, {outside} outside"
+        );
+        let max = e.original.iter().copied().fold(0.0, f32::max);
+        assert!((max - 1.0).abs() < 1e-6);
+    }
+}
+
+#[test]
 fn explaining_leaves_the_model_as_it_was_and_checks_its_options() {
     let device = Device::flex();
     let mut c = Classifier::with_classes(Architecture::Vin, 10, &device, Init::Seed(4)).unwrap();

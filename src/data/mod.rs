@@ -11,5 +11,6 @@ pub use dataset::{Augment, Batch, Dataset, SplitMix};
 pub use idx::{Idx, parse_idx};
 pub use images::{check_finite, check_labels, images_tensor, labels_tensor};
 pub use resize::{
-    MAX_BATCH, MAX_SIDE, fit_image, fit_images, fit_images_centred_digit, fit_images_cropped,
+    MAX_BATCH, MAX_SIDE, Placement, fit_image, fit_images, fit_images_centred_digit,
+    fit_images_cropped,
 };

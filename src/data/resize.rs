@@ -154,15 +154,34 @@ pub fn fit_images_centred_digit(
     Ok(out)
 }
 
-/// One greyscale `h`×`w` image → the `th`×`tw` centred digit of [`fit_images_centred_digit`].
-fn centred_digit(image: &[f32], h: usize, w: usize, th: usize, tw: usize) -> Result<Vec<f32>> {
+/// How [`centred_digit`] lays out one image's ink: its bounding box in the image
+/// (`x0`, `y0`, `bw`×`bh`), scaled to `sw`×`sh` (`small`) and placed at (`ox`, `oy`).
+struct DigitLayout {
+    x0: usize,
+    y0: usize,
+    bw: usize,
+    bh: usize,
+    sw: usize,
+    sh: usize,
+    ox: isize,
+    oy: isize,
+    small: Vec<f32>,
+}
+
+/// The layout of one greyscale `h`×`w` image's ink in a `th`×`tw` output; None without ink.
+fn digit_layout(
+    image: &[f32],
+    h: usize,
+    w: usize,
+    th: usize,
+    tw: usize,
+) -> Result<Option<DigitLayout>> {
     let mean = image.iter().sum::<f32>() / image.len() as f32;
     let ink: Vec<f32> = if mean > 0.5 {
         image.iter().map(|v| 1.0 - v).collect()
     } else {
         image.to_vec()
     };
-    let mut out = vec![0.0; th * tw];
     let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
     let mut any = false;
     for (i, &v) in ink.iter().enumerate() {
@@ -173,7 +192,7 @@ fn centred_digit(image: &[f32], h: usize, w: usize, th: usize, tw: usize) -> Res
         }
     }
     if !any {
-        return Ok(out);
+        return Ok(None);
     }
     let (bw, bh) = (x1 - x0 + 1, y1 - y0 + 1);
     let boxed = (20.0 / 28.0 * th.min(tw) as f32).round().max(1.0);
@@ -203,14 +222,145 @@ fn centred_digit(image: &[f32], h: usize, w: usize, th: usize, tw: usize) -> Res
         centre(tw, cx, (tw - sw.min(tw)) / 2),
         centre(th, cy, (th - sh.min(th)) / 2),
     );
-    for (i, &v) in small.iter().enumerate() {
-        let (tx, ty) = ((i % sw) as isize + ox, (i / sw) as isize + oy);
+    Ok(Some(DigitLayout {
+        x0,
+        y0,
+        bw,
+        bh,
+        sw,
+        sh,
+        ox,
+        oy,
+        small,
+    }))
+}
+
+/// One greyscale `h`×`w` image → the `th`×`tw` centred digit of [`fit_images_centred_digit`].
+fn centred_digit(image: &[f32], h: usize, w: usize, th: usize, tw: usize) -> Result<Vec<f32>> {
+    let mut out = vec![0.0; th * tw];
+    let Some(layout) = digit_layout(image, h, w, th, tw)? else {
+        return Ok(out);
+    };
+    for (i, &v) in layout.small.iter().enumerate() {
+        let (tx, ty) = (
+            (i % layout.sw) as isize + layout.ox,
+            (i / layout.sw) as isize + layout.oy,
+        );
         if (0..tw as isize).contains(&tx) && (0..th as isize).contains(&ty) {
             // The resize's filter may overshoot a little at the ink's edges.
             out[ty as usize * tw + tx as usize] = v.clamp(0.0, 1.0);
         }
     }
     Ok(out)
+}
+
+/// Where an image's pixels went in the network's input: the rectangle `from` of the image
+/// (`[left, top, right, bottom]`, in image pixels, continuous) was drawn onto the rectangle `to`
+/// of the input (in input pixels), scaled along each axis; nothing else of the image reached the
+/// input. It maps what is known about the input (an explanation's heat) back onto the image.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Placement {
+    /// The part of the image used.
+    pub from: [f32; 4],
+    /// Where it went in the input.
+    pub to: [f32; 4],
+}
+
+impl Placement {
+    /// An image of `h`×`w` resized to fill an input of `ih`×`iw`.
+    pub fn resized([h, w]: [usize; 2], [ih, iw]: [usize; 2]) -> Self {
+        Self {
+            from: [0.0, 0.0, w as f32, h as f32],
+            to: [0.0, 0.0, iw as f32, ih as f32],
+        }
+    }
+
+    /// The centred square of [`fit_images_cropped`] resized to fill the input.
+    pub fn cropped([h, w]: [usize; 2], input: [usize; 2], fraction: f32) -> Self {
+        let short = h.min(w);
+        let side = ((fraction * short as f32).round() as usize).clamp(1, short);
+        let (top, left) = ((h - side).div_ceil(2), (w - side).div_ceil(2));
+        let [ih, iw] = input;
+        Self {
+            from: [
+                left as f32,
+                top as f32,
+                (left + side) as f32,
+                (top + side) as f32,
+            ],
+            to: [0.0, 0.0, iw as f32, ih as f32],
+        }
+    }
+
+    /// Where [`fit_images_centred_digit`] put the ink of one image (`pixels`, `[c, h, w]`) in
+    /// an input of `ih`×`iw`; None for an image without ink (its input is black).
+    ///
+    /// # Errors
+    /// As for [`fit_image`].
+    pub fn centred_digit(
+        pixels: &[f32],
+        [c, h, w]: [usize; 3],
+        [ih, iw]: [usize; 2],
+    ) -> Result<Option<Self>> {
+        let grey = fit_image(pixels, [c, h, w], [1, h, w])?;
+        Ok(digit_layout(&grey, h, w, ih, iw)?.map(|l| Self {
+            from: [
+                l.x0 as f32,
+                l.y0 as f32,
+                (l.x0 + l.bw) as f32,
+                (l.y0 + l.bh) as f32,
+            ],
+            to: [
+                l.ox as f32,
+                l.oy as f32,
+                (l.ox + l.sw as isize) as f32,
+                (l.oy + l.sh as isize) as f32,
+            ],
+        }))
+    }
+
+    /// `values` (`ih`×`iw`, over the input) carried back onto the image (`h`×`w`): each image
+    /// pixel that reached the input takes the value where it landed (bilinear), the others 0.
+    pub fn map_back(&self, values: &[f32], [ih, iw]: [usize; 2], [h, w]: [usize; 2]) -> Vec<f32> {
+        let [x0, y0, x1, y1] = self.from;
+        let [u0, v0, u1, v1] = self.to;
+        let sample = |u: f32, v: f32| -> f32 {
+            // Continuous input coordinates → pixel centres, clamped to the input.
+            let (fx, fy) = (
+                (u - 0.5).clamp(0.0, iw as f32 - 1.0),
+                (v - 0.5).clamp(0.0, ih as f32 - 1.0),
+            );
+            let (ax, ay) = (fx.floor() as usize, fy.floor() as usize);
+            let (bx, by) = ((ax + 1).min(iw - 1), (ay + 1).min(ih - 1));
+            let (tx, ty) = (fx - ax as f32, fy - ay as f32);
+            let at = |x: usize, y: usize| values[y * iw + x];
+            let top = at(ax, ay) * (1.0 - tx) + at(bx, ay) * tx;
+            let bottom = at(ax, by) * (1.0 - tx) + at(bx, by) * tx;
+            top * (1.0 - ty) + bottom * ty
+        };
+        let mut out = vec![0.0; h * w];
+        if ih == 0 || iw == 0 || values.len() != ih * iw || x1 <= x0 || y1 <= y0 {
+            return out;
+        }
+        for y in 0..h {
+            let py = y as f32 + 0.5;
+            if py < y0 || py >= y1 {
+                continue;
+            }
+            let v = v0 + (py - y0) * (v1 - v0) / (y1 - y0);
+            for x in 0..w {
+                let px = x as f32 + 0.5;
+                if px < x0 || px >= x1 {
+                    continue;
+                }
+                let u = u0 + (px - x0) * (u1 - u0) / (x1 - x0);
+                if (0.0..iw as f32).contains(&u) && (0.0..ih as f32).contains(&v) {
+                    out[y * w + x] = sample(u, v);
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Planes of `channels` values each, converted from `from` channels to `to`: RGB(A) → grey is
@@ -264,6 +414,55 @@ fn apply(taps: &[(usize, f32)], value: impl Fn(usize) -> f32) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placements_carry_values_back_onto_the_image() {
+        // Resize: every pixel reached the input.
+        let flat = vec![1.0; 28 * 28];
+        let back = Placement::resized([56, 84], [28, 28]).map_back(&flat, [28, 28], [56, 84]);
+        assert!(back.iter().all(|&v| (v - 1.0).abs() < 1e-6));
+        // A value in the input's top-left quarter lands in the image's top-left quarter.
+        let mut corner = vec![0.0; 28 * 28];
+        for y in 0..14 {
+            for x in 0..14 {
+                corner[y * 28 + x] = 1.0;
+            }
+        }
+        let back = Placement::resized([56, 84], [28, 28]).map_back(&corner, [28, 28], [56, 84]);
+        assert_eq!(back[10 * 84 + 20], 1.0);
+        assert_eq!(back[40 * 84 + 70], 0.0);
+        // A centre crop: what was cut off gets nothing.
+        let crop = Placement::cropped([100, 60], [28, 28], 0.5);
+        assert_eq!(crop.from, [15.0, 35.0, 45.0, 65.0]);
+        let back = crop.map_back(&flat, [28, 28], [100, 60]);
+        assert_eq!(back[50 * 60 + 30], 1.0);
+        assert_eq!(back[10 * 60 + 30], 0.0);
+        assert_eq!(back[50 * 60 + 5], 0.0);
+        // A centred digit: only the ink's bounding box reached the input.
+        let (h, w) = (48, 64);
+        let mut page = vec![1.0; h * w];
+        for y in 30..40 {
+            for x in 5..12 {
+                page[y * w + x] = 0.0; // dark ink on white paper
+            }
+        }
+        let placed = Placement::centred_digit(&page, [1, h, w], [28, 28])
+            .unwrap()
+            .unwrap();
+        assert_eq!(placed.from, [5.0, 30.0, 12.0, 40.0]);
+        let back = placed.map_back(&flat, [28, 28], [h, w]);
+        for y in 0..h {
+            for x in 0..w {
+                let inside = (30..40).contains(&y) && (5..12).contains(&x);
+                assert_eq!(back[y * w + x] > 0.0, inside, "({y}, {x})");
+            }
+        }
+        assert!(
+            Placement::centred_digit(&vec![1.0; h * w], [1, h, w], [28, 28])
+                .unwrap()
+                .is_none()
+        );
+    }
 
     #[test]
     fn the_same_shape_is_unchanged() {

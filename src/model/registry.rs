@@ -65,6 +65,27 @@ impl Preprocess {
             Preprocess::CentreDigit => crate::data::fit_images_centred_digit(pixels, shape, input),
         }
     }
+
+    /// Where one image's (`pixels`, `[1, c, h, w]`) pixels go in the input when prepared this
+    /// way (None: the input is black, e.g. a digit page without ink).
+    ///
+    /// # Errors
+    /// As for [`Self::apply`].
+    pub fn placement(
+        self,
+        pixels: &[f32],
+        [_, c, h, w]: [usize; 4],
+        [_, ih, iw]: [usize; 3],
+    ) -> Result<Option<crate::data::Placement>> {
+        use crate::data::Placement;
+        Ok(match self {
+            Preprocess::Resize => Some(Placement::resized([h, w], [ih, iw])),
+            Preprocess::CentreCrop { fraction } => {
+                Some(Placement::cropped([h, w], [ih, iw], fraction))
+            }
+            Preprocess::CentreDigit => Placement::centred_digit(pixels, [c, h, w], [ih, iw])?,
+        })
+    }
 }
 
 /// Code that runs on whichever network an [`AnyModel`] holds, by reference.

@@ -16,7 +16,7 @@ impl Network {
     /// "gradcam" | "saliency" | "integrated-gradients", classIndex, layer, steps }`, all
     /// optional; `preprocess` as for `classify`. Resolves to `{ method, classIndex, label,
     /// score, layer, shape: [h, w], heat: Float32Array, rawShape, raw: Float32Array,
-    /// completeness }`.
+    /// completeness, originalShape, original: Float32Array }`.
     pub fn explain(
         &self,
         pixels: Float32Array,
@@ -48,6 +48,8 @@ impl Network {
             set(&out, "rawShape", &to_js(&e.raw_shape)?);
             set(&out, "raw", &Float32Array::from(e.raw.as_slice()));
             set(&out, "completeness", &to_js(&e.completeness)?);
+            set(&out, "originalShape", &to_js(&e.original_shape)?);
+            set(&out, "original", &Float32Array::from(e.original.as_slice()));
             Ok(out)
         })
     }

@@ -74,6 +74,22 @@ export async function photoRun(convlens, buffer, { backend = "cpu", transfer = t
     out.top5.push((await model.classify(image(i), { topK: 5, ...asIs })).map((p) => p.label));
     if (i === 0) out.mapLayers = maps.map((m) => m.layer);
   }
+  // Why: Grad-CAM of the coffee photo given wider than it is tall (grey bands either side); the
+  // model crops its centre, and the heat comes back onto the wide image, nothing outside the crop.
+  const W = 320;
+  const wide = new Float32Array(c * h * W).fill(0.5);
+  const coffee = image(1).data;
+  for (let ch = 0; ch < c; ch++)
+    for (let y = 0; y < h; y++) wide.set(coffee.subarray((ch * h + y) * w, (ch * h + y + 1) * w), (ch * h + y) * W + (W - w) / 2);
+  const e = await model.explain({ data: wide, shape: [c, h, W] });
+  // The crop: 87.5 % of the shorter side (196 of 224), centred: columns 62–257, rows 14–209.
+  let [inside, outside] = [0, 0];
+  e.original.forEach((v, i) => {
+    const [y, x] = [Math.floor(i / W), i % W];
+    if (x >= 62 && x < 258 && y >= 14 && y < 210) inside = Math.max(inside, v);
+    else outside = Math.max(outside, v);
+  });
+  out.why = { label: e.label, layer: e.layer, rawShape: e.rawShape, shape: e.shape, originalShape: e.originalShape, inside, outside };
   model.dispose();
   if (!transfer) return out;
 
@@ -136,6 +152,10 @@ export function checkPhotos(out, assert, { transfer = true } = {}) {
   out.top5.forEach((top, i) => {
     assert.ok(EXPECTED[i].some((name) => top.includes(name)), `${PHOTOS[i]}: none of ${EXPECTED[i]} in ${top}`);
   });
+  const why = out.why;
+  assert.ok(EXPECTED[1].includes(why.label), `Grad-CAM explains ${why.label}`);
+  assert.deepEqual([why.layer, why.rawShape, why.shape, why.originalShape], ["head", [7, 7], [224, 224], [224, 320]]);
+  assert.deepEqual([why.inside, why.outside], [1, 0], "the heat lies on the crop the network saw, nothing outside it");
   if (!transfer) return;
   const teach = out.teach;
   assert.deepEqual(teach.info.classes, ["cat", "coffee", "rocket"]);

@@ -240,6 +240,9 @@ export async function explainRun({ Model }, { digits, heldOut, load = {} }) {
         heat: Array.from(e.heat),
         raw: e.raw.length,
         completeness: e.completeness,
+        originalShape: e.originalShape,
+        originalMax: Math.max(...e.original),
+        originalLength: e.original.length,
       });
     }
     out.methods[method] = runs;
@@ -281,6 +284,7 @@ export function checkExplain(out, assert, where) {
       assert.equal(r.label, r.truth, `${where} ${method}`);
       assert.deepEqual(r.shape, [28, 28], where);
       assert.equal(r.heat.length, 784, where);
+      assert.deepEqual([r.originalShape, r.originalLength, r.originalMax], [[28, 28], 784, 1], `${where}: the heat on the image as given`);
       assert.ok(r.heat.every((v) => v >= 0 && v <= 1) && Math.max(...r.heat) === 1, `${where} ${method}: heat in [0, 1], max 1`);
       if (method === "gradcam") assert.deepEqual([r.layer, r.rawShape, r.raw], ["relu2", [10, 10], 100], where);
       else assert.deepEqual([r.layer, r.rawShape, r.raw], [null, [28, 28], 784], where);
