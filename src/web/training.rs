@@ -50,6 +50,8 @@ impl Network {
                 classifier.start_fit(train, validation, &options)
             };
             let fitting = start().map_err(js_error)?;
+            // A new run replaces one left paused (its epochs join the record as stopped).
+            inner.abandon_paused();
             inner.stop.set(false);
             drive(&inner, fitting, on_event).await.map_err(js_error)
         })
@@ -87,6 +89,8 @@ impl Network {
                 classifier.start_fit(train, Validation::Data(validation), &options)
             };
             let fitting = start().map_err(js_error)?;
+            // A new run replaces one left paused (its epochs join the record as stopped).
+            inner.abandon_paused();
             inner.stop.set(false);
             drive(&inner, fitting, on_event).await.map_err(js_error)
         })
