@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::session::whole_number;
 
 /// How to explain (its TypeScript name is `ExplainMethod`).
 pub use self::ExplainMethod as Method;
@@ -100,27 +101,9 @@ pub fn checked(
     options: &ExplainOptions,
     classes: usize,
 ) -> Result<(Method, Option<usize>, Option<&str>, usize)> {
-    let class = match options.class_index {
-        None => None,
-        Some(c) if c.is_finite() && c.fract() == 0.0 && c >= 0.0 && (c as usize) < classes => {
-            Some(c as usize)
-        }
-        Some(c) => {
-            return Err(Error::BadInput(format!(
-                "classIndex must be a whole number from 0 to {}, got {c}",
-                classes.saturating_sub(1)
-            )));
-        }
-    };
-    let steps = match options.steps {
-        None => 32,
-        Some(s) if s.is_finite() && s.fract() == 0.0 && (1.0..=256.0).contains(&s) => s as usize,
-        Some(s) => {
-            return Err(Error::BadInput(format!(
-                "steps must be a whole number from 1 to 256, got {s}"
-            )));
-        }
-    };
+    let last = classes.saturating_sub(1) as f64;
+    let class = whole_number("classIndex", options.class_index, [0.0, last])?;
+    let steps = whole_number("steps", options.steps, [1.0, 256.0])?.unwrap_or(32);
     let method = options.method.unwrap_or_default();
     if options.layer.is_some() && method != Method::GradCam {
         return Err(Error::BadInput(

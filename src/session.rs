@@ -622,6 +622,29 @@ impl Validation {
     }
 }
 
+/// An option that must be a whole number in `[min, max]` (JS numbers are `f64`): `None` when
+/// not given.
+///
+/// # Errors
+/// [`Error::BadInput`] naming `key`, the range and the value.
+pub(crate) fn whole_number<T: TryFrom<u64>>(
+    key: &str,
+    value: Option<f64>,
+    [min, max]: [f64; 2],
+) -> Result<Option<T>> {
+    let Some(v) = value else { return Ok(None) };
+    if v.is_finite()
+        && v.fract() == 0.0
+        && (min..=max).contains(&v)
+        && let Ok(v) = T::try_from(v as u64)
+    {
+        return Ok(Some(v));
+    }
+    Err(Error::BadInput(format!(
+        "{key} must be a whole number from {min} to {max}, got {v}"
+    )))
+}
+
 /// `fit`'s options, as JS passes them (camelCase) and the CLI's flags set them; absent ones
 /// keep the defaults of [`crate::train::FitConfig`]. Unknown keys are errors. (The JS API's
 /// `FitOptions` extends this with its callbacks, signal and validation data.)
@@ -704,25 +727,17 @@ impl FitOptions {
     /// [`Error::BadInput`] naming the option that is out of range or not whole.
     pub fn config(&self) -> Result<crate::train::FitConfig> {
         let mut config = crate::train::FitConfig::new();
-        /// `value` (when given) into `target`, if it is a whole number in `[min, max]`.
+        /// `value` (when given) into `target`, if it is a whole number in the range.
         fn whole<T: TryFrom<u64>>(
             key: &str,
             value: Option<f64>,
-            [min, max]: [f64; 2],
+            range: [f64; 2],
             target: &mut T,
         ) -> Result<()> {
-            let Some(v) = value else { return Ok(()) };
-            if v.is_finite()
-                && v.fract() == 0.0
-                && (min..=max).contains(&v)
-                && let Ok(v) = T::try_from(v as u64)
-            {
+            if let Some(v) = whole_number(key, value, range)? {
                 *target = v;
-                return Ok(());
             }
-            Err(Error::BadInput(format!(
-                "{key} must be a whole number from {min} to {max}, got {v}"
-            )))
+            Ok(())
         }
         whole("epochs", self.epochs, [1.0, 1e6], &mut config.epochs)?;
         let batch = [1.0, crate::data::MAX_BATCH as f64];
