@@ -101,6 +101,19 @@ struct DataArgs {
 
 #[derive(Args)]
 struct ClassifyArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+    /// How many classes to print per image.
+    #[arg(long, default_value_t = 3)]
+    top: usize,
+    /// The images.
+    #[arg(required = true)]
+    images: Vec<PathBuf>,
+}
+
+/// The model `classify` and `explain` use.
+#[derive(Args)]
+struct ModelArgs {
     /// A shipped model (e.g. lenet5-mnist, its weights from --weights-dir) or an architecture
     /// (with --weights).
     #[arg(long)]
@@ -111,25 +124,12 @@ struct ClassifyArgs {
     /// Where the shipped weights are.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/weights"))]
     weights_dir: PathBuf,
-    /// How many classes to print per image.
-    #[arg(long, default_value_t = 3)]
-    top: usize,
-    /// The images.
-    #[arg(required = true)]
-    images: Vec<PathBuf>,
 }
 
 #[derive(Args)]
 struct ExplainArgs {
-    /// A shipped model (e.g. lenet5-mnist) or an architecture (with --weights).
-    #[arg(long)]
-    model: String,
-    /// Weights for an architecture, or instead of a shipped model's file.
-    #[arg(long)]
-    weights: Option<PathBuf>,
-    /// Where the shipped weights are.
-    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/weights"))]
-    weights_dir: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
     /// gradcam, saliency or integrated-gradients.
     #[arg(long, default_value = "gradcam")]
     method: String,
@@ -315,12 +315,7 @@ fn describe(backend: &SelectedBackend) -> String {
 }
 
 fn classify(args: &ClassifyArgs, device: &Device) -> Result<()> {
-    let classifier = open_classifier(
-        &args.model,
-        args.weights.as_deref(),
-        &args.weights_dir,
-        device,
-    )?;
+    let classifier = open_classifier(&args.model, device)?;
     for path in &args.images {
         let (pixels, shape) = decode(path)?;
         let probabilities = block_on(classifier.classify(&pixels, shape))?;
@@ -332,39 +327,33 @@ fn classify(args: &ClassifyArgs, device: &Device) -> Result<()> {
     Ok(())
 }
 
-/// A shipped model (its weights from `weights` or `weights_dir`) or an architecture with
-/// `weights`.
-fn open_classifier(
-    model: &str,
-    weights: Option<&Path>,
-    weights_dir: &Path,
-    device: &Device,
-) -> Result<Classifier> {
-    match Pretrained::find(model) {
+/// The model `args` name: a shipped one (its weights from `--weights` or `--weights-dir`) or
+/// an architecture with `--weights`.
+fn open_classifier(args: &ModelArgs, device: &Device) -> Result<Classifier> {
+    match Pretrained::find(&args.model) {
         Ok(shipped) => {
-            let path = weights.map_or_else(|| weights_dir.join(shipped.file), Path::to_path_buf);
+            let path = args
+                .weights
+                .clone()
+                .unwrap_or_else(|| args.weights_dir.join(shipped.file));
             Classifier::pretrained(&shipped, device, &read(&path)?)
         }
         Err(_) => {
-            let Some(path) = weights else {
+            let Some(path) = &args.weights else {
                 return Err(Error::BadInput(format!(
-                    "{model:?} is not a shipped model ({}); an architecture needs --weights",
+                    "{:?} is not a shipped model ({}); an architecture needs --weights",
+                    args.model,
                     Pretrained::ALL.map(|p| p.name).join(", ")
                 )));
             };
-            load(model, path, device)
+            load(&args.model, path, device)
         }
     }
 }
 
 fn explain(args: &ExplainArgs, device: &Device) -> Result<()> {
     use convlens::explain::{ExplainOptions, Method};
-    let classifier = open_classifier(
-        &args.model,
-        args.weights.as_deref(),
-        &args.weights_dir,
-        device,
-    )?;
+    let classifier = open_classifier(&args.model, device)?;
     let method: Method = serde_json::from_value(serde_json::Value::String(args.method.clone()))
         .map_err(|_| {
             Error::BadInput(format!(
