@@ -2,9 +2,8 @@
 
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
-use burn::prelude::Tensor;
+use burn::prelude::{Int, Tensor};
 
-use super::evaluate::hits;
 use crate::data::Batch;
 use crate::model::ImageClassifier;
 
@@ -36,4 +35,19 @@ pub fn train_step<M: ImageClassifier>(
     let grads = GradientsParams::from_grads(loss.backward(), &model);
     let model = optim.step(learning_rate, model, grads);
     (model, loss.detach(), correct)
+}
+
+/// How many rows of `logits` have their largest score at `labels` (a `[1]` tensor, on the
+/// device).
+///
+/// # Shapes
+/// - `logits`: `[batch, classes]`, `labels`: `[batch]`
+fn hits(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
+    logits
+        .argmax(1)
+        .squeeze_dim::<1>(1)
+        .equal(labels)
+        .int()
+        .sum()
+        .float()
 }
