@@ -4,7 +4,8 @@
  */
 
 import { ConvlensError } from "./errors.js";
-import type { Batches, Dataset } from "./types.js";
+import { deliver } from "./options.js";
+import type { Batches, Dataset, EpochEvent, StepEvent } from "./types.js";
 
 /** `dataset` as an iterable of batches, or undefined for a dataset in memory. */
 export function batchesOf(dataset: unknown): Batches | undefined {
@@ -14,6 +15,72 @@ export function batchesOf(dataset: unknown): Batches | undefined {
     return dataset as Batches;
   }
   return undefined;
+}
+
+/**
+ * `dataset` as batches to stream, or undefined for a dataset in memory; a streamed one needs
+ * `validationData` (it cannot be split).
+ */
+export function streamedDataset(dataset: unknown, validationData: unknown): Batches | undefined {
+  const streamed = batchesOf(dataset);
+  if (streamed && validationData === undefined) {
+    throw new ConvlensError("BAD_INPUT", "validationData is required when the dataset is an iterable of batches (it cannot be split)");
+  }
+  return streamed;
+}
+
+/**
+ * One `fit`'s events and failures, as the main thread's and the worker client's `fit` both
+ * handle them: each event goes to the caller's callbacks and epochs are kept; a callback that
+ * throws, or `onEpoch` returning `false`, asks `stop` to end training; what a streamed dataset
+ * throws is kept (`streamFailed`). After the run fails, `afterFailure` says what `fit` does.
+ */
+export class FitEvents {
+  readonly epochs: EpochEvent[] = [];
+  readonly onEvent: (event: StepEvent | EpochEvent) => void;
+  #stopAsked = false;
+  #callbackError: ConvlensError | undefined;
+  #streamError: unknown;
+
+  constructor(
+    onStep: ((e: StepEvent) => void) | undefined,
+    onEpoch: ((e: EpochEvent) => unknown) | undefined,
+    stop: () => void,
+  ) {
+    this.onEvent = (event) => {
+      if (event.type === "epoch") this.epochs.push(event as EpochEvent);
+      const failed = deliver(event, onStep, onEpoch);
+      // onEpoch returned false: training ends after that epoch, and fit resolves with the epochs.
+      if (failed === "stop") {
+        this.#stopAsked = true;
+        stop();
+      } else if (failed) {
+        this.#callbackError ??= failed;
+        stop();
+      }
+    };
+  }
+
+  /** What a streamed dataset threw (the first thing). */
+  readonly streamFailed = (err: unknown): void => {
+    this.#streamError ??= err;
+  };
+
+  /** A callback that threw: `fit` fails with it even if the run finished meanwhile. */
+  get callbackError(): ConvlensError | undefined {
+    return this.#callbackError;
+  }
+
+  /**
+   * After the run failed with `err`: rejects with a callback's or the stream's error, resolves to
+   * the epochs when `onEpoch` ended it (and the signal did not), or rejects with `err`.
+   */
+  afterFailure(err: unknown, aborted: boolean): EpochEvent[] {
+    if (this.#callbackError !== undefined) throw this.#callbackError;
+    if (this.#streamError !== undefined) throw streamFailure(this.#streamError);
+    if (this.#stopAsked && !aborted && (err as { code?: string })?.code === "ABORTED") return this.epochs;
+    throw err;
+  }
 }
 
 /** One batch as the wasm layer takes it. */

@@ -5,10 +5,10 @@ import type { Network as TrainingNetwork } from "./wasm/convlens_webgpu_train.js
 import { ConvlensError, badInput, fromWasm } from "./errors.js";
 import { toDataset, toImages, type Prepare } from "./input.js";
 import { decoded, decodedDataset } from "./decode.js";
-import { PauseGate, batchesOf, pullBatches, streamFailure } from "./batches.js";
+import { FitEvents, PauseGate, pullBatches, streamedDataset } from "./batches.js";
 import { fileBytes, isFileSource, portable, removeSaved, saveModel, savedModels } from "./sources.js";
 import { bad, describe, reading } from "./guard.js";
-import { classifyOptions, deliver, explainOptions, fitOptions, imageOptions, loadOptions, mapOptions, ownSource } from "./options.js";
+import { classifyOptions, explainOptions, fitOptions, imageOptions, loadOptions, mapOptions, ownSource } from "./options.js";
 import type { PretrainedInfo } from "./types.js";
 import { currentPlatform, generation, moduleFor, recover, runtime, trainingRuntime } from "./runtime.js";
 import type { Bindings, TrainingBindings } from "./runtime.js";
@@ -37,7 +37,6 @@ import type {
   ModelSource,
   SavedModel,
   Prediction,
-  StepEvent,
 } from "./types.js";
 
 /** What every model offers, in this thread ({@link Model}) or in a Web Worker. */
@@ -369,31 +368,13 @@ export class Model implements ConvlensModel {
     if (this.#fitting) throw new ConvlensError("BUSY", "fit() is already running on this model; await it or abort it first");
     const { wasm: rest, validationData, preprocess, signal, onStep, onEpoch } = fitOptions(options);
     if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was already aborted; nothing was trained");
-    const streamed = batchesOf(dataset);
-    if (streamed && validationData === undefined) {
-      throw new ConvlensError("BAD_INPUT", "validationData is required when the dataset is an iterable of batches (it cannot be split)");
-    }
+    const streamed = streamedDataset(dataset, validationData);
     // Set before anything is awaited, so that a second call meanwhile is BUSY.
     this.#fitting = true;
     const gate = new PauseGate();
     this.#gate = gate;
-    let callbackError: ConvlensError | undefined;
-    let streamError: unknown;
     let net: TrainingNetwork | undefined;
-    // onEpoch returned false: training ends after that epoch, and fit resolves with the epochs.
-    let stopAsked = false;
-    const epochs: EpochEvent[] = [];
-    const onEvent = (event: StepEvent | EpochEvent) => {
-      if (event.type === "epoch") epochs.push(event);
-      const failed = deliver(event, onStep, onEpoch);
-      if (failed === "stop") {
-        stopAsked = true;
-        net?.stop();
-      } else if (failed) {
-        callbackError ??= failed;
-        net?.stop();
-      }
-    };
+    const events = new FitEvents(onStep, onEpoch, () => net?.stop());
     const abort = () => {
       net?.stop();
       gate.end();
@@ -408,9 +389,7 @@ export class Model implements ConvlensModel {
           ? undefined
           : toDataset(await decodedDataset(validationData), shape, "validationData", prepare);
       const pull = streamed
-        ? pullBatches(streamed, async (batch, name) => toDataset(await decodedDataset(batch), shape, name, prepare), (err) => {
-            streamError ??= err;
-          })
+        ? pullBatches(streamed, async (batch, name) => toDataset(await decodedDataset(batch), shape, name, prepare), events.streamFailed)
         : undefined;
       let result = await this.#run(async (current) => {
         net = await this.#trainingNetwork(current);
@@ -418,8 +397,8 @@ export class Model implements ConvlensModel {
         if (gate.asked) net.pause();
         return (
           pull
-            ? net.fitStream(pull, validation!.images, validation!.labels, rest, onEvent)
-            : net.fit(train!.images, train!.labels, validation?.images, validation?.labels, rest, onEvent)
+            ? net.fitStream(pull, validation!.images, validation!.labels, rest, events.onEvent)
+            : net.fit(train!.images, train!.labels, validation?.images, validation?.labels, rest, events.onEvent)
         ) as Promise<EpochEvent[] | null>;
       });
       // Paused: the model answers other calls until resume(), abort or dispose().
@@ -428,14 +407,11 @@ export class Model implements ConvlensModel {
           if (!this.#net) throw new ConvlensError("DISPOSED", "this model was disposed while its training was paused");
           throw new ConvlensError("ABORTED", "the AbortSignal was aborted while training was paused; the model keeps the weights of the last step");
         }
-        result = await this.#run(async () => (await net!.resume(onEvent)) as EpochEvent[] | null);
+        result = await this.#run(async () => (await net!.resume(events.onEvent)) as EpochEvent[] | null);
       }
       return result;
     } catch (err) {
-      if (callbackError !== undefined) throw callbackError;
-      if (streamError !== undefined) throw streamFailure(streamError);
-      if (stopAsked && !signal?.aborted && (err as { code?: string })?.code === "ABORTED") return epochs;
-      throw err;
+      return events.afterFailure(err, Boolean(signal?.aborted));
     } finally {
       signal?.removeEventListener("abort", abort);
       gate.end();

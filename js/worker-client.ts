@@ -5,13 +5,13 @@
  */
 
 import { Comlink } from "./rpc.js";
-import { batchesOf, pullBatches, streamFailure } from "./batches.js";
+import { FitEvents, pullBatches, streamedDataset } from "./batches.js";
 import { ConvlensError, fromWasm } from "./errors.js";
 import { reading } from "./guard.js";
 import { imageList, ownBuffers, toDataset, toImages, wireImages } from "./input.js";
 import { decoded, decodedDataset } from "./decode.js";
 import { saveModel } from "./sources.js";
-import { classifyOptions, deliver, explainOptions, fitOptions, imageOptions, mapOptions } from "./options.js";
+import { classifyOptions, explainOptions, fitOptions, imageOptions, mapOptions } from "./options.js";
 import type { ConvlensModel } from "./model.js";
 import type { WorkerApi } from "./worker.js";
 import type {
@@ -39,7 +39,6 @@ import type {
   PixelBatch,
   Pixels,
   Prediction,
-  StepEvent,
 } from "./types.js";
 
 type Reject = (err: ConvlensError) => void;
@@ -162,18 +161,14 @@ class WorkerModel implements ConvlensModel {
     // Checked here as `Model.fit` checks them, so that only plain, checked copies are posted.
     const { wasm, validationData, preprocess, signal, onStep, onEpoch } = fitOptions(options);
     if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was already aborted; nothing was trained");
-    const streamed = batchesOf(dataset);
-    if (streamed && validationData === undefined) {
-      throw new ConvlensError("BAD_INPUT", "validationData is required when the dataset is an iterable of batches (it cannot be split)");
-    }
+    const streamed = streamedDataset(dataset, validationData);
     const train = streamed ? undefined : this.#wireDataset(await decodedDataset(dataset as Dataset), "dataset");
     const validation = validationData === undefined ? undefined : this.#wireDataset(await decodedDataset(validationData), "validationData");
     // Aborted while the images were decoded: nothing was posted, nothing trained.
     if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was aborted before training started; nothing was trained");
     const id = this.#nextFit++;
     const abort = () => void this.call((remote) => remote.abort(id)).catch(() => {});
-    let callbackError: ConvlensError | undefined;
-    let streamError: unknown;
+    const events = new FitEvents(onStep, onEpoch, abort);
     // A streamed dataset stays here; the worker pulls its batches, checked and posted one by one.
     const pull = streamed
       ? pullBatches(
@@ -182,25 +177,9 @@ class WorkerModel implements ConvlensModel {
             const wire = this.#wireDataset(await decodedDataset(batch), name);
             return posted(wire.value, ...wire.arrays);
           },
-          (err) => {
-            streamError ??= err;
-          },
+          events.streamFailed,
         )
       : undefined;
-    // onEpoch returned false: training ends after that epoch, and fit resolves with the epochs.
-    let stopAsked = false;
-    const epochs: EpochEvent[] = [];
-    const onEvent = (event: StepEvent | EpochEvent) => {
-      if (event.type === "epoch") epochs.push(event);
-      const failed = deliver(event, onStep, onEpoch);
-      if (failed === "stop") {
-        stopAsked = true;
-        abort();
-      } else if (failed) {
-        callbackError ??= failed;
-        abort();
-      }
-    };
     signal?.addEventListener("abort", abort);
     this.#fits += 1;
     try {
@@ -210,18 +189,15 @@ class WorkerModel implements ConvlensModel {
           id,
           train ? posted(train.value, ...arrays) : Comlink.proxy(pull!),
           { ...wasm, preprocess, validationData: validation?.value, wantSteps: Boolean(onStep) },
-          Comlink.proxy(onEvent),
+          Comlink.proxy(events.onEvent),
         ),
       );
       // A callback that threw on one of the last steps: the worker may have finished before the
       // abort reached it, but the call still fails as it does on the main thread.
-      if (callbackError) throw callbackError;
+      if (events.callbackError) throw events.callbackError;
       return history;
     } catch (err) {
-      if (callbackError) throw callbackError;
-      if (streamError !== undefined) throw streamFailure(streamError);
-      if (stopAsked && !signal?.aborted && (err as { code?: string })?.code === "ABORTED") return epochs;
-      throw err;
+      return events.afterFailure(err, Boolean(signal?.aborted));
     } finally {
       signal?.removeEventListener("abort", abort);
       this.#fits -= 1;
