@@ -120,12 +120,7 @@ pub fn checked(
 
 /// `|values|` divided by their largest (all zero when that is 0).
 #[cfg(feature = "train")]
-pub(crate) fn scaled_pub(values: &[f32]) -> Vec<f32> {
-    scaled(values)
-}
-
-#[cfg(feature = "train")]
-fn scaled(values: &[f32]) -> Vec<f32> {
+pub(crate) fn scaled(values: &[f32]) -> Vec<f32> {
     let max = values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
     if max > 0.0 && max.is_finite() {
         values.iter().map(|v| v.abs() / max).collect()

@@ -821,7 +821,7 @@ impl Classifier {
         let [_, _, h, w] = shape;
         let placement = self.preprocess.placement(pixels, shape, input)?;
         e.original = match placement {
-            Some(p) => crate::explain::scaled_pub(&p.map_back(&e.heat, e.shape, [h, w])),
+            Some(p) => crate::explain::scaled(&p.map_back(&e.heat, e.shape, [h, w])),
             None => vec![0.0; h * w],
         };
         e.original_shape = [h, w];
