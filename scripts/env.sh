@@ -57,5 +57,25 @@ wasm_bindgen_version() {
   awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
 }
 
+# A wasm-bindgen-cli build that scripts/setup.sh left running in the background.
+WASM_BINDGEN_PID=$CONVLENS_CACHE/wasm-bindgen-install.pid
+WASM_BINDGEN_LOG=$CONVLENS_CACHE/wasm-bindgen-install.log
+wasm_bindgen_installing() { [ -f "$WASM_BINDGEN_PID" ] && kill -0 "$(cat "$WASM_BINDGEN_PID")" 2>/dev/null; }
+# Waits for that build, then checks that wasm-bindgen is the version Cargo.lock pins.
+await_wasm_bindgen() {
+  if wasm_bindgen_installing; then
+    log "waiting for the wasm-bindgen-cli build (log: $WASM_BINDGEN_LOG)"
+    while wasm_bindgen_installing; do sleep 2; done
+  fi
+  rm -f "$WASM_BINDGEN_PID"
+  local want have
+  want=$(wasm_bindgen_version)
+  have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+  if [ "$have" != "$want" ]; then
+    [ -f "$WASM_BINDGEN_LOG" ] && tail -30 "$WASM_BINDGEN_LOG" >&2
+    die "wasm-bindgen $want is not installed (found: ${have:-none}); run scripts/setup.sh"
+  fi
+}
+
 chromedriver_path() { command -v chromedriver || echo /usr/bin/chromedriver; }
 chromium_path() { command -v chromium || command -v chromium-browser || command -v google-chrome || echo /usr/bin/chromium; }

@@ -42,6 +42,7 @@ for entry in "${MODULES[@]}"; do
   # pool's workers share.
   reset=--experimental-reset-state-function
   [ "$module" = convlens_cpu_threads ] && reset=
+  await_wasm_bindgen
   log "wasm-bindgen --target web ($module)"
   wasm-bindgen --target web $reset --out-dir js/wasm --out-name "$module" "$wasm" >&2
 done

