@@ -22,13 +22,13 @@ STAGE_START=$SECONDS
 print_stages() {
   local status=$? row total=0
   {
-    printf '\n%-58s %9s\n' "stage" "time"
+    printf '\n%-70s %9s\n' "stage" "time"
     for row in "${STAGES[@]}"; do
-      printf '%-58s %6d:%02d\n' "${row%%|*}" $((${row##*|} / 60)) $((${row##*|} % 60))
+      printf '%-70s %6d:%02d\n' "${row%%|*}" $((${row##*|} / 60)) $((${row##*|} % 60))
     done
-    [ -n "$CURRENT" ] && printf '%-58s %9s\n' "$CURRENT" "FAILED"
+    [ -n "$CURRENT" ] && printf '%-70s %9s\n' "$CURRENT" "FAILED"
     total=$((SECONDS - STAGE_START))
-    printf '%-58s %6d:%02d\n' "total" $((total / 60)) $((total % 60))
+    printf '%-70s %6d:%02d\n' "total" $((total / 60)) $((total % 60))
   } >&2
   exit $status
 }
