@@ -42,6 +42,8 @@ stage "setup (scripts/setup.sh)" setup
 
 stage "cargo fmt --check" cargo fmt --all -- --check
 
+stage "the scripts' own tests (tests/scripts)" node --test tests/scripts/
+
 clippy_native() {
   # With the native wgpu backend, which the CLI tests run on (Mesa's lavapipe where there is no GPU).
   CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo clippy --locked --all-targets --features cli,wgpu -- -D warnings
