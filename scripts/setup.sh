@@ -54,7 +54,7 @@ fi
 
 # 2b. A Vulkan driver for the native wgpu backend's tests (`convlens --backend wgpu`): Mesa's
 # lavapipe runs Vulkan on the CPU where there is no GPU; with a GPU's driver nothing is installed.
-if ! ls /usr/share/vulkan/icd.d/*.json /etc/vulkan/icd.d/*.json >/dev/null 2>&1; then
+if ! compgen -G "/usr/share/vulkan/icd.d/*.json" >/dev/null && ! compgen -G "/etc/vulkan/icd.d/*.json" >/dev/null; then
   apt_install mesa-vulkan-drivers libvulkan1
 fi
 
