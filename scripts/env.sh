@@ -77,5 +77,26 @@ await_wasm_bindgen() {
   fi
 }
 
+# The npm package's wasm modules, all from the one crate. Four are one per backend × (inference,
+# training): a page fetches the inference module of the backend it gets and the training one on
+# the first fit(). Their features: `webgpu` (Burn's WebGPU backend and fusion) and `train`
+# (autodiff, Adam, the training loop); every module has the CPU backend. A fifth,
+# convlens_cpu_threads, replaces both CPU modules in worker mode on cross-origin isolated pages:
+# the CPU kernels on a pool of Web Workers, with training; it is built with shared memory in its
+# own target directory (with_wasm_threads_env). README: "The JS API and the npm package".
+WASM_MODULES=(convlens_cpu convlens_webgpu convlens_cpu_train convlens_webgpu_train convlens_cpu_threads)
+module_features() {
+  case $1 in
+    convlens_cpu) echo "" ;;
+    convlens_webgpu) echo webgpu ;;
+    convlens_cpu_train) echo train ;;
+    convlens_webgpu_train) echo webgpu,train ;;
+    convlens_cpu_threads) echo threads,train ;;
+    *) return 1 ;;
+  esac
+}
+# Where scripts/wasm-module.sh keeps the wasm module MODULE that cargo built in PROFILE (see there).
+kept_module() { echo "$ROOT/target/wasm-modules/$1/$2.wasm"; }
+
 chromedriver_path() { command -v chromedriver || echo /usr/bin/chromedriver; }
 chromium_path() { command -v chromium || command -v chromium-browser || command -v google-chrome || echo /usr/bin/chromium; }

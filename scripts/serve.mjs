@@ -5,8 +5,10 @@
 // (COOP same-origin, COEP require-corp), as a page that wants wasm threads must be. Every response
 // carries the page's Content-Security-Policy as a header (CSP below), which — unlike the page's
 // <meta> copy — also governs its Web Workers and can forbid framing; --no-csp leaves it out
-// (the benchmark's TF.js pages).
-// Usage: node scripts/serve.mjs [--port N] [--isolate] [--no-csp] [--mount /url/=dir …]   (prints the URL)
+// (the benchmark's TF.js pages). --package DIR serves another build of the package than target/npm
+// (the threads test: the files of the packed tarball).
+// Usage: node scripts/serve.mjs [--port N] [--isolate] [--no-csp] [--package DIR] [--mount /url/=dir …]
+// (prints the URL)
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { join } from "node:path";
@@ -20,6 +22,7 @@ const { values } = parseArgs({
     mount: { type: "string", multiple: true, default: [] },
     isolate: { type: "boolean", default: false },
     "no-csp": { type: "boolean", default: false },
+    package: { type: "string", default: join(ROOT, "target/npm") },
   },
 });
 
@@ -44,8 +47,8 @@ export const CSP = [
 
 /** URL prefix → folder; the longest matching prefix wins. */
 const mounts = [
-  ["/convlens/", join(ROOT, "target/npm/dist")],
-  ["/weights/", join(ROOT, "target/npm/weights")],
+  ["/convlens/", join(values.package, "dist")],
+  ["/weights/", join(values.package, "weights")],
   ["/data/", join(ROOT, "target/page-data")],
   ["/app/", join(ROOT, "app")],
   ...values.mount.map((m) => {

@@ -1,35 +1,83 @@
 #!/usr/bin/env bash
 # Runs every test: formatting, lints, the native tests (CPU backend, the CLI also on wgpu) and the browser tests
-# (wasm-bindgen-test in headless Chromium with WebGPU on). Sets up the machine first. Ends with a
-# table of each stage's time (also when a stage fails).
+# (wasm-bindgen-test in headless Chromium with WebGPU on), then the packed package and the page end
+# to end. Sets up the machine first. Work that does not depend on each other runs in parallel lanes
+# (the native and the wasm builds; the package build and the browser tests; the package's and the
+# page's end-to-end tests): one build alone leaves a core idle much of the time (a crate that
+# everything waits for, a link with one code unit). Each lane's lines are prefixed with its name.
+# Ends with a table of each stage's start and time (also when a stage fails).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 
-# Each stage's name and seconds, printed as one table when the script ends, however it ends.
-STAGES=()
-CURRENT=""
+# What the lanes share: the stage rows, the tarball's path, the browser tests' executables.
+RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/convlens-test-XXXXXX")
+LANE=main
+
+# Runs "$@" as a stage: writes its start and (when it succeeds) its time to the table.
 stage() {
   local name=$1 t0=$SECONDS
   shift
-  CURRENT=$name
   log "$name"
+  printf 'start|%s|%s|%s\n' "$name" "$LANE" "$t0" >> "$RUN_DIR/stages"
   "$@"
-  STAGES+=("$name|$((SECONDS - t0))")
-  CURRENT=""
+  printf 'end|%s|%s|%s\n' "$name" "$LANE" "$((SECONDS - t0))" >> "$RUN_DIR/stages"
 }
-STAGE_START=$SECONDS
+
+kill_tree() {
+  local child
+  for child in $(pgrep -P "$1" || true); do kill_tree "$child"; done
+  kill "$1" 2>/dev/null || true
+}
+
+# Runs each function named in "$@" in its own lane (a subshell, its lines prefixed with its name),
+# all at once. Returns when all have succeeded; when one fails, stops the others and fails.
+parallel() {
+  local fn pid failed=""
+  local -A lanes=()
+  for fn in "$@"; do
+    (LANE=$fn; "$fn") > >(sed -u "s/^/[$fn] /" >&2) 2>&1 &
+    lanes[$!]=$fn
+  done
+  while [ ${#lanes[@]} -gt 0 ]; do
+    if wait -n -p pid "${!lanes[@]}"; then
+      unset "lanes[$pid]"
+    else
+      failed=${lanes[$pid]}
+      unset "lanes[$pid]"
+      echo "$failed" >> "$RUN_DIR/failed"
+      for pid in "${!lanes[@]}"; do kill_tree "$pid"; done
+      wait 2>/dev/null || true
+      log "lane $failed failed; stopped the others"
+      return 1
+    fi
+  done
+}
+
 print_stages() {
-  local status=$? row total=0
+  local status=$? kind name lane value total
+  local -A started=() took=() lane_of=()
+  local order=()
+  if [ -f "$RUN_DIR/stages" ]; then
+    while IFS='|' read -r kind name lane value; do
+      if [ "$kind" = start ]; then started[$name]=$value; lane_of[$name]=$lane; order+=("$name")
+      else took[$name]=$value
+      fi
+    done < "$RUN_DIR/stages"
+  fi
   {
-    printf '\n%-70s %9s\n' "stage" "time"
-    for row in "${STAGES[@]}"; do
-      printf '%-70s %6d:%02d\n' "${row%%|*}" $((${row##*|} / 60)) $((${row##*|} % 60))
+    printf '\n%-66s %-12s %7s %9s\n' "stage" "lane" "start" "time"
+    for name in "${order[@]}"; do
+      printf '%-66s %-12s %4d:%02d ' "$name" "${lane_of[$name]}" $((started[$name] / 60)) $((started[$name] % 60))
+      if [ -n "${took[$name]:-}" ]; then printf '%6d:%02d\n' $((took[$name] / 60)) $((took[$name] % 60))
+      elif grep -qx "${lane_of[$name]}" "$RUN_DIR/failed" 2>/dev/null || [ "${lane_of[$name]}" = main ]; then printf '%9s\n' FAILED
+      else printf '%9s\n' stopped
+      fi
     done
-    [ -n "$CURRENT" ] && printf '%-70s %9s\n' "$CURRENT" "FAILED"
-    total=$((SECONDS - STAGE_START))
-    printf '%-70s %6d:%02d\n' "total" $((total / 60)) $((total % 60))
+    total=$SECONDS
+    printf '%-66s %-12s %7s %6d:%02d\n' "total" "" "" $((total / 60)) $((total % 60))
   } >&2
+  rm -rf "$RUN_DIR"
   exit $status
 }
 trap print_stages EXIT
@@ -44,50 +92,91 @@ stage "cargo fmt --check" cargo fmt --all -- --check
 
 stage "the scripts' own tests (tests/scripts)" node --test tests/scripts/
 
+# --- The native lane: lints and tests; then, for the package, the photo model's weights, the wasm32
+# lints and the threaded module (its own target directory: nothing else in the wasm lane waits
+# for it). ---
 clippy_native() {
   # With the native wgpu backend, which the CLI tests run on (Mesa's lavapipe where there is no GPU).
   CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo clippy --locked --all-targets --features cli,wgpu -- -D warnings
 }
-stage "clippy (native)" clippy_native
-
+native_tests() { CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo test --locked --features cli,wgpu; }
 clippy_wasm() {
   [ "$(wasm_toolchain)" = rustup ] || { log "skipped: the Debian toolchain has no clippy"; return 0; }
   with_wasm_env cargo clippy --locked --release --target wasm32-unknown-unknown --lib --tests -- -D warnings
   # The package's CPU inference module: neither `webgpu` nor `train` (code behind either gate).
   with_wasm_env cargo clippy --locked --release --target wasm32-unknown-unknown --lib --no-default-features -- -D warnings
 }
-stage "clippy (wasm32)" clippy_wasm
-
-native_tests() { CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo test --locked --features cli,wgpu; }
-stage "native tests (CPU backend; the CLI also on wgpu)" native_tests
-
-browser_tests() {
-  await_wasm_bindgen
-  # The profile the package ships (wasm-small): Burn in a debug wasm build is too slow, and sharing
-  # the package's dependency build saves a whole optimised build of Burn for wasm. SwiftShader
-  # needs a long timeout.
-  CHROMEDRIVER=$(chromedriver_path) WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-900} \
-    with_wasm_env cargo test --locked --profile wasm-small --target wasm32-unknown-unknown --test web --test web_training
+threads_module() { "$ROOT/scripts/wasm-module.sh" convlens_cpu_threads >/dev/null; }
+native() {
+  stage "clippy (native)" clippy_native
+  stage "native tests (CPU backend; the CLI also on wgpu)" native_tests
+  stage "the photo model's weights (scripts/photo-weights.sh)" "$ROOT/scripts/photo-weights.sh"
+  stage "clippy (wasm32)" clippy_wasm
+  stage "the threaded wasm module (scripts/wasm-module.sh)" threads_module
 }
-stage "browser tests (headless Chromium, WebGPU)" browser_tests
+
+# --- The wasm lane: the browser tests' build, then their run beside the package. ---
+
+browser_build() {
+  # The profile and features of the package's WebGPU training module (wasm-small; webgpu,train):
+  # Burn in a debug wasm build is too slow, and the one build serves both. Its module is kept
+  # where scripts/package.sh looks for it.
+  local out fresh wasm unit kept
+  out=$(with_wasm_env cargo test --locked --no-run --profile wasm-small --target wasm32-unknown-unknown \
+    --no-default-features --features webgpu,train --test web \
+    --message-format=json-render-diagnostics | node scripts/cargo-artifact.mjs convlens:cdylib web:test)
+  read -r fresh wasm unit <<< "$(sed -n 1p <<< "$out")"
+  kept=$(kept_module wasm-small convlens_webgpu_train)
+  mkdir -p "${kept%/*}"
+  if [ "$fresh" != true ]; then
+    cp "$wasm" "$kept"
+    echo "$unit" > "$kept.unit"
+  fi
+  sed -n '2,$p' <<< "$out" | awk '{ print $2 }' > "$RUN_DIR/browser-tests"
+}
+
+browser_run() {
+  local test
+  await_wasm_bindgen
+  # SwiftShader needs a long timeout. What `cargo test` would run (.cargo/config.toml's runner).
+  while read -r test; do
+    log "wasm-bindgen-test-runner $test"
+    with_wasm_env env CHROMEDRIVER="$(chromedriver_path)" WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-900}" \
+      wasm-bindgen-test-runner "$test"
+  done < "$RUN_DIR/browser-tests"
+}
+browser_tests() { stage "browser tests: run (headless Chromium, WebGPU)" browser_run; }
 
 package() {
+  local tarball
   tarball=$("$ROOT/scripts/package.sh")
   "$ROOT/scripts/check-package.sh" "$tarball"
   "$ROOT/scripts/page-data.sh"
+  # The end-to-end tests install a copy: the page's test runs scripts/package.sh again beside them.
+  cp "$tarball" "$RUN_DIR/convlens.tgz"
 }
-stage "the npm package (scripts/package.sh), checked for publishing" package
+package_lane() { stage "the npm package (scripts/package.sh), checked for publishing" package; }
 
+wasm() {
+  stage "browser tests: build (wasm-small, the WebGPU training module's features)" browser_build
+  parallel browser_tests package_lane
+}
+
+parallel native wasm
+
+# --- End to end: the packed package, and the README's demo command, at the same time. ---
 npm_e2e() {
-  CONVLENS_TARBALL=$tarball CHROMIUM=$(chromium_path) \
-    node --test --test-concurrency=1 tests/e2e/npm-node.test.mjs tests/e2e/npm-vite.test.mjs tests/e2e/npm-threads.test.mjs \
+  CONVLENS_TARBALL=$RUN_DIR/convlens.tgz CHROMIUM=$(chromium_path) \
+    node --test --test-concurrency=2 tests/e2e/npm-node.test.mjs tests/e2e/npm-vite.test.mjs tests/e2e/npm-threads.test.mjs \
     tests/e2e/examples.test.mjs
 }
 # The packed package in fresh projects: Node, a Vite app in headless Chromium; its files with no
 # bundler on a cross-origin isolated page (threads); examples/ (no bundler, Vite, webpack 5).
-stage "the packed package in Node, Vite, threads and the examples" npm_e2e
+npm_lane() { stage "the packed package in Node, Vite, threads and the examples" npm_e2e; }
 
 page_e2e() { CHROMIUM=$(chromium_path) node --test --test-concurrency=1 tests/e2e/page.test.mjs; }
-stage "end-to-end tests of the page (scripts/demo.sh in headless Chromium)" page_e2e
+page_lane() { stage "end-to-end tests of the page (scripts/demo.sh in headless Chromium)" page_e2e; }
+
+parallel npm_lane page_lane
 
 log "all tests passed"

@@ -4,13 +4,21 @@
 // results one thread gives, and trains; the main thread and `threads: 1` stay on one thread; the
 // fuzz cases of the Node test run in threaded workers.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { tarball } from "./consumer.mjs";
 import { ROOT, launch } from "./helpers.mjs";
 
 test("threads: worker mode on a cross-origin isolated page", async () => {
+  // The tarball's own files, unpacked (package/dist, package/weights).
+  const unpacked = mkdtempSync(join(tmpdir(), "convlens-consumer-threads-"));
+  process.on("exit", () => rmSync(unpacked, { recursive: true, force: true }));
+  execFileSync("tar", ["-xzf", tarball(), "-C", unpacked]);
   const server = spawn(process.execPath, [join(ROOT, "scripts/serve.mjs"), "--port", "0", "--isolate",
+    "--package", join(unpacked, "package"),
     "--mount", `/threads/=${join(ROOT, "tests/e2e/threads")}`, "--mount", `/fuzz/=${join(ROOT, "tests/e2e/consumer")}`], { stdio: ["ignore", "pipe", "inherit"] });
   const base = await new Promise((ok, fail) => {
     server.stdout.on("data", (d) => { const m = /http:\/\/[\d.:]+\//.exec(String(d)); if (m) ok(m[0]); });

@@ -1,5 +1,6 @@
 //! Browser tests: `cargo test --target wasm32-unknown-unknown --test web` runs them in headless
-//! Chromium with WebGPU on (see webdriver.json). Every test that needs WebGPU has `webgpu` in
+//! Chromium with WebGPU on (see webdriver.json); training on real digits is in `training`. One
+//! test binary, because each is a whole optimised link of Burn. Every test that needs WebGPU has `webgpu` in
 //! its name and fails — never falls back — when the adapter is missing.
 #![cfg(target_arch = "wasm32")]
 
@@ -15,6 +16,8 @@ use convlens::weights;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
+
+mod training;
 
 /// WebGPU, or a failed test: a silent CPU fallback must not pass.
 async fn webgpu() -> SelectedBackend {

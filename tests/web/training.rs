@@ -3,7 +3,6 @@
 //!
 //! The digits are the small IDX subsets `scripts/fetch-data.sh` writes to
 //! `$CONVLENS_DATA/assets` (set by scripts/env.sh), compiled into this test binary.
-#![cfg(target_arch = "wasm32")]
 
 use burn::module::Module;
 use burn::prelude::Device;
@@ -12,9 +11,7 @@ use convlens::device::{BackendKind, BackendRequest, select};
 use convlens::model::LeNet5Config;
 use convlens::train::{FitConfig, FitEvent, evaluate, fit};
 use convlens::weights;
-use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-
-wasm_bindgen_test_configure!(run_in_browser);
+use wasm_bindgen_test::wasm_bindgen_test;
 
 macro_rules! asset {
     ($name:literal) => {
@@ -101,7 +98,7 @@ async fn webgpu_lenet5_learns_real_digits_from_scratch_in_the_browser() {
 
 #[wasm_bindgen_test]
 async fn webgpu_shipped_lenet5_classifies_held_out_digits_as_the_cpu_backend_does() {
-    let bytes = include_bytes!("../weights/lenet5-mnist.bpk");
+    let bytes = include_bytes!("../../weights/lenet5-mnist.bpk");
     let held_out = held_out_digits();
     let gpu = webgpu().await;
     let on_gpu = weights::load(LeNet5Config::new().init(&gpu), bytes).unwrap();
