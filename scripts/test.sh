@@ -65,17 +65,22 @@ print_stages() {
       fi
     done < "$RUN_DIR/stages"
   fi
+  local width=5 lanes=4
+  for name in "${order[@]}"; do
+    [ ${#name} -gt $width ] && width=${#name}
+    [ ${#lane_of[$name]} -gt $lanes ] && lanes=${#lane_of[$name]}
+  done
   {
-    printf '\n%-66s %-12s %7s %9s\n' "stage" "lane" "start" "time"
+    printf '\n%-*s %-*s %7s %9s\n' $width "stage" $lanes "lane" "start" "time"
     for name in "${order[@]}"; do
-      printf '%-66s %-12s %4d:%02d ' "$name" "${lane_of[$name]}" $((started[$name] / 60)) $((started[$name] % 60))
+      printf '%-*s %-*s %4d:%02d ' $width "$name" $lanes "${lane_of[$name]}" $((started[$name] / 60)) $((started[$name] % 60))
       if [ -n "${took[$name]:-}" ]; then printf '%6d:%02d\n' $((took[$name] / 60)) $((took[$name] % 60))
       elif grep -qx "${lane_of[$name]}" "$RUN_DIR/failed" 2>/dev/null || [ "${lane_of[$name]}" = main ]; then printf '%9s\n' FAILED
       else printf '%9s\n' stopped
       fi
     done
     total=$SECONDS
-    printf '%-66s %-12s %7s %6d:%02d\n' "total" "" "" $((total / 60)) $((total % 60))
+    printf '%-*s %-*s %7s %6d:%02d\n' $width "total" $lanes "" "" $((total / 60)) $((total % 60))
   } >&2
   rm -rf "$RUN_DIR"
   exit $status
