@@ -8,28 +8,9 @@
 
 import { ConvlensError } from "./errors.js";
 
-// The limits the wasm module applies too are defined in Rust (MAX_BATCH, MAX_SIDE,
-// MAX_WEIGHTS_BYTES, the class counts); they are repeated here so that a call is refused before
-// anything is copied or posted, and tests/limits.rs fails when the two disagree.
-
-/**
- * The most values (floats or bytes) of images one call reads: 64 Mi, 256 MiB as f32. A call's
- * input is copied into wasm memory, which may hold at most 4 GiB and never shrinks, so a larger
- * one would leave the page's memory grown for good (README, "Robustness").
- */
-export const MAX_VALUES = 64 * 1024 * 1024;
-/** The most images one call reads, and the largest `batchSize` (the wasm module's limit too). */
-export const MAX_BATCH = 1024;
-/** The largest side of an image given as `{ data, shape }` or ImageData, in pixels. */
-export const MAX_SIDE = 8192;
-/** The most bytes of a dataset's images (256 Mi: 340,000 MNIST-sized images). */
-export const MAX_DATASET_BYTES = 256 * 1024 * 1024;
-/** The largest weights file (256 MiB; the biggest shipped model is 0.6 MiB). */
-export const MAX_WEIGHTS_BYTES = 256 * 1024 * 1024;
-/** The fewest and most class labels, and the longest label. */
-export const MIN_CLASSES = 2;
-export const MAX_CLASSES = 4096;
-export const MAX_LABEL_LENGTH = 256;
+// The limits are defined once, in src/limits.rs; js/limits.ts is generated from it.
+export { MAX_VALUES, MAX_BATCH, MAX_SIDE, MAX_DATASET_BYTES, MAX_WEIGHTS_BYTES, MIN_CLASSES, MAX_CLASSES, MAX_LABEL_LENGTH } from "./limits.js";
+import type { Range } from "./limits.js";
 
 const TypedArray = Object.getPrototypeOf(Uint8Array) as { prototype: object };
 const getter = (key: PropertyKey) =>
@@ -161,6 +142,12 @@ export function dims(value: unknown, counts: readonly number[], max: number, fie
     );
   }
   return copy as number[];
+}
+
+/** An optional numeric option within `range` (src/limits.rs). */
+export function ranged(value: unknown, field: string, range: Range): number | undefined {
+  if (range.whole && !range.minOpen && !range.maxOpen) return integer(value, field, range.min, range.max);
+  return number(value, field, range.min, range.max, { min: range.minOpen, max: range.maxOpen });
 }
 
 /** An optional integer option within [min, max]. */

@@ -10,9 +10,9 @@
 
 import { browserPlatform } from "./browser.js";
 import { setPlatform } from "./runtime.js";
-import { loadInWorker } from "./worker-client.js";
+import { openInWorker } from "./worker-client.js";
 
-setPlatform({ ...browserPlatform, worker: loadInWorker });
+setPlatform({ ...browserPlatform, worker: openInWorker });
 
 export { Model } from "./model.js";
 export type { ConvlensModel } from "./model.js";

@@ -10,7 +10,7 @@ import type { Dataset, ImageBatch, ImageInput, Pixels } from "./types.js";
  */
 const made = new WeakSet<ArrayBufferLike>();
 
-function mine<T extends Float32Array | Uint8Array>(array: T): T {
+export function mine<T extends Float32Array | Uint8Array>(array: T): T {
   made.add(array.buffer);
   return array;
 }
@@ -221,16 +221,14 @@ export function toImages(input: ImageInput | ImageBatch): PlainImages {
   return { data: one.data, shape: [1, ...one.shape], batch: false };
 }
 
-/** What a worker is sent for {@link toImages}' result: a batch, or one image as it came. */
-export function wireImages(images: PlainImages): Pixels | { data: Float32Array; shape: number[] } {
-  return { data: images.data, shape: images.batch ? images.shape : images.shape.slice(1) };
-}
-
-/** Prepares one image for the model's input: float pixels of the input shape. */
-export type Prepare = (image: PlainImage) => Float32Array;
+/**
+ * Prepares images of one size, `[n, c, h, w]`, for the model's input (the network's `prepare`):
+ * float pixels of the input shape, image after image.
+ */
+export type Prepare = (data: Float32Array, shape: Uint32Array) => Promise<Float32Array>;
 
 /** The images of a dataset given as a list of images of any size, each as {@link toImage} reads it. */
-export function imageList(dataset: Dataset, inputShape: readonly number[], name = "dataset"): { images: PlainImage[]; labels: Uint8Array } | undefined {
+function imageList(dataset: Dataset, inputShape: readonly number[], name: string): { images: PlainImage[]; labels: Uint8Array } | undefined {
   if (typeof dataset !== "object" || dataset === null) throw bad(name, "{ images, labels, shape } or { images: [image, …], labels }", dataset);
   const raw = field(dataset, "images", `${name}.images`);
   if (!Array.isArray(raw)) return undefined;
@@ -248,26 +246,51 @@ export function imageList(dataset: Dataset, inputShape: readonly number[], name 
 }
 
 /**
- * Bytes and labels for the wasm module, checked against the model's input shape. A dataset of
- * `{ images: [image, …], labels }` (any sizes) has each image prepared by `prepare`.
+ * The images of a list prepared by `prepare` into bytes of the input shape: one call per group
+ * of images of one size, at most {@link MAX_BATCH} images and {@link MAX_VALUES} values each.
  */
-export function toDataset(
+async function preparedList(images: PlainImage[], inputShape: readonly number[], prepare: Prepare): Promise<Uint8Array> {
+  const per = inputShape[0] * inputShape[1] * inputShape[2];
+  const out = mine(new Uint8Array(images.length * per));
+  const groups = new Map<string, number[]>();
+  images.forEach((image, i) => {
+    const key = image.shape.join("x");
+    const group = groups.get(key);
+    if (group) group.push(i);
+    else groups.set(key, [i]);
+  });
+  for (const indices of groups.values()) {
+    const shape = images[indices[0]].shape;
+    const size = shape[0] * shape[1] * shape[2];
+    const chunk = Math.max(1, Math.min(MAX_BATCH, Math.floor(MAX_VALUES / size)));
+    for (let start = 0; start < indices.length; start += chunk) {
+      const part = indices.slice(start, start + chunk);
+      const pixels = mine(new Float32Array(part.length * size));
+      part.forEach((index, j) => pixels.set(images[index].data, j * size));
+      const prepared = await prepare(pixels, Uint32Array.from([part.length, ...shape]));
+      if (prepared.length !== part.length * per) {
+        throw new ConvlensError("INTERNAL", `preparing ${part.length} images gave ${prepared.length} values, not ${part.length * per}`);
+      }
+      part.forEach((index, j) => {
+        for (let k = 0; k < per; k++) out[index * per + k] = Math.round(prepared[j * per + k] * 255);
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Bytes and labels for the wasm module, checked against the model's input shape. A dataset of
+ * `{ images: [image, …], labels }` (any sizes) has its images prepared by `prepare`.
+ */
+export async function toDataset(
   dataset: Dataset,
   inputShape: readonly number[],
-  name = "dataset",
-  prepare?: Prepare,
-): { images: Uint8Array; labels: Uint8Array } {
+  name: string,
+  prepare: Prepare,
+): Promise<{ images: Uint8Array; labels: Uint8Array }> {
   const list = imageList(dataset, inputShape, name);
-  if (list) {
-    if (!prepare) throw new ConvlensError("INTERNAL", "a list of images reached a dataset without its preparation");
-    const per = inputShape[0] * inputShape[1] * inputShape[2];
-    const images = mine(new Uint8Array(list.images.length * per));
-    list.images.forEach((image, i) => {
-      const prepared = prepare(image);
-      for (let j = 0; j < per; j++) images[i * per + j] = Math.round(prepared[j] * 255);
-    });
-    return { images, labels: list.labels };
-  }
+  if (list) return { images: await preparedList(list.images, inputShape, prepare), labels: list.labels };
   const shape = dims(field(dataset, "shape", `${name}.shape`), [3], MAX_SIDE, `${name}.shape`, "channels, height, width");
   if (shape.some((d, i) => d !== inputShape[i])) {
     throw badInput(

@@ -7,7 +7,7 @@
 import { ConvlensError } from "./errors.js";
 import { bad, callback, integer, options as plainOptions } from "./guard.js";
 import { preprocessOption } from "./options.js";
-import type { ConvlensModel } from "./model.js";
+import type { Model } from "./model.js";
 import type { Prediction } from "./types.js";
 
 /** What {@link classifyLive} reports with each result, and resolves to when stopped. */
@@ -52,7 +52,7 @@ function nextFrame(video: HTMLVideoElement): Promise<number> {
  * const stats = classifyLive(model, video, { onResult: (top) => show(top[0].label), signal: stop.signal });
  * // later: stop.abort(); (await stats).fps
  */
-export async function classifyLive(model: ConvlensModel, video: HTMLVideoElement, rawOptions: LiveOptions): Promise<LiveStats> {
+export async function classifyLive(model: Model, video: HTMLVideoElement, rawOptions: LiveOptions): Promise<LiveStats> {
   if (typeof HTMLVideoElement === "undefined" || !(video instanceof HTMLVideoElement)) throw bad("video", "an HTMLVideoElement", video);
   const o = plainOptions(rawOptions, "classifyLive options", ["onResult", "topK", "signal", "preprocess"]);
   const onResult = callback<LiveOptions["onResult"]>(o.onResult, "onResult");

@@ -1,17 +1,15 @@
-/** `Model`: a network of the zoo on a backend, with serialised calls. */
+/** `Model`: a network of the zoo on a backend, behind an engine (js/engine.ts), with serialised calls. */
 
-import type { Network as InferenceNetwork } from "./wasm/convlens_cpu.js";
-import type { Network as TrainingNetwork } from "./wasm/convlens_webgpu_train.js";
-import { ConvlensError, badInput, fromWasm } from "./errors.js";
-import { toDataset, toImages, type Prepare } from "./input.js";
+import { ConvlensError, badInput } from "./errors.js";
+import { mine, toDataset, toImages, type Prepare } from "./input.js";
 import { decoded, decodedDataset } from "./decode.js";
 import { FitEvents, PauseGate, pullBatches, streamedDataset } from "./batches.js";
-import { fileBytes, isFileSource, portable, removeSaved, saveModel, savedModels } from "./sources.js";
-import { bad, describe, reading } from "./guard.js";
+import { fileBytes, isFileSource, removeSaved, saveModel, savedModels } from "./sources.js";
+import { bad, reading } from "./guard.js";
 import { classifyOptions, explainOptions, fitOptions, imageOptions, loadOptions, mapOptions, ownSource } from "./options.js";
-import type { PretrainedInfo } from "./types.js";
-import { currentPlatform, generation, moduleFor, recover, runtime, trainingRuntime } from "./runtime.js";
-import type { Bindings, TrainingBindings } from "./runtime.js";
+import { currentPlatform } from "./runtime.js";
+import { openLocal } from "./local.js";
+import type { Engine, EngineSource } from "./engine.js";
 import type {
   Batches,
   BackendInfo,
@@ -29,8 +27,8 @@ import type {
   ImageBatch,
   ImageInput,
   ImageOptions,
-  LayerGeometry,
   LoadOptions,
+  LoadProgress,
   ModelInfo,
   Pixels,
   Preprocess,
@@ -39,38 +37,17 @@ import type {
   Prediction,
 } from "./types.js";
 
-/** What every model offers, in this thread ({@link Model}) or in a Web Worker. */
-export interface ConvlensModel {
-  readonly backend: BackendInfo;
-  readonly info: ModelInfo;
-  classify(input: ImageInput, options?: ClassifyOptions): Promise<Prediction[]>;
-  classify(input: ImageBatch, options?: ClassifyOptions): Promise<Prediction[][]>;
-  classify(input: ImageInput | ImageBatch, options?: ClassifyOptions): Promise<Prediction[] | Prediction[][]>;
-  featureMaps(input: ImageInput, options?: FeatureMapOptions): Promise<FeatureMap[]>;
-  featureMaps(input: ImageBatch, options?: FeatureMapOptions): Promise<FeatureMap[][]>;
-  featureMaps(input: ImageInput | ImageBatch, options?: FeatureMapOptions): Promise<FeatureMap[] | FeatureMap[][]>;
-  embed(input: ImageInput | ImageBatch, options?: ImageOptions): Promise<Embedding>;
-  prepare(input: ImageInput, options?: ImageOptions): Promise<Pixels>;
-  explain(input: ImageInput, options?: ExplainOptions): Promise<Explanation>;
-  filters(): Promise<Filters>;
-  fit(dataset: Dataset | Batches, options?: FitOptions): Promise<EpochEvent[]>;
-  pause(): Promise<boolean>;
-  resume(): boolean;
-  readonly paused: boolean;
-  evaluate(dataset: Dataset): Promise<EvaluationReport>;
-  exportWeights(): Promise<Uint8Array>;
-  exportModel(): Promise<Uint8Array>;
-  save(target: string): Promise<SavedModel>;
-  dispose(): void;
-}
+/**
+ * The model's type under its former name.
+ *
+ * @deprecated Use {@link Model}: one class in this thread and in a Web Worker.
+ */
+export type ConvlensModel = Model;
 
-/** A network of the inference module (what `Model.load` creates) or of the training module. */
-type Network = InferenceNetwork | TrainingNetwork;
-
-export class Model implements ConvlensModel {
-  #net: Network | null;
-  /** Whether `#net` belongs to the training module (after the first `fit()`). */
-  #trains = false;
+/** A network on a backend, in this thread or (`worker: true`) in a Web Worker: the same class either way. */
+export class Model {
+  #engine: Engine;
+  #disposed = false;
   #queue: Promise<unknown> = Promise.resolve();
   #fitting = false;
   /** The running `fit`'s pause state. */
@@ -78,29 +55,10 @@ export class Model implements ConvlensModel {
   readonly backend: BackendInfo;
   readonly info: ModelInfo;
 
-  /** The module `#net` lives in, and that module's instance generation when it was created. */
-  #bindings: Bindings | TrainingBindings;
-  #generation: number;
-
-  private constructor(net: Network, bindings: Bindings | TrainingBindings) {
-    this.#net = net;
-    this.#bindings = bindings;
-    this.#generation = generation(bindings);
-    this.backend = net.backend as BackendInfo;
-    this.info = Model.#describe(net);
-  }
-
-  static #describe(net: Network): ModelInfo {
-    const { training } = net.description();
-    return {
-      architecture: net.architecture,
-      inputShape: Array.from(net.inputShape) as [number, number, number],
-      classes: net.labels,
-      parameters: net.parameters,
-      preprocess: net.preprocess,
-      training,
-      layers: net.layers as LayerGeometry[],
-    };
+  private constructor(engine: Engine) {
+    this.#engine = engine;
+    this.backend = engine.backend;
+    this.info = engine.info;
   }
 
   /**
@@ -111,7 +69,7 @@ export class Model implements ConvlensModel {
    * model.info;    // { architecture: "lenet5", inputShape: [1, 28, 28], classes: ["0", …, "9"], parameters: 61706 }
    * model.backend; // { name: "cpu", adapter: null, fallbackReason: "the WebGPU adapter (google swiftshader) is a software fallback …" }
    */
-  static async load(source: ModelSource, rawOptions: LoadOptions = {}): Promise<ConvlensModel> {
+  static async load(source: ModelSource, rawOptions: LoadOptions = {}): Promise<Model> {
     const options = loadOptions(rawOptions);
     if (typeof source !== "string" && (typeof source !== "object" || source === null)) {
       throw bad("source", "a shipped model's name, a model file (bytes, Blob, URL, \"indexeddb://name\") or { architecture, weights?, classes? }", source);
@@ -121,107 +79,80 @@ export class Model implements ConvlensModel {
       throw bad("classes", "for a shipped model (transfer learning); a model file brings its own labels", options.classes);
     }
     const own = typeof source === "string" || file !== undefined ? undefined : ownSource(source);
-    if (options.worker) {
-      const platform = currentPlatform();
-      if (!platform.worker) throw badInput("worker: true needs a browser with Web Workers");
-      return platform.worker(file !== undefined ? portable(file) : own ?? (source as string), { ...options, worker: false });
-    }
-    const onProgress = options.onProgress;
-    const progress = (event: Parameters<NonNullable<LoadOptions["onProgress"]>>[0]) =>
-      reading("onProgress", () => onProgress?.(event));
-    progress({ phase: "runtime" });
-    const backend = options.backend ?? "auto";
-    const wasm = await runtime(await moduleFor(backend));
-    if (file !== undefined) {
-      const bytes = await fileBytes(file, (loaded, total) => progress({ phase: "weights", loaded, total }));
-      progress({ phase: "backend" });
-      try {
-        return new Model(await wasm.Network.fromModelFile(backend, bytes, { preprocess: options.preprocess }), wasm);
-      } catch (err) {
-        throw recover(wasm, err) ?? fromWasm(err);
-      }
-    }
-    let architecture: string;
-    let labels: string[] | undefined;
-    let weights: Uint8Array | undefined;
-    let preprocess: PretrainedInfo["preprocess"] | undefined;
     if (options.classes !== undefined && own !== undefined) {
       throw bad("classes", "given in the source ({ architecture, weights, classes }) for your own weights; as a load option it is for a shipped model", options.classes);
     }
-    if (own === undefined) {
-      const known: PretrainedInfo[] = wasm.pretrained();
-      const entry = known.find((p) => p.name === source);
-      if (!entry) {
-        throw new ConvlensError(
-          "NOT_FOUND",
-          `no shipped model ${describe(source)}; shipped: ${known.map((p) => p.name).join(", ")}`,
-        );
-      }
-      architecture = entry.architecture;
-      // Transfer learning (`classes`): the new labels on a fresh head; otherwise the model's
-      // own, from the catalogue or (null there) from the weights file.
-      labels = options.classes ?? entry.labels ?? undefined;
-      preprocess = options.preprocess ?? entry.preprocess;
-      weights = await currentPlatform().weights(entry.file, (loaded, total) =>
-        progress({ phase: "weights", loaded, total }),
-      );
-    } else {
-      ({ architecture, classes: labels, weights } = own);
-      preprocess = options.preprocess;
-    }
-    progress({ phase: "backend" });
-    try {
-      const net = await wasm.Network.create(architecture, backend, weights, {
-        labels,
-        transfer: options.classes !== undefined,
-        preprocess,
-      });
-      return new Model(net, wasm);
-    } catch (err) {
-      throw recover(wasm, err) ?? fromWasm(err);
-    }
-  }
-
-  /** Whether `#net`'s instance was restarted after a trap (the network is gone with it). */
-  #lost(): boolean {
-    return generation(this.#bindings) !== this.#generation;
-  }
-
-  #lostError(): ConvlensError {
-    return new ConvlensError(
-      "INTERNAL",
-      "convlens's WebAssembly instance stopped during an earlier call and was restarted; this model was lost with it: load it again",
-    );
-  }
-
-  /** Runs `task` after every earlier call on this model has settled. */
-  #run<T>(task: (net: Network) => Promise<T>): Promise<T> {
-    const next = this.#queue.then(() => {
-      if (!this.#net) throw new ConvlensError("DISPOSED", "this model was disposed; load a new one");
-      if (this.#lost()) throw this.#lostError();
-      return task(this.#net);
-    });
-    this.#queue = next.catch(() => {});
-    return next.catch((err) => {
-      throw recover(this.#bindings, err) ?? fromWasm(err);
-    });
-  }
-
-  /** Prepares one image of a dataset given as a list, as `classify` would (the network's `prepare`). */
-  #preparer(preprocess: Preprocess | undefined): Prepare {
-    return (image) => {
-      this.#checkAlive();
+    const open = options.worker ? currentPlatform().worker : openLocal;
+    if (!open) throw badInput("worker: true needs a browser with Web Workers");
+    // A throwing onProgress stops the load (BAD_INPUT with the exception as its cause), also when
+    // it is called from the worker, where nothing else would see it.
+    const onProgress = options.onProgress;
+    let failed: ((err: unknown) => void) | undefined;
+    const stopped = new Promise<never>((_, reject) => (failed = reject));
+    let stop: unknown;
+    const progress = (event: LoadProgress) => {
+      if (stop !== undefined) return;
       try {
-        return (this.#net as Network).prepare(image.data, Uint32Array.from([1, ...image.shape]), preprocess);
+        reading("onProgress", () => onProgress?.(event));
       } catch (err) {
-        throw recover(this.#bindings, err) ?? fromWasm(err);
+        stop = err;
+        failed?.(err);
       }
     };
+    void stopped.catch(() => {});
+    progress({ phase: "runtime" });
+    let engineSource: EngineSource;
+    if (file !== undefined) {
+      const bytes = await fileBytes(file, (loaded, total) => progress({ phase: "weights", loaded, total }));
+      // Fetched here (not the caller's array): a worker is handed it rather than a copy.
+      engineSource = { kind: "file", bytes: ArrayBuffer.isView(file) || file instanceof ArrayBuffer ? bytes : mine(bytes) };
+    } else if (own !== undefined) {
+      engineSource = { kind: "own", ...own };
+    } else {
+      engineSource = { kind: "shipped", name: source as string, classes: options.classes };
+    }
+    if (stop !== undefined) throw stop;
+    const opening = open(engineSource, { backend: options.backend ?? "auto", preprocess: options.preprocess, threads: options.threads }, progress);
+    let engine: Engine;
+    try {
+      engine = await Promise.race([opening, stopped]);
+    } catch (err) {
+      // Stopped by onProgress: the engine, once open, is not needed.
+      if (stop !== undefined) void opening.then((opened) => opened.dispose(), () => {});
+      throw err;
+    }
+    // onProgress threw as the engine opened (its last "backend" event).
+    if (stop !== undefined) {
+      engine.dispose();
+      throw stop;
+    }
+    return new Model(engine);
   }
 
   #checkAlive(): void {
-    if (!this.#net) throw new ConvlensError("DISPOSED", "this model was disposed; load a new one");
-    if (this.#lost()) throw this.#lostError();
+    if (this.#disposed) throw new ConvlensError("DISPOSED", "this model was disposed; load a new one");
+  }
+
+  /** Runs `task` after every earlier call on this model has settled. */
+  #run<T>(task: (engine: Engine) => Promise<T>): Promise<T> {
+    const next = this.#queue.then(() => {
+      this.#checkAlive();
+      return task(this.#engine);
+    });
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  /**
+   * The network's `prepare` for a dataset given as a list of images, as `classify` would prepare
+   * them. Not queued: it needs no device, so it runs while the network trains (a streamed
+   * dataset's batches).
+   */
+  #preparer(preprocess: Preprocess | undefined): Prepare {
+    return (data, shape) => {
+      this.#checkAlive();
+      return this.#engine.call("prepare", data, shape, preprocess);
+    };
   }
 
   /**
@@ -245,8 +176,8 @@ export class Model implements ConvlensModel {
     const classes = this.info.classes;
     const { topK, preprocess } = classifyOptions(options, classes.length);
     const images = toImages(await decoded(input));
-    const probs = (await this.#run((net) =>
-      net.classify(images.data, Uint32Array.from(images.shape), preprocess),
+    const probs = (await this.#run((engine) =>
+      engine.call("classify", images.data, Uint32Array.from(images.shape), preprocess),
     )) as Float32Array;
     const k = classes.length;
     const ranked = Array.from({ length: images.shape[0] }, (_, i) =>
@@ -276,8 +207,8 @@ export class Model implements ConvlensModel {
     this.#checkAlive();
     const { preprocess, layers } = mapOptions(options);
     const images = toImages(await decoded(input));
-    const maps = (await this.#run((net) =>
-      net.featureMaps(images.data, Uint32Array.from(images.shape), preprocess, layers),
+    const maps = (await this.#run((engine) =>
+      engine.call("featureMaps", images.data, Uint32Array.from(images.shape), preprocess, layers),
     )) as FeatureMap[][];
     return images.batch ? maps : maps[0];
   }
@@ -295,7 +226,7 @@ export class Model implements ConvlensModel {
     const { preprocess } = imageOptions(options, "prepare");
     const images = toImages(await decoded(input));
     if (images.batch) throw badInput("prepare takes one image");
-    const data = this.#preparer(preprocess)({ data: images.data, shape: images.shape.slice(1) as [number, number, number] });
+    const data = await this.#preparer(preprocess)(images.data, Uint32Array.from(images.shape));
     return { data, shape: [...this.info.inputShape] };
   }
 
@@ -316,10 +247,9 @@ export class Model implements ConvlensModel {
     const { wasm, preprocess } = explainOptions(options, this.info.classes.length);
     const images = toImages(await decoded(input));
     if (images.batch) throw badInput("explain takes one image");
-    return this.#run(async (current) => {
-      const net = await this.#trainingNetwork(current);
-      return (await net.explain(images.data, Uint32Array.from(images.shape), wasm, preprocess)) as Explanation;
-    });
+    return this.#run(async (engine) =>
+      (await engine.call("explain", images.data, Uint32Array.from(images.shape), wasm, preprocess)) as Explanation,
+    );
   }
 
   /**
@@ -334,8 +264,8 @@ export class Model implements ConvlensModel {
     this.#checkAlive();
     const { preprocess } = imageOptions(options, "embed");
     const images = toImages(await decoded(input));
-    const data = (await this.#run((net) =>
-      net.embed(images.data, Uint32Array.from(images.shape), preprocess),
+    const data = (await this.#run((engine) =>
+      engine.call("embed", images.data, Uint32Array.from(images.shape), preprocess),
     )) as Float32Array;
     const n = images.shape[0];
     return { data, shape: [n, data.length / n] };
@@ -349,7 +279,7 @@ export class Model implements ConvlensModel {
    */
   async filters(): Promise<Filters> {
     this.#checkAlive();
-    return this.#run((net) => net.filters());
+    return this.#run(async (engine) => (await engine.call("filters")) as Filters);
   }
 
   /**
@@ -373,42 +303,42 @@ export class Model implements ConvlensModel {
     this.#fitting = true;
     const gate = new PauseGate();
     this.#gate = gate;
-    let net: TrainingNetwork | undefined;
-    const events = new FitEvents(onStep, onEpoch, () => net?.stop());
+    const engine = this.#engine;
+    const events = new FitEvents(onStep, onEpoch, () => engine.signal("stop"));
     const abort = () => {
-      net?.stop();
+      engine.signal("stop");
       gate.end();
     };
     signal?.addEventListener("abort", abort);
     try {
       const prepare = this.#preparer(preprocess);
       const shape = this.info.inputShape;
-      const train = streamed ? undefined : toDataset(await decodedDataset(dataset as Dataset), shape, "dataset", prepare);
+      const train = streamed ? undefined : await toDataset(await decodedDataset(dataset as Dataset), shape, "dataset", prepare);
       const validation =
-        validationData === undefined
-          ? undefined
-          : toDataset(await decodedDataset(validationData), shape, "validationData", prepare);
+        validationData === undefined ? undefined : await toDataset(await decodedDataset(validationData), shape, "validationData", prepare);
       const pull = streamed
         ? pullBatches(streamed, async (batch, name) => toDataset(await decodedDataset(batch), shape, name, prepare), events.streamFailed)
         : undefined;
-      let result = await this.#run(async (current) => {
-        net = await this.#trainingNetwork(current);
+      let result = await this.#run(async () => {
         if (signal?.aborted) throw new ConvlensError("ABORTED", "the AbortSignal was aborted before training started; nothing was trained");
-        if (gate.asked) net.pause();
-        return (
-          pull
-            ? net.fitStream(pull, validation!.images, validation!.labels, rest, events.onEvent)
-            : net.fit(train!.images, train!.labels, validation?.images, validation?.labels, rest, events.onEvent)
-        ) as Promise<EpochEvent[] | null>;
+        const run = pull
+          ? engine.call("fitStream", pull, validation!.images, validation!.labels, rest, events.onEvent)
+          : engine.call("fit", train!.images, train!.labels, validation?.images, validation?.labels, rest, events.onEvent);
+        // Asked while the images were read: the run pauses before its first step.
+        if (gate.asked) engine.signal("pause");
+        return (await run) as EpochEvent[] | null;
       });
       // Paused: the model answers other calls until resume(), abort or dispose().
       while (result === null) {
         if (!(await gate.paused())) {
-          if (!this.#net) throw new ConvlensError("DISPOSED", "this model was disposed while its training was paused");
+          if (this.#disposed) throw new ConvlensError("DISPOSED", "this model was disposed while its training was paused");
           throw new ConvlensError("ABORTED", "the AbortSignal was aborted while training was paused; the model keeps the weights of the last step");
         }
-        result = await this.#run(async () => (await net!.resume(events.onEvent)) as EpochEvent[] | null);
+        result = await this.#run(async () => (await engine.call("resume", events.onEvent)) as EpochEvent[] | null);
       }
+      // A callback that threw on one of the last steps: a worker's run may have finished before
+      // the stop reached it, but the call still fails as it does in this thread.
+      if (events.callbackError) throw events.callbackError;
       return result;
     } catch (err) {
       return events.afterFailure(err, Boolean(signal?.aborted));
@@ -418,10 +348,11 @@ export class Model implements ConvlensModel {
       this.#gate = undefined;
       this.#fitting = false;
       // The completed epochs joined the training record (also when stopped).
-      try {
-        if (net && this.#net === net) this.info.training = net.description().training;
-      } catch {
-        // disposed meanwhile: nothing to record
+      if (!this.#disposed) {
+        await engine
+          .call("description")
+          .then((d) => (this.info.training = (d as { training: ModelInfo["training"] }).training))
+          .catch(() => {});
       }
     }
   }
@@ -447,7 +378,7 @@ export class Model implements ConvlensModel {
     // run again at once).
     if (gate.isPaused) return Promise.resolve(true);
     const answer = gate.ask();
-    if (this.#trains && this.#net && "pause" in this.#net) this.#net.pause();
+    this.#engine.signal("pause");
     return answer;
   }
 
@@ -462,40 +393,6 @@ export class Model implements ConvlensModel {
   }
 
   /**
-   * `net` as a network of the training module. The first time, the training module is fetched
-   * and compiled, and the weights move into a network it creates on the same backend; the
-   * inference module's network is then freed. Later calls get the same network back, as does a
-   * network of a module that trains too (`cpu_threads`).
-   */
-  async #trainingNetwork(net: Network): Promise<TrainingNetwork> {
-    if (this.#trains || "fit" in net) {
-      this.#trains = true;
-      return net as TrainingNetwork;
-    }
-    const training = await trainingRuntime(this.backend.name);
-    // A model file: the labels, the preparation and the training record move with the weights.
-    const file = await net.exportModel();
-    let next: TrainingNetwork;
-    try {
-      next = await training.Network.fromModelFile(this.backend.name, file, {});
-    } catch (err) {
-      throw recover(training, err) ?? fromWasm(err);
-    }
-    if (this.#net !== net) {
-      // Disposed meanwhile: dispose() frees the old network; the new one is not needed.
-      next.free();
-      throw new ConvlensError("DISPOSED", "this model was disposed; load a new one");
-    }
-    this.#net = next;
-    this.#trains = true;
-    this.#bindings = training;
-    this.#generation = generation(training);
-    net.dispose();
-    net.free();
-    return next;
-  }
-
-  /**
    * Mean cross-entropy loss and accuracy on labelled images, with the confusion matrix and every
    * misclassified image (its index, true label, predicted class and their probabilities).
    *
@@ -506,8 +403,8 @@ export class Model implements ConvlensModel {
    */
   async evaluate(dataset: Dataset): Promise<EvaluationReport> {
     this.#checkAlive();
-    const data = toDataset(await decodedDataset(dataset), this.info.inputShape, "dataset", this.#preparer(undefined));
-    return this.#run(async (net) => (await net.evaluate(data.images, data.labels)) as EvaluationReport);
+    const data = await toDataset(await decodedDataset(dataset), this.info.inputShape, "dataset", this.#preparer(undefined));
+    return this.#run(async (engine) => (await engine.call("evaluate", data.images, data.labels)) as EvaluationReport);
   }
 
   /**
@@ -519,7 +416,7 @@ export class Model implements ConvlensModel {
    */
   async exportWeights(): Promise<Uint8Array> {
     this.#checkAlive();
-    return this.#run((net) => net.exportWeights());
+    return this.#run(async (engine) => (await engine.call("exportWeights")) as Uint8Array);
   }
 
   /**
@@ -533,7 +430,7 @@ export class Model implements ConvlensModel {
    */
   async exportModel(): Promise<Uint8Array> {
     this.#checkAlive();
-    return this.#run((net) => net.exportModel());
+    return this.#run(async (engine) => (await engine.call("exportModel")) as Uint8Array);
   }
 
   /**
@@ -576,14 +473,9 @@ export class Model implements ConvlensModel {
    * await model.classify(img); // rejects: ConvlensError { code: "DISPOSED" }
    */
   dispose(): void {
-    const net = this.#net;
-    if (!net) return;
-    this.#net = null;
+    if (this.#disposed) return;
+    this.#disposed = true;
     this.#gate?.end();
-    if (this.#lost()) return; // gone with its instance
-    net.dispose();
-    this.#queue.then(() => {
-      if (!this.#lost()) net.free();
-    });
+    this.#engine.dispose();
   }
 }

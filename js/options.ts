@@ -1,11 +1,27 @@
 /** The options of the API's calls, checked and copied before anything reaches wasm (`BAD_INPUT` naming the option). */
 
 import {
-  MAX_BATCH,
+  AUGMENT,
+  BATCH_SIZE,
+  EARLY_STOPPING_PATIENCE,
+  ELASTIC,
+  EPOCHS,
+  LEARNING_RATE,
   MAX_CLASSES,
   MIN_CLASSES,
   MAX_LABEL_LENGTH,
+  MAX_LAYERS,
+  MAX_NAME,
   MAX_WEIGHTS_BYTES,
+  PATIENCE,
+  READ_LOSS_EVERY,
+  SEED,
+  STEPS,
+  THREADS,
+  TOP_K,
+  VALIDATION_SPLIT,
+} from "./limits.js";
+import {
   bad,
   bytes,
   callback,
@@ -13,6 +29,7 @@ import {
   integer,
   number,
   options as plainOptions,
+  ranged,
   reading,
 } from "./guard.js";
 import { ConvlensError } from "./errors.js";
@@ -33,7 +50,7 @@ export function loadOptions(raw: unknown): LoadOptions {
     backend: o.backend as LoadOptions["backend"],
     onProgress: callback(o.onProgress, "onProgress"),
     worker: o.worker as boolean | undefined,
-    threads: integer(o.threads, "threads", 1, 256),
+    threads: ranged(o.threads, "threads", THREADS),
     classes: o.classes === undefined ? undefined : labels(o.classes),
     preprocess: preprocessOption(o.preprocess),
   };
@@ -78,7 +95,7 @@ export function preprocessOption(raw: unknown): Preprocess | undefined {
 /** `{ architecture, weights?, classes? }`, checked and copied. */
 export function ownSource(source: object): { architecture: string; weights?: Uint8Array; classes?: string[] } {
   const o = plainOptions(source, "the model source", ["architecture", "weights", "classes"]);
-  if (typeof o.architecture !== "string" || o.architecture.length > 100) {
+  if (typeof o.architecture !== "string" || o.architecture.length > MAX_NAME) {
     throw bad("architecture", "the name of an architecture (see architectures())", o.architecture);
   }
   const weights = o.weights === undefined ? undefined : bytes(o.weights, "weights", MAX_WEIGHTS_BYTES);
@@ -99,15 +116,15 @@ export function fitOptions(raw: unknown) {
   }
   return {
     wasm: {
-      epochs: integer(o.epochs, "epochs", 1, 1_000_000),
-      batchSize: integer(o.batchSize, "batchSize", 1, MAX_BATCH),
-      learningRate: number(o.learningRate, "learningRate", 0, 10, { min: true, max: true }),
-      patience: integer(o.patience, "patience", 1, 1_000_000),
-      augment: integer(o.augment, "augment", 0, 8),
-      elastic: number(o.elastic, "elastic", 0, 8),
-      validationSplit: number(o.validationSplit, "validationSplit", 0, 1, { max: true }),
-      seed: integer(o.seed, "seed", 0, Number.MAX_SAFE_INTEGER),
-      readLossEvery: integer(o.readLossEvery, "readLossEvery", 1, 1_000_000),
+      epochs: ranged(o.epochs, "epochs", EPOCHS),
+      batchSize: ranged(o.batchSize, "batchSize", BATCH_SIZE),
+      learningRate: ranged(o.learningRate, "learningRate", LEARNING_RATE),
+      patience: ranged(o.patience, "patience", PATIENCE),
+      augment: ranged(o.augment, "augment", AUGMENT),
+      elastic: ranged(o.elastic, "elastic", ELASTIC),
+      validationSplit: ranged(o.validationSplit, "validationSplit", VALIDATION_SPLIT),
+      seed: ranged(o.seed, "seed", SEED),
+      readLossEvery: ranged(o.readLossEvery, "readLossEvery", READ_LOSS_EVERY),
       train: oneOf(o.train, "train", ["all", "head"] as const),
       schedule: oneOf(o.schedule, "schedule", ["plateau", "cosine", "none"] as const),
       earlyStopping: earlyStopping(o.earlyStopping),
@@ -124,7 +141,7 @@ export function fitOptions(raw: unknown) {
 /** `classify`'s `{ topK, preprocess }` (default: every class, the model's preparation). */
 export function classifyOptions(options: unknown, classes: number): { topK: number; preprocess?: Preprocess } {
   const o = plainOptions(options, "classify options", ["topK", "preprocess"]);
-  return { topK: integer(o.topK, "topK", 1, MAX_CLASSES) ?? classes, preprocess: preprocessOption(o.preprocess) };
+  return { topK: ranged(o.topK, "topK", TOP_K) ?? classes, preprocess: preprocessOption(o.preprocess) };
 }
 
 /** `embed`'s and `prepare`'s `{ preprocess }`. */
@@ -136,7 +153,7 @@ export function imageOptions(options: unknown, call: string): { preprocess?: Pre
 export function explainOptions(options: unknown, classes: number) {
   const o = plainOptions(options, "explain options", ["method", "classIndex", "layer", "steps", "preprocess"]);
   const layer = o.layer;
-  if (layer !== undefined && (typeof layer !== "string" || layer.length === 0 || layer.length > 100)) {
+  if (layer !== undefined && (typeof layer !== "string" || layer.length === 0 || layer.length > MAX_NAME)) {
     throw bad("layer", "a layer name (a string)", layer);
   }
   return {
@@ -144,7 +161,7 @@ export function explainOptions(options: unknown, classes: number) {
       method: oneOf(o.method, "method", ["gradcam", "saliency", "integrated-gradients"] as const),
       classIndex: integer(o.classIndex, "classIndex", 0, classes - 1),
       layer: layer as string | undefined,
-      steps: integer(o.steps, "steps", 1, 256),
+      steps: ranged(o.steps, "steps", STEPS),
     },
     preprocess: preprocessOption(o.preprocess),
   };
@@ -158,10 +175,10 @@ export function mapOptions(options: unknown): { preprocess?: Preprocess; layers?
     raw === undefined
       ? undefined
       : reading("layers", () => {
-          if (!Array.isArray(raw) || raw.length > 256) throw bad("layers", "an array of at most 256 layer names", raw);
+          if (!Array.isArray(raw) || raw.length > MAX_LAYERS) throw bad("layers", `an array of at most ${MAX_LAYERS} layer names`, raw);
           return Array.from({ length: raw.length }, (_, i) => {
             const name = raw[i] as unknown;
-            if (typeof name !== "string" || name.length > 100) throw bad(`layers[${i}]`, "a layer name", name);
+            if (typeof name !== "string" || name.length > MAX_NAME) throw bad(`layers[${i}]`, "a layer name", name);
             return name;
           });
         });
@@ -172,7 +189,7 @@ export function mapOptions(options: unknown): { preprocess?: Preprocess; layers?
 function earlyStopping(raw: unknown): { patience: number; restoreBest?: boolean } | undefined {
   if (raw === undefined) return undefined;
   const o = plainOptions(raw, "earlyStopping", ["patience", "restoreBest"]);
-  const patience = integer(o.patience, "earlyStopping.patience", 1, 1_000_000);
+  const patience = ranged(o.patience, "earlyStopping.patience", EARLY_STOPPING_PATIENCE);
   if (patience === undefined) throw bad("earlyStopping.patience", "a whole number of epochs from 1", o.patience);
   if (o.restoreBest !== undefined && typeof o.restoreBest !== "boolean") throw bad("earlyStopping.restoreBest", "true or false", o.restoreBest);
   return { patience, restoreBest: o.restoreBest as boolean | undefined };

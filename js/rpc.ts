@@ -1,5 +1,5 @@
 /**
- * Comlink (bundled in the package as `vendor/comlink.js`) between {@link loadInWorker}'s proxy and
+ * Comlink (bundled in the package as `vendor/comlink.js`) between the page's engine (js/worker-client.ts) and
  * the worker, with errors that keep their `code`: Comlink's own handler for thrown values sends an
  * `Error`'s name, message and stack only, so a `ConvlensError` would arrive as a plain `Error`.
  * Both sides import this module, so both register the same handler (a side effect: package.json

@@ -10,8 +10,8 @@ import type * as Inference from "./wasm/convlens_cpu.js";
 import type * as Training from "./wasm/convlens_webgpu_train.js";
 import type * as Threaded from "./wasm/convlens_cpu_threads.js";
 import { ConvlensError } from "./errors.js";
-import type { LoadOptions, ModelSource, Pixels } from "./types.js";
-import type { ConvlensModel } from "./model.js";
+import type { Pixels } from "./types.js";
+import type { OpenEngine } from "./engine.js";
 
 /** What differs between browsers and Node: how bytes are fetched, and workers. */
 export interface Platform {
@@ -19,8 +19,8 @@ export interface Platform {
   wasm(module: WasmModule): Promise<URL | BufferSource>;
   /** A shipped file in the package's `weights/` folder. */
   weights(file: string, onProgress?: (loaded: number, total?: number) => void): Promise<Uint8Array>;
-  /** Loads the model in a Web Worker, where there are workers. */
-  worker?(source: ModelSource, options: LoadOptions): Promise<ConvlensModel>;
+  /** Opens a model's engine in a Web Worker, where there are workers. */
+  worker?: OpenEngine;
   /** A URL's bytes, with byte progress (a model file). */
   fetch(url: URL, onProgress?: (loaded: number, total?: number) => void): Promise<Uint8Array>;
   /** Decodes an image file's bytes (`format` from its signature) into pixels `[3, h, w]`. */

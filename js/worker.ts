@@ -1,167 +1,120 @@
 /**
- * The Web Worker behind `Model.load(…, { worker: true })`: it holds one model and exposes its
- * calls through Comlink (js/rpc.ts). Results the worker made (feature maps, filters, weights) are
- * transferred, not copied. Not meant to be imported directly.
+ * The Web Worker behind `Model.load(…, { worker: true })`: it hosts one engine (js/local.ts) and
+ * forwards the page's calls to it through Comlink (js/rpc.ts), by name — nothing here knows the
+ * API's methods. Arrays in results that the wasm module made are transferred, not copied. Not
+ * meant to be imported directly.
  */
 
 import { Comlink } from "./rpc.js";
-import { pulledBatches } from "./batches.js";
 import { ConvlensError } from "./errors.js";
 import { browserPlatform } from "./browser.js";
-import { Model, type ConvlensModel } from "./model.js";
-import { setPlatform, setThreads } from "./runtime.js";
-import type {
-  BackendInfo,
-  ClassifyOptions,
-  Dataset,
-  Embedding,
-  ExplainOptions,
-  Explanation,
-  FeatureMapOptions,
-  EpochEvent,
-  EvaluationReport,
-  FeatureMap,
-  Filters,
-  FitOptions,
-  ImageOptions,
-  LoadOptions,
-  LoadProgress,
-  ModelInfo,
-  ModelSource,
-  PixelBatch,
-  Pixels,
-  Prediction,
-  StepEvent,
-} from "./types.js";
+import { openLocal } from "./local.js";
+import { setPlatform } from "./runtime.js";
+import type { Args, Call, Engine, EngineOptions, EngineSource } from "./engine.js";
+import type { BackendInfo, LoadProgress, ModelInfo } from "./types.js";
 
 setPlatform(browserPlatform);
 
-let model: ConvlensModel | undefined;
-const fits = new Map<number, AbortController>();
+let engine: Engine | undefined;
 
-function need(): ConvlensModel {
-  if (!model) throw new ConvlensError("DISPOSED", "the worker has no model");
-  return model;
+function need(): Engine {
+  if (!engine) throw new ConvlensError("DISPOSED", "the worker has no model");
+  return engine;
+}
+
+/** A callback on the page, as the worker holds it: a Comlink proxy, whose calls post a message and return a promise of its reply. */
+type Remote = ((...args: unknown[]) => Promise<unknown>) & Partial<Record<typeof Comlink.releaseProxy, () => void>>;
+
+/**
+ * The page's callbacks of a paused training run (its stream's pull, its events): the network
+ * goes on with them on `resume`, so their ports stay open until the run ends.
+ */
+const held: Remote[] = [];
+
+function release(remotes: Remote[]): void {
+  for (const remote of remotes) remote[Comlink.releaseProxy]?.();
 }
 
 /**
- * A callback on the page, as the worker holds it (a Comlink proxy: calling it posts a message and
- * returns a promise of its reply; replies come back in order).
+ * Runs `work` with the page's callbacks in `args` wrapped so that the answer waits for each one's
+ * last reply: a callback's messages travel on a port of their own, so without this the result
+ * could overtake the events. The callbacks' ports are closed afterwards, unless `paused` says
+ * of the result that a training run was paused (then when the run ends).
  */
-type Callback<T> = (event: T) => unknown;
-
-/**
- * Runs `work` with `callback` delivering its events, and answers only after the page has taken
- * the last event: a callback's messages travel on a port of their own, so without this the
- * result could overtake them. The callback's port is closed afterwards.
- */
-async function withEvents<T, R>(callback: Callback<T>, work: (deliver: (event: T) => void) => Promise<R>): Promise<R> {
-  let last: unknown;
+async function withCallbacks<T>(args: unknown[], work: (args: unknown[]) => Promise<T>, paused: (result: T) => boolean = () => false): Promise<T> {
+  const replies: Promise<unknown>[] = [];
+  const remotes = args.filter((a): a is Remote => typeof a === "function");
+  const wrapped = args.map((arg, i) => {
+    if (typeof arg !== "function") return arg;
+    return (...a: unknown[]) => {
+      const reply = (arg as Remote)(...a);
+      replies[i] = reply.catch(() => {});
+      return reply;
+    };
+  });
+  let keep = false;
   try {
-    const result = await work((event) => {
-      last = callback(event);
-    });
-    await last;
+    const result = await work(wrapped);
+    await Promise.all(replies);
+    keep = paused(result);
     return result;
   } finally {
-    (callback as unknown as Comlink.Remote<unknown>)[Comlink.releaseProxy]();
+    if (keep) held.push(...remotes);
+    else release(remotes);
   }
 }
 
+/** The calls that start or continue a training run: null is a paused run. */
+const RUNS: ReadonlySet<Call> = new Set<Call>(["fit", "fitStream", "resume"]);
+
+/** The typed arrays in a result (nested in arrays and plain objects, a few levels deep). */
+function views(value: unknown, out: ArrayBufferView[] = [], depth = 0): ArrayBufferView[] {
+  if (ArrayBuffer.isView(value)) out.push(value);
+  else if (depth < 4 && typeof value === "object" && value !== null) {
+    for (const v of Array.isArray(value) ? value : Object.values(value)) views(v, out, depth + 1);
+  }
+  return out;
+}
+
 /**
- * The buffers of results that may be transferred: each array's own whole `ArrayBuffer` (copies
+ * The buffers of a result that may be transferred: each array's own whole `ArrayBuffer` (copies
  * out of wasm memory), never a view into a larger one such as the memory itself.
  */
-function own(...arrays: ArrayBufferView[]): ArrayBuffer[] {
-  const buffers = arrays
-    .map((a) => a.buffer)
-    .filter((b, i): b is ArrayBuffer => b instanceof ArrayBuffer && b.byteLength === arrays[i].byteLength);
+function transferable(result: unknown): ArrayBuffer[] {
+  const buffers = views(result)
+    .filter((a) => a.buffer instanceof ArrayBuffer && a.byteOffset === 0 && a.byteLength === a.buffer.byteLength)
+    .map((a) => a.buffer as ArrayBuffer);
   return [...new Set(buffers)];
 }
 
 const api = {
-  async load(source: ModelSource, options: LoadOptions, onProgress: Callback<LoadProgress>): Promise<{ backend: BackendInfo; info: ModelInfo }> {
-    setThreads(options.threads);
-    return withEvents(onProgress, async (deliver) => {
-      model = await Model.load(source, {
-        backend: options.backend,
-        classes: options.classes,
-        preprocess: options.preprocess,
-        onProgress: deliver,
-      });
-      return { backend: model.backend, info: model.info };
+  async open(source: EngineSource, options: EngineOptions, onProgress: (event: LoadProgress) => unknown): Promise<{ backend: BackendInfo; info: ModelInfo }> {
+    return withCallbacks([onProgress], async ([progress]) => {
+      engine = await openLocal(source, options, progress as (event: LoadProgress) => void);
+      return { backend: engine.backend, info: engine.info };
     });
   },
-  async classify(images: Pixels | PixelBatch, options: ClassifyOptions): Promise<Prediction[] | Prediction[][]> {
-    return need().classify(images, options);
-  },
-  async featureMaps(images: Pixels | PixelBatch, options: FeatureMapOptions): Promise<FeatureMap[] | FeatureMap[][]> {
-    const maps = await need().featureMaps(images, options);
-    return Comlink.transfer(maps, own(...maps.flat().map((m) => m.data)));
-  },
-  async prepare(image: Pixels, options: ImageOptions): Promise<Pixels> {
-    const prepared = await need().prepare(image, options);
-    return Comlink.transfer(prepared, own(prepared.data));
-  },
-  async explain(image: Pixels, options: ExplainOptions): Promise<Explanation> {
-    const e = await need().explain(image, options);
-    return Comlink.transfer(e, own(e.heat, e.raw, e.original));
-  },
-  async embed(images: Pixels | PixelBatch, options: ImageOptions): Promise<Embedding> {
-    const embedding = await need().embed(images, options);
-    return Comlink.transfer(embedding, own(embedding.data));
-  },
-  async filters(): Promise<Filters> {
-    const filters = await need().filters();
-    return Comlink.transfer(filters, own(filters.data));
-  },
-  async fit(
-    id: number,
-    dataset: Dataset | ((restart: boolean) => Promise<Dataset | null>),
-    options: FitOptions & { wantSteps: boolean },
-    onEvent: Callback<StepEvent | EpochEvent>,
-  ): Promise<EpochEvent[]> {
-    const controller = new AbortController();
-    fits.set(id, controller);
-    const { wantSteps, ...rest } = options;
-    // A function: the page's streamed dataset, pulled batch by batch.
-    const data = typeof dataset === "function" ? pulledBatches(dataset) : dataset;
+  async call(method: Call, ...args: unknown[]): Promise<unknown> {
+    const run = RUNS.has(method);
+    // A new run, or the paused one going on: the callbacks held for a run that ended go.
+    if (run && method !== "resume") release(held.splice(0));
+    let result: unknown;
     try {
-      return await withEvents(onEvent, (deliver) =>
-        need().fit(data, { ...rest, signal: controller.signal, onStep: wantSteps ? deliver : undefined, onEpoch: deliver }),
-      );
-    } finally {
-      fits.delete(id);
-      if (typeof dataset === "function") (dataset as unknown as Comlink.Remote<unknown>)[Comlink.releaseProxy]();
+      result = await withCallbacks(args, (wrapped) => need().call(method, ...(wrapped as Args<Call>)), (r) => run && r === null);
+    } catch (err) {
+      if (run) release(held.splice(0));
+      throw err;
     }
+    if (run && result !== null) release(held.splice(0));
+    return typeof result === "object" && result !== null ? Comlink.transfer(result, transferable(result)) : result;
   },
-  pause(): Promise<boolean> {
-    return need().pause();
-  },
-  resume(): boolean {
-    return need().resume();
-  },
-  abort(id: number): void {
-    fits.get(id)?.abort();
-  },
-  async evaluate(dataset: Dataset): Promise<EvaluationReport> {
-    const report = await need().evaluate(dataset);
-    return Comlink.transfer(report, own(report.confusion.counts));
-  },
-  async exportWeights(): Promise<Uint8Array> {
-    const bytes = await need().exportWeights();
-    return Comlink.transfer(bytes, own(bytes));
-  },
-  async exportModel(): Promise<Uint8Array> {
-    const bytes = await need().exportModel();
-    return Comlink.transfer(bytes, own(bytes));
-  },
-  info(): ModelInfo {
-    return need().info;
+  signal(name: "pause" | "stop"): void {
+    engine?.signal(name);
   },
   dispose(): void {
-    model?.dispose();
-    model = undefined;
+    engine?.dispose();
+    engine = undefined;
+    release(held.splice(0));
   },
 };
 

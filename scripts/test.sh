@@ -97,6 +97,8 @@ stage "cargo fmt --check" cargo fmt --all -- --check
 
 stage "the scripts' own tests (tests/scripts)" node --test tests/scripts/
 
+stage "the JS API's unit tests (scripts/js-unit.sh: tests/js, the engine stubbed)" "$ROOT/scripts/js-unit.sh"
+
 # --- The native lane: lints and tests; then, for the package, the photo model's weights, the wasm32
 # lints and the threaded module (its own target directory: nothing else in the wasm lane waits
 # for it). ---

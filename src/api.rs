@@ -7,79 +7,8 @@
 use serde::Serialize;
 
 use crate::device::{AdapterInfo, BackendKind, SelectedBackend};
-use crate::error::Error;
+pub use crate::error::ErrorCode;
 use crate::model::{Architecture, Preprocess, Pretrained};
-
-/// Every error code convlens uses: the Rust core's ([`Error::code`]) and the two only the JS
-/// layer gives (`NOT_FOUND`, `INTERNAL`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ErrorCode {
-    /// A value the caller passed is wrong (the message names it).
-    BadInput,
-    /// Weights that are corrupt or not this architecture's.
-    BadWeights,
-    /// WebGPU was asked for and is missing.
-    #[serde(rename = "NO_WEBGPU")]
-    NoWebGpu,
-    /// The backend failed, or a module could not be loaded.
-    Backend,
-    /// Training was stopped (an `AbortSignal`, or a callback that threw).
-    Aborted,
-    /// The model was disposed.
-    Disposed,
-    /// Another call holds the model (a second `fit`).
-    Busy,
-    /// No shipped model or saved entry by that name.
-    NotFound,
-    /// A failure inside WebAssembly (a bug): the instance was restarted; load the models again.
-    Internal,
-}
-
-impl ErrorCode {
-    /// Every code, in this order.
-    pub const ALL: [ErrorCode; 9] = [
-        ErrorCode::BadInput,
-        ErrorCode::BadWeights,
-        ErrorCode::NoWebGpu,
-        ErrorCode::Backend,
-        ErrorCode::Aborted,
-        ErrorCode::Disposed,
-        ErrorCode::Busy,
-        ErrorCode::NotFound,
-        ErrorCode::Internal,
-    ];
-
-    /// The code as JS sees it, e.g. `"BAD_INPUT"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::BadInput => "BAD_INPUT",
-            ErrorCode::BadWeights => "BAD_WEIGHTS",
-            ErrorCode::NoWebGpu => "NO_WEBGPU",
-            ErrorCode::Backend => "BACKEND",
-            ErrorCode::Aborted => "ABORTED",
-            ErrorCode::Disposed => "DISPOSED",
-            ErrorCode::Busy => "BUSY",
-            ErrorCode::NotFound => "NOT_FOUND",
-            ErrorCode::Internal => "INTERNAL",
-        }
-    }
-}
-
-impl From<&Error> for ErrorCode {
-    fn from(err: &Error) -> Self {
-        match err {
-            Error::BadInput(_) => ErrorCode::BadInput,
-            Error::BadWeights(_) => ErrorCode::BadWeights,
-            Error::NoWebGpu(_) => ErrorCode::NoWebGpu,
-            Error::Backend(_) => ErrorCode::Backend,
-            Error::Aborted(_) => ErrorCode::Aborted,
-            Error::Disposed => ErrorCode::Disposed,
-            Error::Busy(_) => ErrorCode::Busy,
-        }
-    }
-}
 
 /// The backend a model runs on.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -177,20 +106,6 @@ impl From<&Pretrained> for PretrainedInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_error_has_a_code_and_codes_serialise_as_js_sees_them() {
-        for code in ErrorCode::ALL {
-            assert_eq!(
-                serde_json::to_value(code).unwrap(),
-                serde_json::Value::from(code.as_str())
-            );
-        }
-        assert_eq!(
-            ErrorCode::from(&Error::BadInput("x".into())).as_str(),
-            Error::BadInput("x".into()).code()
-        );
-    }
 
     #[test]
     fn catalogue_entries_are_camel_case() {

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::session::whole_number;
+use crate::limits::{Range, STEPS};
 
 /// How to explain (its TypeScript name is `ExplainMethod`).
 pub use self::ExplainMethod as Method;
@@ -102,8 +102,8 @@ pub fn checked(
     classes: usize,
 ) -> Result<(Method, Option<usize>, Option<&str>, usize)> {
     let last = classes.saturating_sub(1) as f64;
-    let class = whole_number("classIndex", options.class_index, [0.0, last])?;
-    let steps = whole_number("steps", options.steps, [1.0, 256.0])?.unwrap_or(32);
+    let class = Range::whole(0.0, last).whole_number("classIndex", options.class_index)?;
+    let steps = STEPS.whole_number("steps", options.steps)?.unwrap_or(32);
     let method = options.method.unwrap_or_default();
     if options.layer.is_some() && method != Method::GradCam {
         return Err(Error::BadInput(

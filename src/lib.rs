@@ -26,6 +26,7 @@ pub mod device;
 pub mod error;
 pub mod explain;
 pub mod infer;
+pub mod limits;
 pub mod model;
 pub mod pause;
 pub mod readback;

@@ -5,8 +5,7 @@
 use super::images::check_finite;
 use crate::error::{Error, Result};
 
-/// The largest side accepted, in pixels (a 16k-pixel side is already 256 M values).
-pub const MAX_SIDE: usize = 8192;
+pub use crate::limits::{MAX_BATCH, MAX_SIDE};
 
 /// `pixels` (`[c, h, w]`, channel-major, values in `[0, 1]`) converted to `[c', h', w']`.
 ///
@@ -50,9 +49,6 @@ pub fn fit_image(pixels: &[f32], from: [usize; 3], to: [usize; 3]) -> Result<Vec
     }
     Ok(out)
 }
-
-/// The most images one call may fit (and one forward pass may read).
-pub const MAX_BATCH: usize = 1024;
 
 /// Several images of one shape (`pixels` laid out `[n, c, h, w]`, image after image), each
 /// fitted to `to` as by [`fit_image`]; the result is `n` images of `to`, image after image.

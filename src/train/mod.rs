@@ -8,6 +8,7 @@ mod evaluate;
 mod events;
 #[cfg(feature = "train")]
 mod fit;
+mod options;
 mod plateau;
 #[cfg(feature = "train")]
 mod step;
@@ -16,6 +17,7 @@ pub use evaluate::{Assessment, Evaluation, Mistake, assess, evaluate};
 pub use events::{EpochEvent, FitEvent, Schedule, StepEvent};
 #[cfg(feature = "train")]
 pub use fit::{BatchStream, FitConfig, FitOutcome, Run, StreamFuture, TrainData, fit};
+pub use options::{EarlyStopping, FitOptions, Train, Validation};
 pub use plateau::{PlateauMode, ReduceLrOnPlateau, ReduceLrOnPlateauConfig, ThresholdMode};
 #[cfg(feature = "train")]
 pub use step::{adam, train_step};

@@ -18,6 +18,7 @@ use burn::tensor::{Bytes, DType};
 use burn_pack::{Reader, Tensor as PackTensor, Writer};
 
 use crate::error::{Error, Result};
+use crate::limits::{MAX_CLASSES, MAX_LABEL_LENGTH};
 
 /// Serialises a module's parameters.
 ///
@@ -213,19 +214,17 @@ pub fn labels(bytes: &[u8]) -> Result<Option<Vec<String>>> {
     let labels: Vec<String> = serde_json::from_str(json).map_err(|e| {
         Error::BadWeights(format!("the file's labels are not a list of names: {e}"))
     })?;
-    if labels.len() > *crate::session::CLASSES.end()
-        || labels.iter().any(|l| l.chars().count() > 256)
-    {
-        return Err(Error::BadWeights(
-            "the file's labels are too many or too long (at most 4,096 of 256 characters)".into(),
-        ));
+    if labels.len() > MAX_CLASSES || labels.iter().any(|l| l.chars().count() > MAX_LABEL_LENGTH) {
+        return Err(Error::BadWeights(format!(
+            "the file's labels are too many or too long (at most {MAX_CLASSES} of {MAX_LABEL_LENGTH} characters)"
+        )));
     }
     Ok(Some(labels))
 }
 
-/// The largest weights file read (256 MiB; the biggest shipped model is 0.6 MiB). The file is
-/// copied into memory about twice while it is checked.
-pub const MAX_WEIGHTS_BYTES: usize = 256 * 1024 * 1024;
+/// The largest weights file read (see [`crate::limits`]). The file is copied into memory about
+/// twice while it is checked.
+pub use crate::limits::MAX_WEIGHTS_BYTES;
 
 /// Loads parameters from `bytes` into `module`, which must have the same architecture.
 ///

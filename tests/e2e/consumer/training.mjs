@@ -39,8 +39,14 @@ async function trainWithPauses(model, data, options, pauseAt, probe, log) {
       if (pauseAt.includes(steps)) asked.push(model.pause());
     },
   });
+  // A run that fails before its next pause ends the wait (rather than waiting for ever).
+  let failed;
+  training.catch((err) => (failed = err ?? new Error("fit rejected")));
   for (let i = 0; i < pauseAt.length; i++) {
-    while (asked.length <= i) await sleep(2);
+    while (asked.length <= i) {
+      if (failed) throw failed;
+      await sleep(2);
+    }
     log.paused.push(await asked[i]);
     log.flag.push(model.paused);
     // Asking again while paused changes nothing (and does not pause the resumed run).
