@@ -1,19 +1,12 @@
-// Heat maps over an image, and the colour scales' legends: one scale for explanations (the CLI
-// writes the same colours: `heat_colour` in src/explain.rs) and one for feature maps.
+// Heat maps over an image, and the colour scales' legends: one scale for explanations (the
+// package's `heatColour`, generated from src/explain.rs, whose `heat_colour` the CLI draws with)
+// and one for feature maps.
 
-/** Heat `t` in [0, 1] as RGB 0–255: black, dark red, orange, yellow, white (brighter is more). */
+import { heatColour as heatScale } from "../convlens/index.js";
+
+/** Heat `t` in [0, 1] as RGB 0–255, on the scale of the package's `heatColour`. */
 export function heatColour(t) {
-  const stops = [
-    [0, 0, 0],
-    [0.55, 0, 0.05],
-    [0.95, 0.35, 0],
-    [1, 0.85, 0.1],
-    [1, 1, 1],
-  ];
-  const x = Math.min(Math.max(Number.isFinite(t) ? t : 0, 0), 1) * 4;
-  const i = Math.min(Math.floor(x), 3);
-  const f = x - i;
-  return stops[i].map((a, k) => 255 * (a + (stops[i + 1][k] - a) * f));
+  return heatScale(t).map((v) => 255 * v);
 }
 
 /** A feature-map value `v` on a scale reaching `span` (≥ 0): grey to white above 0, blue below. */

@@ -19,6 +19,7 @@ export type { ConvlensModel } from "./model.js";
 export { backends, pretrained, architectures, datasets } from "./catalog.js";
 export { ConvlensError } from "./errors.js";
 export { classifyLive } from "./live.js";
+export { HEAT_STOPS, heatColour } from "./colours.js";
 export type { LiveOptions, LiveStats } from "./live.js";
 export type { ErrorCode } from "./errors.js";
 export type * from "./types.js";

@@ -1,5 +1,5 @@
-// Generated from src/limits.rs by tests/api/limits.rs (`CONVLENS_BLESS=1 cargo test --test
-// api limits` rewrites it); do not edit. The limits and option ranges the Rust core applies.
+// Generated from src/limits.rs by tests/api/generated.rs (`CONVLENS_BLESS=1 cargo test --test
+// api generated` rewrites it); do not edit. The limits and option ranges the Rust core applies.
 
 /** The most values (floats or bytes) of images one call reads. */
 export const MAX_VALUES = 67108864;

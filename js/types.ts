@@ -22,6 +22,9 @@ export type { AdapterInfo };
 export type { EarlyStopping, Schedule, Train } from "./wasm/convlens_cpu.js";
 import type { Completeness, ExplainMethod, ExplainOptions as WasmExplainOptions } from "./wasm/convlens_cpu.js";
 export type { Completeness, ExplainMethod };
+// The results that hold typed arrays, generated from Rust too (src/explain.rs, src/infer.rs,
+// src/train/evaluate.rs).
+export type { Confusion, EvaluationReport, Explanation, FeatureMap, Filters } from "./wasm/convlens_cpu.js";
 
 /** Options of {@link Model.explain}. */
 export interface ExplainOptions extends WasmExplainOptions {
@@ -29,30 +32,6 @@ export interface ExplainOptions extends WasmExplainOptions {
   preprocess?: Preprocess;
 }
 
-/** Why a model gives an image its class (from {@link Model.explain}). */
-export interface Explanation {
-  method: ExplainMethod;
-  /** The class explained (default: the most likely) and its label and probability. */
-  classIndex: number;
-  label: string;
-  score: number;
-  /** Grad-CAM's layer; null for saliency and integrated gradients. */
-  layer: string | null;
-  /** `[height, width]` of `heat`: the network's input, the image as `prepare()` gives it. */
-  shape: [number, number];
-  /** The heat map, row after row, in [0, 1] (1: the strongest evidence for the class). */
-  heat: Float32Array;
-  /** `[height, width]` of `raw`: Grad-CAM's layer's resolution, or the input's. */
-  rawShape: [number, number];
-  /** Before scaling: Grad-CAM (≥ 0), saliency's gradient magnitudes, or integrated gradients' signed attributions. */
-  raw: Float32Array;
-  /** Integrated gradients: their sum against the change of the class score from a black image. */
-  completeness: Completeness | null;
-  /** `[height, width]` of `original`: the image as you gave it. */
-  originalShape: [number, number];
-  /** `heat` carried back through the preparation onto the image as you gave it (0 where its pixels never reached the network, e.g. outside a centre crop), 0–1. */
-  original: Float32Array;
-}
 /** The options of {@link Model.fit} that the Rust core reads (`FitOptions` in `src/session.rs`). */
 export type { TrainingOptions };
 
@@ -167,21 +146,7 @@ export interface Prediction {
   score: number;
 }
 
-/** One layer's output for one image. */
-export interface FeatureMap {
-  layer: string;
-  /** `[channels, height, width]`; dense layers are `[units, 1, 1]`. */
-  shape: [number, number, number];
-  data: Float32Array;
-}
 
-/** The first convolution's kernels. */
-export interface Filters {
-  layer: string;
-  /** `[outChannels, inChannels, kernelHeight, kernelWidth]`. */
-  shape: [number, number, number, number];
-  data: Float32Array;
-}
 
 /**
  * Labelled images: one array of images of the model's input shape, or a list of images of any
@@ -220,15 +185,7 @@ export type StepEvent = { type: "step" } & WasmStepEvent;
 export type Evaluation = WasmEvaluation;
 
 export type { Mistake } from "./wasm/convlens_cpu.js";
-import type { Mistake } from "./wasm/convlens_cpu.js";
 
-/** What {@link Model.evaluate} gives: loss and accuracy, and what went wrong. */
-export interface EvaluationReport extends Evaluation {
-  /** `counts[label * classes + predicted]`: how many images of class `label` got class `predicted` (rows: the truth; the diagonal: right). */
-  confusion: { classes: number; counts: Uint32Array };
-  /** Every misclassified image, in dataset order: its index, true label, predicted class and their probabilities. */
-  mistakes: Mistake[];
-}
 
 /** Sent after every epoch. */
 export type EpochEvent = { type: "epoch" } & WasmEpochEvent;

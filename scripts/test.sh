@@ -99,6 +99,14 @@ stage "the scripts' own tests (tests/scripts)" node --test tests/scripts/
 
 stage "the JS API's unit tests (scripts/js-unit.sh: tests/js, the engine stubbed)" "$ROOT/scripts/js-unit.sh"
 
+# No module imports another that imports it back (type-only imports count): madge on js/, and
+# the crate's top-level modules.
+import_circles() {
+  npx --no-install madge --circular --extensions ts --ts-config js/tsconfig.json js/
+  node scripts/rust-imports.mjs
+}
+stage "no import circles (madge on js/, scripts/rust-imports.mjs on src/)" import_circles
+
 # --- The native lane: lints and tests; then, for the package, the photo model's weights, the wasm32
 # lints and the threaded module (its own target directory: nothing else in the wasm lane waits
 # for it). ---

@@ -37,7 +37,7 @@ pub enum ExplainMethod {
 pub struct ExplainOptions {
     /// `"gradcam"` (default), `"saliency"` or `"integrated-gradients"`.
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
-    pub method: Option<Method>,
+    pub method: Option<ExplainMethod>,
     /// The class to explain (default: the most likely one).
     #[cfg_attr(target_arch = "wasm32", tsify(optional))]
     pub class_index: Option<f64>,
@@ -61,14 +61,17 @@ pub struct Completeness {
     pub score_change: f32,
 }
 
-/// An explanation of one image's class.
+/// Why a model gives an image its class (`Model.explain`'s answer).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify), tsify(missing_as_null))]
 #[serde(rename_all = "camelCase")]
 pub struct Explanation {
     /// How it was made.
-    pub method: Method,
-    /// The class explained.
+    pub method: ExplainMethod,
+    /// The class explained (default: the most likely one).
     pub class_index: usize,
+    /// Its label (set by the classifier; empty from [`explain`]).
+    pub label: String,
     /// Its probability for this image.
     pub score: f32,
     /// Grad-CAM's layer (None for the input-gradient methods).
@@ -77,11 +80,15 @@ pub struct Explanation {
     /// prepared it (what `prepare` gives).
     pub shape: [usize; 2],
     /// The heat map, row after row, scaled to [0, 1] (1: the strongest evidence).
+    #[serde(serialize_with = "crate::typed::f32s")]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Float32Array"))]
     pub heat: Vec<f32>,
     /// `[height, width]` of [`Self::raw`].
     pub raw_shape: [usize; 2],
     /// The map before scaling: Grad-CAM at its layer's resolution (≥ 0), saliency's gradient
     /// magnitudes, or integrated gradients' signed attributions, at the input's resolution.
+    #[serde(serialize_with = "crate::typed::f32s")]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Float32Array"))]
     pub raw: Vec<f32>,
     /// Integrated gradients only: how well the attributions add up.
     pub completeness: Option<Completeness>,
@@ -90,6 +97,8 @@ pub struct Explanation {
     /// [`Self::heat`] carried back through the preparation onto the image as it was given
     /// (0 where its pixels did not reach the network, e.g. outside a centre crop), scaled to
     /// [0, 1] again.
+    #[serde(serialize_with = "crate::typed::f32s")]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Float32Array"))]
     pub original: Vec<f32>,
 }
 
@@ -129,16 +138,20 @@ pub(crate) fn scaled(values: &[f32]) -> Vec<f32> {
     }
 }
 
-/// The colour of heat `t` in [0, 1] (the page's and the CLI's scale, as RGB in [0, 1]): black,
-/// dark red, orange, yellow, white — brightness grows with the value, so it reads in grey too.
+/// The explanations' colour scale, RGB in [0, 1] at heat 0, ¼, ½, ¾ and 1: black, dark red,
+/// orange, yellow, white — brightness grows with the value, so it reads in grey too.
+pub const HEAT_STOPS: [[f32; 3]; 5] = [
+    [0.0, 0.0, 0.0],
+    [0.55, 0.0, 0.05],
+    [0.95, 0.35, 0.0],
+    [1.0, 0.85, 0.1],
+    [1.0, 1.0, 1.0],
+];
+
+/// The colour of heat `t` in [0, 1] on [`HEAT_STOPS`], linearly between them (RGB in [0, 1]);
+/// not finite is 0. The CLI's heat maps; the page's and the JS API's `heatColour` are
+/// generated from this ([`colours_typescript`]).
 pub fn heat_colour(t: f32) -> [f32; 3] {
-    const STOPS: [[f32; 3]; 5] = [
-        [0.0, 0.0, 0.0],
-        [0.55, 0.0, 0.05],
-        [0.95, 0.35, 0.0],
-        [1.0, 0.85, 0.1],
-        [1.0, 1.0, 1.0],
-    ];
     let t = if t.is_finite() {
         t.clamp(0.0, 1.0)
     } else {
@@ -146,8 +159,40 @@ pub fn heat_colour(t: f32) -> [f32; 3] {
     } * 4.0;
     let i = (t.floor() as usize).min(3);
     let f = t - i as f32;
-    let (a, b) = (STOPS[i], STOPS[i + 1]);
+    let (a, b) = (HEAT_STOPS[i], HEAT_STOPS[i + 1]);
     [0, 1, 2].map(|k| a[k] + (b[k] - a[k]) * f)
+}
+
+/// `js/colours.ts`: [`HEAT_STOPS`] and [`heat_colour`] in TypeScript (`tests/api/generated.rs`
+/// fails when that file is stale).
+pub fn colours_typescript() -> String {
+    let stops: Vec<String> = HEAT_STOPS
+        .iter()
+        .map(|[r, g, b]| format!("  [{r}, {g}, {b}],"))
+        .collect();
+    format!(
+        "// Generated from src/explain.rs by tests/api/generated.rs (`CONVLENS_BLESS=1 cargo test --test\n\
+         // api generated` rewrites it); do not edit. The CLI draws its heat maps with the same scale.\n\
+         \n\
+         /** The explanations' colour scale, RGB in [0, 1] at heat 0, ¼, ½, ¾ and 1: black, dark red, orange, yellow, white. */\n\
+         export const HEAT_STOPS: readonly (readonly [number, number, number])[] = [\n{}\n];\n\
+         \n\
+         /**\n \
+         * The colour of heat `t` in [0, 1] (an explanation's `heat`) as RGB in [0, 1], linearly between\n \
+         * {{@link HEAT_STOPS}}: brightness grows with the value, so it reads in grey too. Not finite is 0.\n \
+         *\n \
+         * @example\n \
+         * heatColour(0.5); // [0.95, 0.35, 0]: orange\n \
+         */\n\
+         export function heatColour(t: number): [number, number, number] {{\n  \
+         const x = (Number.isFinite(t) ? Math.min(Math.max(t, 0), 1) : 0) * 4;\n  \
+         const i = Math.min(Math.floor(x), 3);\n  \
+         const f = x - i;\n  \
+         const [a, b] = [HEAT_STOPS[i], HEAT_STOPS[i + 1]];\n  \
+         return [0, 1, 2].map((k) => a[k] + (b[k] - a[k]) * f) as [number, number, number];\n\
+         }}\n",
+        stops.join("\n")
+    )
 }
 
 #[cfg(feature = "train")]
@@ -217,6 +262,7 @@ mod compute {
         Ok(Explanation {
             method,
             class_index: class,
+            label: String::new(),
             score,
             layer,
             shape: [h, w],

@@ -8,13 +8,30 @@ use crate::readback::{read, read_all};
 use burn::prelude::{Device, Tensor};
 
 /// One layer's output for one image, read back to the host.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct FeatureMap {
     /// The layer's name, e.g. `"conv1"`.
     pub layer: &'static str,
     /// `[channels, height, width]` (a dense layer is `[features, 1, 1]`).
     pub shape: [usize; 3],
     /// `channels·height·width` values, channel after channel.
+    #[serde(serialize_with = "crate::typed::f32s")]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Float32Array"))]
+    pub data: Vec<f32>,
+}
+
+/// The first convolution's kernels.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct Filters {
+    /// The layer's name, e.g. `"conv1"`.
+    pub layer: &'static str,
+    /// `[outChannels, inChannels, kernelHeight, kernelWidth]`.
+    pub shape: [usize; 4],
+    /// The weights, kernel after kernel.
+    #[serde(serialize_with = "crate::typed::f32s")]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Float32Array"))]
     pub data: Vec<f32>,
 }
 
@@ -122,10 +139,12 @@ pub async fn feature_maps_per_image<M: ImageClassifier>(
 ///
 /// # Errors
 /// [`crate::Error::Backend`] when reading fails.
-pub async fn first_filters<M: ImageClassifier>(
-    model: &M,
-) -> Result<(&'static str, [usize; 4], Vec<f32>)> {
+pub async fn first_filters<M: ImageClassifier>(model: &M) -> Result<Filters> {
     let (layer, weight) = model.first_filters();
     let shape = weight.dims();
-    Ok((layer, shape, read(weight).await?))
+    Ok(Filters {
+        layer,
+        shape,
+        data: read(weight).await?,
+    })
 }

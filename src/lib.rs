@@ -32,6 +32,7 @@ pub mod pause;
 pub mod readback;
 pub mod session;
 pub mod train;
+pub mod typed;
 pub mod weights;
 
 #[cfg(target_arch = "wasm32")]

@@ -1,7 +1,7 @@
 //! Every limit and option range of the API, written once. The Rust core checks them; the JS API
 //! checks the same ones before anything is copied or posted, from `js/limits.ts`, which
-//! [`typescript`] writes from these values (`tests/api/limits.rs` fails when that file is stale;
-//! `CONVLENS_BLESS=1 cargo test --test api limits` rewrites it).
+//! [`typescript`] writes from these values (`tests/api/generated.rs` fails when that file is stale;
+//! `CONVLENS_BLESS=1 cargo test --test api generated` rewrites it).
 
 use std::ops::RangeInclusive;
 
@@ -249,8 +249,8 @@ const RANGES: [(&str, &str, Range); 13] = [
 /// `js/limits.ts`: these limits as TypeScript constants.
 pub fn typescript() -> String {
     let mut out = String::from(
-        "// Generated from src/limits.rs by tests/api/limits.rs (`CONVLENS_BLESS=1 cargo test --test\n\
-         // api limits` rewrites it); do not edit. The limits and option ranges the Rust core applies.\n",
+        "// Generated from src/limits.rs by tests/api/generated.rs (`CONVLENS_BLESS=1 cargo test --test\n\
+         // api generated` rewrites it); do not edit. The limits and option ranges the Rust core applies.\n",
     );
     for (name, doc, value) in SIZES {
         out += &format!("\n/** {doc} */\nexport const {name} = {value};\n");

@@ -410,7 +410,7 @@ impl Classifier {
     ///
     /// # Errors
     /// [`Error::Backend`] when reading fails.
-    pub async fn filters(&self) -> Result<(&'static str, [usize; 4], Vec<f32>)> {
+    pub async fn filters(&self) -> Result<infer::Filters> {
         infer::first_filters(&self.model()).await
     }
 
@@ -436,7 +436,7 @@ impl Classifier {
     ///
     /// # Errors
     /// As for [`Self::evaluate`].
-    pub async fn assess(&self, data: &Dataset) -> Result<crate::train::Assessment> {
+    pub async fn assess(&self, data: &Dataset) -> Result<crate::train::EvaluationReport> {
         crate::train::assess(&self.model(), data, EVALUATION_BATCH, &self.device).await
     }
 
@@ -609,6 +609,7 @@ impl Classifier {
             None => vec![0.0; h * w],
         };
         e.original_shape = [h, w];
+        e.label = self.labels.get(e.class_index).cloned().unwrap_or_default();
         Ok(e)
     }
 }

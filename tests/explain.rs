@@ -331,14 +331,14 @@ fn assessing_gives_the_confusion_matrix_and_every_mistake() {
     assert_eq!(a.evaluation.images, 500);
     assert!((a.evaluation.loss - plain.loss).abs() < 1e-5);
     assert!((a.evaluation.accuracy - plain.accuracy).abs() < 1e-6);
-    assert_eq!(a.classes, 10);
-    assert_eq!(a.confusion.iter().sum::<u32>(), 500);
-    let right: u32 = (0..10).map(|k| a.confusion[k * 10 + k]).sum();
+    assert_eq!(a.confusion.classes, 10);
+    assert_eq!(a.confusion.counts.iter().sum::<u32>(), 500);
+    let right: u32 = (0..10).map(|k| a.confusion.counts[k * 10 + k]).sum();
     assert_eq!(right as usize + a.mistakes.len(), 500);
     assert!((right as f32 / 500.0 - plain.accuracy).abs() < 1e-6);
     // Each row holds its class's images.
     for k in 0..10 {
-        let row: u32 = a.confusion[k * 10..k * 10 + 10].iter().sum();
+        let row: u32 = a.confusion.counts[k * 10..k * 10 + 10].iter().sum();
         assert_eq!(
             row as usize,
             labels.iter().filter(|&&l| usize::from(l) == k).count()

@@ -56,18 +56,32 @@ pub struct Mistake {
     pub label_score: f32,
 }
 
-/// [`Evaluation`] with what went wrong: the confusion matrix and every misclassified image.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Assessment {
+/// [`Evaluation`] with what went wrong: the confusion matrix and every misclassified image
+/// (`Model.evaluate`'s answer).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct EvaluationReport {
     /// Loss, accuracy and image count.
+    #[serde(flatten)]
     pub evaluation: Evaluation,
+    /// The confusion matrix.
+    pub confusion: Confusion,
+    /// Every misclassified image, in dataset order: its index, true label, predicted class and
+    /// their probabilities.
+    pub mistakes: Vec<Mistake>,
+}
+
+/// How many images of each class got each class.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+pub struct Confusion {
     /// Classes (the matrix is `classes`×`classes`).
     pub classes: usize,
-    /// `confusion[label * classes + predicted]`: how many images of class `label` were given
+    /// `counts[label * classes + predicted]`: how many images of class `label` were given
     /// class `predicted` (rows: the truth; the diagonal: the right ones).
-    pub confusion: Vec<u32>,
-    /// The misclassified images, in dataset order.
-    pub mistakes: Vec<Mistake>,
+    #[serde(serialize_with = "crate::typed::u32s")]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "Uint32Array"))]
+    pub counts: Vec<u32>,
 }
 
 /// Loss, accuracy, and from each image's predicted class the confusion matrix and the mistakes,
@@ -81,7 +95,7 @@ pub async fn assess<M: ImageClassifier>(
     data: &Dataset,
     batch_size: usize,
     device: &Device,
-) -> Result<Assessment> {
+) -> Result<EvaluationReport> {
     if batch_size == 0 {
         return Err(Error::BadInput("batch size must be at least 1".into()));
     }
@@ -129,14 +143,16 @@ pub async fn assess<M: ImageClassifier>(
             });
         }
     }
-    Ok(Assessment {
+    Ok(EvaluationReport {
         evaluation: Evaluation {
             loss,
             accuracy: right as f32 / data.len() as f32,
             images: data.len(),
         },
-        classes,
-        confusion,
+        confusion: Confusion {
+            classes,
+            counts: confusion,
+        },
         mistakes,
     })
 }

@@ -13,7 +13,7 @@ mod plateau;
 #[cfg(feature = "train")]
 mod step;
 
-pub use evaluate::{Assessment, Evaluation, Mistake, assess, evaluate};
+pub use evaluate::{Confusion, Evaluation, EvaluationReport, Mistake, assess, evaluate};
 pub use events::{EpochEvent, FitEvent, Schedule, StepEvent};
 #[cfg(feature = "train")]
 pub use fit::{BatchStream, FitConfig, FitOutcome, Run, StreamFuture, TrainData, fit};

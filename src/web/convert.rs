@@ -1,11 +1,10 @@
-//! Rust values → JS values: the serde types of [`crate::api`], `train` and `session` through
-//! tsify (their TypeScript types come with them), and by hand only what holds typed arrays.
+//! Rust values → JS values: the serde types of the core through tsify (their TypeScript types
+//! come with them; typed arrays through [`crate::typed`]).
 
-use js_sys::{Array, Float32Array, Object, Reflect};
+use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 
 use crate::error::Error;
-use crate::infer::FeatureMap;
 
 /// A JS `Error` with the message and a `code` property (`BAD_INPUT`, `NO_WEBGPU`, …).
 pub(crate) fn js_error(err: Error) -> JsValue {
@@ -15,10 +14,14 @@ pub(crate) fn js_error(err: Error) -> JsValue {
 }
 
 /// A serde value (one whose TypeScript type tsify generated, or a list of them) as a JS value;
-/// `None` becomes `null`, as the generated types say.
+/// `None` becomes `null`, as the generated types say, and a struct with a flattened field a
+/// plain object (serde writes it as a map).
 pub(crate) fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
+    let serializer = serde_wasm_bindgen::Serializer::new()
+        .serialize_missing_as_null(true)
+        .serialize_maps_as_objects(true);
     value
-        .serialize(&serde_wasm_bindgen::Serializer::new().serialize_missing_as_null(true))
+        .serialize(&serializer)
         .map_err(|e| js_error(Error::Backend(format!("could not convert a result: {e}"))))
 }
 
@@ -26,27 +29,6 @@ pub(crate) fn to_js<T: serde::Serialize + ?Sized>(value: &T) -> Result<JsValue, 
 pub(crate) fn set(target: &JsValue, key: &str, value: &JsValue) {
     // Setting a property on a plain object we just created cannot fail.
     let _ = Reflect::set(target, &JsValue::from_str(key), value);
-}
-
-/// `[{ layer, shape: [c, h, w], data: Float32Array }, …]`.
-pub(crate) fn feature_maps(maps: Vec<FeatureMap>) -> JsValue {
-    let out = Array::new();
-    for map in maps {
-        let item: JsValue = Object::new().into();
-        set(&item, "layer", &map.layer.into());
-        let shape = Array::new();
-        for d in map.shape {
-            shape.push(&JsValue::from(d as u32));
-        }
-        set(&item, "shape", &shape.into());
-        set(
-            &item,
-            "data",
-            &Float32Array::from(map.data.as_slice()).into(),
-        );
-        out.push(&item);
-    }
-    out.into()
 }
 
 /// `[n, c, h, w]` from a JS array of four dimensions, or `[1, c, h, w]` from three.
@@ -58,23 +40,4 @@ pub(crate) fn batch_shape(shape: &[u32]) -> Result<[usize; 4], Error> {
             "shape is [channels, height, width] for one image or [images, channels, height, width] for several, got {other:?}"
         ))),
     }
-}
-
-/// One array per image of [`feature_maps`].
-pub(crate) fn feature_maps_per_image(images: Vec<Vec<FeatureMap>>) -> JsValue {
-    images
-        .into_iter()
-        .map(feature_maps)
-        .collect::<Array>()
-        .into()
-}
-
-/// `{ layer, shape: [out, in, kh, kw], data: Float32Array }`.
-pub(crate) fn filters(layer: &str, shape: [usize; 4], data: &[f32]) -> JsValue {
-    let out: JsValue = Object::new().into();
-    set(&out, "layer", &layer.into());
-    let dims: Array = shape.iter().map(|&d| JsValue::from(d as u32)).collect();
-    set(&out, "shape", &dims.into());
-    set(&out, "data", &Float32Array::from(data).into());
-    out
 }

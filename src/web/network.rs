@@ -9,7 +9,7 @@ use js_sys::{Float32Array, Promise, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use super::convert::{batch_shape, feature_maps_per_image, filters, js_error, to_js};
+use super::convert::{batch_shape, js_error, to_js};
 use crate::api::BackendSummary;
 use crate::device::{BackendKind, BackendRequest, SelectedBackend, select};
 use crate::error::{Error, Result};
@@ -257,10 +257,10 @@ impl Network {
         })
     }
 
-    /// Every layer's output for each image (as for `classify`), from one forward pass:
-    /// `[[{ layer, shape: [c, h, w], data }, …], …]`, one array per image.
-    /// `layers`: only these layers' maps are read back (undefined: every layer's).
-    #[wasm_bindgen(js_name = featureMaps)]
+    /// Every layer's output for each image (as for `classify`), from one forward pass: one
+    /// array of maps per image. `layers`: only these layers' maps are read back (undefined:
+    /// every layer's).
+    #[wasm_bindgen(js_name = featureMaps, unchecked_return_type = "Promise<FeatureMap[][]>")]
     pub fn feature_maps(
         &self,
         pixels: Float32Array,
@@ -278,7 +278,7 @@ impl Network {
                     .feature_maps(&pixels, shape, layers.as_deref())
                     .await
             };
-            Ok(feature_maps_per_image(run.await.map_err(js_error)?))
+            to_js(&run.await.map_err(js_error)?)
         })
     }
 
@@ -318,20 +318,20 @@ impl Network {
         Ok(Float32Array::from(run().map_err(js_error)?.as_slice()))
     }
 
-    /// The first convolution's kernels: `{ layer, shape: [out, in, kh, kw], data }`.
+    /// The first convolution's kernels.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Filters>")]
     pub fn filters(&self) -> Promise {
         let inner = Rc::clone(&self.inner);
         future_to_promise(async move {
             let run = async { inner.classifier()?.filters().await };
-            let (layer, shape, data) = run.await.map_err(js_error)?;
-            Ok(filters(layer, shape, &data))
+            to_js(&run.await.map_err(js_error)?)
         })
     }
 
     /// Mean cross-entropy loss and accuracy on `images` (bytes, image after image, each of
-    /// the model's input shape) and their `labels`, with what went wrong: `{ loss, accuracy,
-    /// images, confusion: { classes, counts: Uint32Array }, mistakes: [{ index, label,
-    /// predicted, score, labelScore }] }` (`counts[label * classes + predicted]`).
+    /// the model's input shape) and their `labels`, with what went wrong: the confusion matrix
+    /// and every mistake.
+    #[wasm_bindgen(unchecked_return_type = "Promise<EvaluationReport>")]
     pub fn evaluate(&self, images: Uint8Array, labels: Uint8Array) -> Promise {
         let inner = Rc::clone(&self.inner);
         let (images, labels) = (images.to_vec(), labels.to_vec());
@@ -341,18 +341,7 @@ impl Network {
                 let data = classifier.dataset(images, labels)?;
                 classifier.assess(&data).await
             };
-            let a = run.await.map_err(js_error)?;
-            let out = to_js(&a.evaluation)?;
-            let confusion: JsValue = js_sys::Object::new().into();
-            super::convert::set(&confusion, "classes", &JsValue::from(a.classes as u32));
-            super::convert::set(
-                &confusion,
-                "counts",
-                &js_sys::Uint32Array::from(a.confusion.as_slice()),
-            );
-            super::convert::set(&out, "confusion", &confusion);
-            super::convert::set(&out, "mistakes", &to_js(&a.mistakes)?);
-            Ok(out)
+            to_js(&run.await.map_err(js_error)?)
         })
     }
 

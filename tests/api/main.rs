@@ -3,5 +3,5 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
-mod limits;
+mod generated;
 mod transfer;

@@ -178,3 +178,13 @@ test("the generated limits are the ones the guard applies", () => {
   assert.equal(guard.MAX_WEIGHTS_BYTES, limits.MAX_WEIGHTS_BYTES);
   assert.equal(limits.SEED.max, Number.MAX_SAFE_INTEGER);
 });
+
+test("the heat colour scale is the generated one: its stops at 0, ¼, ½, ¾, 1, brighter as it grows", async () => {
+  const { heatColour, HEAT_STOPS } = await load("colours.js");
+  HEAT_STOPS.forEach((stop, i) => assert.deepEqual(heatColour(i / 4), Array.from(stop)));
+  assert.deepEqual(heatColour(NaN), [0, 0, 0]);
+  assert.deepEqual(heatColour(-1), [0, 0, 0]);
+  assert.deepEqual(heatColour(9), [1, 1, 1]);
+  const brightness = (t) => heatColour(t).reduce((a, b) => a + b, 0);
+  for (let i = 0; i < 100; i++) assert.ok(brightness(i / 100) < brightness((i + 1) / 100), `at ${i / 100}`);
+});

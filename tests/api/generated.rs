@@ -1,23 +1,43 @@
-//! The limits and option ranges are written once, in `src/limits.rs`; the JS API applies them
-//! from `js/limits.ts`, which `convlens::limits::typescript()` writes. This test fails when that
-//! file is stale; `CONVLENS_BLESS=1 cargo test --test api limits` rewrites it.
+//! What is written once in Rust and generated for the JS API: the limits and option ranges
+//! (`src/limits.rs` → `js/limits.ts`) and the explanations' colour scale (`src/explain.rs` →
+//! `js/colours.ts`). These tests fail when a generated file is stale;
+//! `CONVLENS_BLESS=1 cargo test --test api generated` rewrites them.
 
-use convlens::limits;
+use convlens::{explain, limits};
 
-const GENERATED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/js/limits.ts");
+/// Compares `js/<name>` with `want`, or writes it when `CONVLENS_BLESS` is set.
+fn generated(name: &str, want: &str) {
+    let path = format!("{}/js/{name}", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("CONVLENS_BLESS").is_some() {
+        std::fs::write(&path, want).unwrap();
+        return;
+    }
+    let have = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        have == want,
+        "js/{name} is stale: run `CONVLENS_BLESS=1 cargo test --test api generated` and commit it"
+    );
+}
 
 #[test]
 fn js_limits_are_generated_from_the_rust_module() {
-    let want = limits::typescript();
-    if std::env::var_os("CONVLENS_BLESS").is_some() {
-        std::fs::write(GENERATED, &want).unwrap();
-        return;
-    }
-    let have = std::fs::read_to_string(GENERATED).unwrap_or_default();
-    assert!(
-        have == want,
-        "js/limits.ts is stale: run `CONVLENS_BLESS=1 cargo test --test api limits` and commit it"
-    );
+    generated("limits.ts", &limits::typescript());
+}
+
+#[test]
+fn js_colours_are_generated_from_the_rust_scale() {
+    generated("colours.ts", &explain::colours_typescript());
+}
+
+#[test]
+fn the_heat_scale_runs_through_its_stops() {
+    assert_eq!(explain::heat_colour(0.0), [0.0, 0.0, 0.0]);
+    assert_eq!(explain::heat_colour(0.5), explain::HEAT_STOPS[2]);
+    assert_eq!(explain::heat_colour(1.0), [1.0, 1.0, 1.0]);
+    assert_eq!(explain::heat_colour(f32::NAN), [0.0, 0.0, 0.0]);
+    assert_eq!(explain::heat_colour(7.0), [1.0, 1.0, 1.0]);
+    let brightness = |t: f32| explain::heat_colour(t).iter().sum::<f32>();
+    assert!((0..100).all(|i| brightness(i as f32 / 100.0) < brightness((i + 1) as f32 / 100.0)));
 }
 
 #[test]
