@@ -14,6 +14,7 @@ const EVERY_CODE: Record<ErrorCode, true> = {
   ABORTED: true,
   DISPOSED: true,
   BUSY: true,
+  UNSUPPORTED: true,
   NOT_FOUND: true,
   INTERNAL: true,
 };

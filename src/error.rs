@@ -22,11 +22,14 @@ pub enum Error {
     Disposed,
     /// A second `fit` was started while one is running on the same model.
     Busy(String),
+    /// A network file uses an operator or attribute convlens does not run (the message names
+    /// the operator, the node and its index).
+    Unsupported(String),
 }
 
 impl Error {
     /// A stable, machine-readable code (`BAD_INPUT`, `BAD_WEIGHTS`, `NO_WEBGPU`, `BACKEND`,
-    /// `ABORTED`, `DISPOSED`, `BUSY`).
+    /// `ABORTED`, `DISPOSED`, `BUSY`, `UNSUPPORTED`).
     ///
     /// The codes are listed once, in [`ErrorCode`].
     pub fn code(&self) -> &'static str {
@@ -47,6 +50,7 @@ impl fmt::Display for Error {
                 "this model was disposed; load or create a new one to go on"
             ),
             Error::Busy(msg) => write!(f, "busy: {msg}"),
+            Error::Unsupported(msg) => write!(f, "unsupported: {msg}"),
         }
     }
 }
@@ -74,6 +78,8 @@ pub enum ErrorCode {
     Disposed,
     /// Another call holds the model (a second `fit`).
     Busy,
+    /// A network file needs an operator or attribute convlens does not run.
+    Unsupported,
     /// No shipped model or saved entry by that name.
     NotFound,
     /// A failure inside WebAssembly (a bug): the instance was restarted; load the models again.
@@ -82,7 +88,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, in this order.
-    pub const ALL: [ErrorCode; 9] = [
+    pub const ALL: [ErrorCode; 10] = [
         ErrorCode::BadInput,
         ErrorCode::BadWeights,
         ErrorCode::NoWebGpu,
@@ -90,6 +96,7 @@ impl ErrorCode {
         ErrorCode::Aborted,
         ErrorCode::Disposed,
         ErrorCode::Busy,
+        ErrorCode::Unsupported,
         ErrorCode::NotFound,
         ErrorCode::Internal,
     ];
@@ -104,6 +111,7 @@ impl ErrorCode {
             ErrorCode::Aborted => "ABORTED",
             ErrorCode::Disposed => "DISPOSED",
             ErrorCode::Busy => "BUSY",
+            ErrorCode::Unsupported => "UNSUPPORTED",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::Internal => "INTERNAL",
         }
@@ -120,6 +128,7 @@ impl From<&Error> for ErrorCode {
             Error::Aborted(_) => ErrorCode::Aborted,
             Error::Disposed => ErrorCode::Disposed,
             Error::Busy(_) => ErrorCode::Busy,
+            Error::Unsupported(_) => ErrorCode::Unsupported,
         }
     }
 }

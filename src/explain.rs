@@ -345,10 +345,10 @@ mod compute {
         let mut rec = Recorder::tap(layer);
         let logits = model.forward_recorded(image.clone(), &mut rec);
         let Some(maps) = rec.tapped() else {
-            let names: Vec<&str> = model
+            let names: Vec<String> = model
                 .activations(image)
                 .layers
-                .iter()
+                .into_iter()
                 .filter(|a| !a.layer.is_empty() && a.tensor.dims()[2] * a.tensor.dims()[3] > 1)
                 .map(|a| a.layer)
                 .collect();

@@ -12,7 +12,7 @@ use burn::prelude::{Device, Tensor};
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct FeatureMap {
     /// The layer's name, e.g. `"conv1"`.
-    pub layer: &'static str,
+    pub layer: String,
     /// `[channels, height, width]` (a dense layer is `[features, 1, 1]`).
     pub shape: [usize; 3],
     /// `channels·height·width` values, channel after channel.
@@ -26,7 +26,7 @@ pub struct FeatureMap {
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 pub struct Filters {
     /// The layer's name, e.g. `"conv1"`.
-    pub layer: &'static str,
+    pub layer: String,
     /// `[outChannels, inChannels, kernelHeight, kernelWidth]`.
     pub shape: [usize; 4],
     /// The weights, kernel after kernel.
@@ -92,7 +92,11 @@ pub async fn feature_maps_per_image<M: ImageClassifier>(
     let batch = images.dims()[0];
     let mut activations = model.activations(images);
     if let Some(wanted) = layers {
-        let known: Vec<&str> = activations.layers.iter().map(|a| a.layer).collect();
+        let known: Vec<&str> = activations
+            .layers
+            .iter()
+            .map(|a| a.layer.as_str())
+            .collect();
         if let Some(unknown) = wanted.iter().find(|w| !known.contains(&w.as_str())) {
             return Err(crate::error::Error::BadInput(format!(
                 "layers: this network has no layer {unknown:?}; it has {}",
@@ -101,14 +105,14 @@ pub async fn feature_maps_per_image<M: ImageClassifier>(
         }
         activations
             .layers
-            .retain(|a| wanted.iter().any(|w| w == a.layer));
+            .retain(|a| wanted.iter().any(|w| *w == a.layer));
     }
     let shapes: Vec<_> = activations
         .layers
         .iter()
         .map(|a| {
             let [_, c, h, w] = a.tensor.dims();
-            (a.layer, [c, h, w])
+            (a.layer.clone(), [c, h, w])
         })
         .collect();
     let data = read_all(activations.layers.into_iter().map(|a| a.tensor).collect()).await?;
@@ -126,7 +130,7 @@ pub async fn feature_maps_per_image<M: ImageClassifier>(
         let per = shape.iter().product::<usize>();
         for (maps, chunk) in per_image.iter_mut().zip(values.chunks_exact(per)) {
             maps.push(FeatureMap {
-                layer,
+                layer: layer.clone(),
                 shape,
                 data: chunk.to_vec(),
             });
@@ -143,7 +147,7 @@ pub async fn first_filters<M: ImageClassifier>(model: &M) -> Result<Filters> {
     let (layer, weight) = model.first_filters();
     let shape = weight.dims();
     Ok(Filters {
-        layer,
+        layer: layer.to_string(),
         shape,
         data: read(weight).await?,
     })

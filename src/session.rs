@@ -526,7 +526,7 @@ struct FreezeBackbone;
 #[cfg(feature = "train")]
 impl MapModel for FreezeBackbone {
     fn run<M: ImageClassifier>(self, model: M) -> Result<M> {
-        let head = model.head().1;
+        let head = model.head().1.to_string();
         let group = burn::module::ParamGroup::from_paths(vec![
             format!("{head}.weight"),
             format!("{head}.bias"),
@@ -539,8 +539,8 @@ struct LoadBackbone<'a>(&'a [u8]);
 
 impl MapModel for LoadBackbone<'_> {
     fn run<M: ImageClassifier>(self, model: M) -> Result<M> {
-        let head = model.head().1;
-        weights::load_backbone(model, self.0, head)
+        let head = model.head().1.to_string();
+        weights::load_backbone(model, self.0, &head)
     }
 }
 

@@ -106,7 +106,7 @@ fn probabilities_sum_to_one_and_feature_maps_cover_every_layer() {
     assert_eq!(per_image.len(), 8);
     let third = block_on(feature_maps(&model, images.clone().narrow(0, 2, 1))).unwrap();
     for (batched, alone) in per_image[2].iter().zip(&third) {
-        assert_eq!((batched.layer, batched.shape), (alone.layer, alone.shape));
+        assert_eq!((&batched.layer, batched.shape), (&alone.layer, alone.shape));
         let diff = batched
             .data
             .iter()
@@ -128,7 +128,7 @@ fn probabilities_sum_to_one_and_feature_maps_cover_every_layer() {
         Some(&wanted),
     ))
     .unwrap();
-    let layers: Vec<_> = some[2].iter().map(|m| m.layer).collect();
+    let layers: Vec<_> = some[2].iter().map(|m| m.layer.as_str()).collect();
     assert_eq!(layers, ["conv2", "fc3"]);
     assert_eq!(some[2][0].data, per_image[2][3].data);
     let unknown = ["conv9".to_string()];

@@ -6,7 +6,7 @@ use burn::prelude::Tensor;
 #[derive(Debug, Clone)]
 pub struct LayerActivation {
     /// The layer's name, e.g. `"conv1"` or `"fc1"`.
-    pub layer: &'static str,
+    pub layer: String,
     /// `[batch, channels, height, width]`; a dense layer's `[batch, features]` is stored as
     /// `[batch, features, 1, 1]` so that every layer has one shape.
     pub tensor: Tensor<4>,
@@ -23,10 +23,10 @@ pub struct Activations {
 
 impl Activations {
     /// Each layer's name and `[batch, channels, height, width]`.
-    pub fn shapes(&self) -> Vec<(&'static str, [usize; 4])> {
+    pub fn shapes(&self) -> Vec<(&str, [usize; 4])> {
         self.layers
             .iter()
-            .map(|a| (a.layer, a.tensor.dims()))
+            .map(|a| (a.layer.as_str(), a.tensor.dims()))
             .collect()
     }
 }
@@ -76,12 +76,12 @@ impl Recorder {
 
     /// Reports a convolutional layer's `[batch, channels, height, width]` output; returns what
     /// the pass goes on with (the same tensor, or the tapped leaf).
-    pub fn map(&mut self, layer: &'static str, tensor: Tensor<4>) -> Tensor<4> {
+    pub fn map(&mut self, layer: &str, tensor: Tensor<4>) -> Tensor<4> {
         match &mut self.0 {
             Mode::Off => tensor,
             Mode::On(layers) => {
                 layers.push(LayerActivation {
-                    layer,
+                    layer: layer.to_string(),
                     tensor: tensor.clone(),
                 });
                 tensor
@@ -99,11 +99,11 @@ impl Recorder {
     }
 
     /// Records a dense layer's `[batch, features]` output as `[batch, features, 1, 1]`.
-    pub fn dense(&mut self, layer: &'static str, tensor: &Tensor<2>) {
+    pub fn dense(&mut self, layer: &str, tensor: &Tensor<2>) {
         if let Mode::On(layers) = &mut self.0 {
             let [batch, features] = tensor.dims();
             layers.push(LayerActivation {
-                layer,
+                layer: layer.to_string(),
                 tensor: tensor.clone().reshape([batch, features, 1, 1]),
             });
         }

@@ -78,7 +78,7 @@ impl AlexNetConfig {
 }
 
 impl ImageClassifier for AlexNet {
-    fn first_filters(&self) -> (&'static str, Tensor<4>) {
+    fn first_filters(&self) -> (&str, Tensor<4>) {
         ("conv1", self.convs[0].weight.val())
     }
 
@@ -109,11 +109,11 @@ impl ImageClassifier for AlexNet {
         self.fc3.forward(x) // [batch, classes]
     }
 
-    fn head(&self) -> (&'static str, &'static str) {
+    fn head(&self) -> (&str, &str) {
         ("fc3", "fc3")
     }
 
-    fn last_conv(&self) -> &'static str {
+    fn last_conv(&self) -> &str {
         CONV_NAMES[CONV_NAMES.len() - 1]
     }
 
@@ -141,9 +141,8 @@ mod tests {
     fn five_convolutions_three_pools_three_dense_layers() {
         let device = Device::flex();
         let model = AlexNetConfig::new().init(&device);
-        let shapes = model
-            .activations(Tensor::zeros([2, 1, 28, 28], &device))
-            .shapes();
+        let activations = model.activations(Tensor::zeros([2, 1, 28, 28], &device));
+        let shapes = activations.shapes();
         let names: Vec<&str> = shapes.iter().map(|(n, _)| *n).collect();
         assert_eq!(
             names,

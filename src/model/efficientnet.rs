@@ -205,7 +205,7 @@ impl EfficientNet {
 }
 
 impl ImageClassifier for EfficientNet {
-    fn first_filters(&self) -> (&'static str, Tensor<4>) {
+    fn first_filters(&self) -> (&str, Tensor<4>) {
         ("stem", self.conv_stem.weight.val())
     }
 
@@ -239,7 +239,7 @@ impl ImageClassifier for EfficientNet {
         self.fc.forward(self.dropout.forward(x)) // [batch, classes]
     }
 
-    fn head(&self) -> (&'static str, &'static str) {
+    fn head(&self) -> (&str, &str) {
         ("classifier", "fc")
     }
 
@@ -258,7 +258,7 @@ impl ImageClassifier for EfficientNet {
         layers
     }
 
-    fn last_conv(&self) -> &'static str {
+    fn last_conv(&self) -> &str {
         "head"
     }
 

@@ -27,6 +27,8 @@ pub enum LayerKind {
     GlobalPooling,
     /// Every output is a weighted sum of every input.
     Dense,
+    /// Any other operation of an imported network (element by element, or a rearrangement).
+    Operation,
 }
 
 /// One recorded layer's kind and geometry (kernel, stride and padding along each side; 1, 1,
@@ -171,10 +173,10 @@ mod tests {
         for architecture in Architecture::ALL {
             let model = architecture.init(&device);
             let [c, h, w] = model.input_shape();
-            let recorded: Vec<&str> = model
+            let recorded: Vec<String> = model
                 .activations(Tensor::zeros([1, c, h, w], &device))
                 .layers
-                .iter()
+                .into_iter()
                 .map(|a| a.layer)
                 .collect();
             let layers = model.layers();

@@ -50,7 +50,7 @@ impl LeNet5Config {
 }
 
 impl ImageClassifier for LeNet5 {
-    fn first_filters(&self) -> (&'static str, Tensor<4>) {
+    fn first_filters(&self) -> (&str, Tensor<4>) {
         ("conv1", self.conv1.weight.val())
     }
 
@@ -86,11 +86,11 @@ impl ImageClassifier for LeNet5 {
         self.fc3.forward(x) // [batch, classes]
     }
 
-    fn head(&self) -> (&'static str, &'static str) {
+    fn head(&self) -> (&str, &str) {
         ("fc3", "fc3")
     }
 
-    fn last_conv(&self) -> &'static str {
+    fn last_conv(&self) -> &str {
         "relu2"
     }
 

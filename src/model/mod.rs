@@ -48,11 +48,11 @@ pub trait ImageClassifier: Module {
     /// The classifying layer's name among the feature maps (e.g. `"fc3"`) and its module's
     /// path among the parameters (e.g. `"fc3"`): the part whose size is the class count, which
     /// transfer learning replaces and `train: "head"` trains alone.
-    fn head(&self) -> (&'static str, &'static str);
+    fn head(&self) -> (&str, &str);
 
     /// The last convolutional layer's output (after its activation) among the feature maps:
     /// where Grad-CAM looks by default.
-    fn last_conv(&self) -> &'static str;
+    fn last_conv(&self) -> &str;
 
     /// Every recorded layer's kind and geometry, in forward order (the head included).
     fn layers(&self) -> Vec<LayerGeometry>;
@@ -86,7 +86,7 @@ pub trait ImageClassifier: Module {
 
     /// The first convolution's name and kernels, `[out_channels, in_channels, kh, kw]`: what
     /// the network looks for in the raw pixels.
-    fn first_filters(&self) -> (&'static str, Tensor<4>);
+    fn first_filters(&self) -> (&str, Tensor<4>);
 
     /// Class scores plus the output of every layer, in order.
     fn activations(&self, input: Tensor<4>) -> Activations {

@@ -130,6 +130,8 @@ macro_rules! zoo {
         #[derive(Module, Debug)]
         pub enum AnyModel {
             $($(#[doc = $doc])* $variant($ty),)+
+            /// A network read from a file (ONNX), as a graph of layers.
+            Graph(crate::graph::Graph),
         }
 
         impl Architecture {
@@ -170,10 +172,11 @@ macro_rules! zoo {
         }
 
         impl AnyModel {
-            /// Which architecture this is.
-            pub fn architecture(&self) -> Architecture {
+            /// Which architecture of the zoo this is (`None`: a graph).
+            pub fn architecture(&self) -> Option<Architecture> {
                 match self {
-                    $(AnyModel::$variant(_) => Architecture::$variant,)+
+                    $(AnyModel::$variant(_) => Some(Architecture::$variant),)+
+                    AnyModel::Graph(_) => None,
                 }
             }
 
@@ -181,6 +184,7 @@ macro_rules! zoo {
             pub fn with<F: WithModel>(&self, f: F) -> F::Output {
                 match self {
                     $(AnyModel::$variant(m) => f.run(m),)+
+                    AnyModel::Graph(m) => f.run(m),
                 }
             }
 
@@ -191,6 +195,7 @@ macro_rules! zoo {
             pub fn try_map<F: MapModel>(self, f: F) -> Result<Self> {
                 match self {
                     $(AnyModel::$variant(m) => f.run(m).map(AnyModel::$variant),)+
+                    AnyModel::Graph(m) => f.run(m).map(AnyModel::Graph),
                 }
             }
         }
@@ -199,36 +204,54 @@ macro_rules! zoo {
             fn input_shape(&self) -> [usize; 3] {
                 match self {
                     $(AnyModel::$variant(m) => m.input_shape(),)+
+                    AnyModel::Graph(m) => m.input_shape(),
+                }
+            }
+
+            fn forward_recorded(&self, input: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
+                match self {
+                    AnyModel::Graph(m) => m.forward_recorded(input, rec),
+                    other => {
+                        let features = other.features_recorded(input, rec);
+                        let logits = other.classify_features(features);
+                        rec.dense(other.head().0, &logits);
+                        logits
+                    }
                 }
             }
 
             fn features_recorded(&self, input: Tensor<4>, rec: &mut Recorder) -> Tensor<2> {
                 match self {
                     $(AnyModel::$variant(m) => m.features_recorded(input, rec),)+
+                    AnyModel::Graph(m) => m.features_recorded(input, rec),
                 }
             }
 
             fn classify_features(&self, features: Tensor<2>) -> Tensor<2> {
                 match self {
                     $(AnyModel::$variant(m) => m.classify_features(features),)+
+                    AnyModel::Graph(m) => m.classify_features(features),
                 }
             }
 
-            fn head(&self) -> (&'static str, &'static str) {
+            fn head(&self) -> (&str, &str) {
                 match self {
                     $(AnyModel::$variant(m) => m.head(),)+
+                    AnyModel::Graph(m) => m.head(),
                 }
             }
 
-            fn last_conv(&self) -> &'static str {
+            fn last_conv(&self) -> &str {
                 match self {
                     $(AnyModel::$variant(m) => m.last_conv(),)+
+                    AnyModel::Graph(m) => m.last_conv(),
                 }
             }
 
             fn layers(&self) -> Vec<crate::model::LayerGeometry> {
                 match self {
                     $(AnyModel::$variant(m) => m.layers(),)+
+                    AnyModel::Graph(m) => m.layers(),
                 }
             }
 
@@ -242,9 +265,10 @@ macro_rules! zoo {
                 }
             }
 
-            fn first_filters(&self) -> (&'static str, Tensor<4>) {
+            fn first_filters(&self) -> (&str, Tensor<4>) {
                 match self {
                     $(AnyModel::$variant(m) => m.first_filters(),)+
+                    AnyModel::Graph(m) => m.first_filters(),
                 }
             }
         }
@@ -472,7 +496,7 @@ mod tests {
     fn names_round_trip_and_unknown_names_list_the_known_ones() {
         for &arch in Architecture::ALL {
             assert_eq!(Architecture::parse(arch.name()).ok(), Some(arch));
-            assert_eq!(arch.init(&Device::flex()).architecture(), arch);
+            assert_eq!(arch.init(&Device::flex()).architecture(), Some(arch));
         }
         let err = Architecture::parse("vgg16").unwrap_err().to_string();
         assert!(

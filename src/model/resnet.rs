@@ -110,7 +110,7 @@ const STAGE_NAMES: [[&str; 3]; 3] = [
 ];
 
 impl ImageClassifier for ResNet {
-    fn first_filters(&self) -> (&'static str, Tensor<4>) {
+    fn first_filters(&self) -> (&str, Tensor<4>) {
         ("stem", self.stem.weight.val())
     }
 
@@ -143,7 +143,7 @@ impl ImageClassifier for ResNet {
         self.classifier.forward(x) // [batch, classes]
     }
 
-    fn head(&self) -> (&'static str, &'static str) {
+    fn head(&self) -> (&str, &str) {
         ("classifier", "classifier")
     }
 
@@ -162,7 +162,7 @@ impl ImageClassifier for ResNet {
         layers
     }
 
-    fn last_conv(&self) -> &'static str {
+    fn last_conv(&self) -> &str {
         STAGE_NAMES[(self.stages.len().max(1) - 1) % STAGE_NAMES.len()][2]
     }
 }

@@ -92,7 +92,7 @@ const BLOCK_NAMES: [[&str; 3]; 8] = [
 ];
 
 impl ImageClassifier for VisualIntelligenceNetwork {
-    fn first_filters(&self) -> (&'static str, Tensor<4>) {
+    fn first_filters(&self) -> (&str, Tensor<4>) {
         ("feature_extractor", self.feature_extractor.weight.val())
     }
 
@@ -147,7 +147,7 @@ impl ImageClassifier for VisualIntelligenceNetwork {
         self.classifier.forward(x) // [batch, classes]
     }
 
-    fn head(&self) -> (&'static str, &'static str) {
+    fn head(&self) -> (&str, &str) {
         ("classifier", "classifier")
     }
 
@@ -174,7 +174,7 @@ impl ImageClassifier for VisualIntelligenceNetwork {
         layers
     }
 
-    fn last_conv(&self) -> &'static str {
+    fn last_conv(&self) -> &str {
         BLOCK_NAMES[(self.complexity_layers.len().max(1) - 1) % BLOCK_NAMES.len()][2]
     }
 }
