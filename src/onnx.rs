@@ -623,6 +623,19 @@ impl<'d> Builder<'d> {
         } else {
             node.name.clone()
         };
+        if let Some(missing) = node
+            .input
+            .iter()
+            .find(|i| !i.is_empty() && !self.known.contains_key(*i) && !self.metas.contains_key(*i))
+        {
+            return Err(node_bad(
+                node,
+                index,
+                format!(
+                    "reads {missing:?}, which is neither the input, an initializer nor an earlier node's output (a missing initializer, a dangling input or a cycle)"
+                ),
+            ));
+        }
         let mut a = Attrs::new(node);
         let input = |k: usize| node.input.get(k).map(String::as_str).unwrap_or("");
         let outputs: Vec<String> = node

@@ -78,6 +78,30 @@ pub struct ModelDescription {
     pub preprocess: Preprocess,
     /// Every `fit` the weights went through since they were made or last loaded, oldest first.
     pub training: Vec<TrainingRecord>,
+    /// An imported network's graph and layer shapes (its architecture is `"graph"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(type = "unknown", optional))]
+    pub graph: Option<crate::graph::GraphFile>,
+}
+
+/// The architecture name a model file gives an imported network.
+pub const GRAPH_ARCHITECTURE: &str = "graph";
+
+/// How [`Classifier::from_onnx`] reads an ONNX file.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OnnxOptions {
+    /// Class labels, by output index (else the file's `labels` metadata, else numbers); with
+    /// `transfer`, the new classes.
+    pub labels: Option<Vec<String>>,
+    /// How pixels in [0, 1] become what the network was trained on.
+    pub input: Option<crate::graph::Normalise>,
+    /// Transfer learning: a fresh head of one output per label, cut at `cut`.
+    #[serde(default)]
+    pub transfer: bool,
+    /// The dense or convolution node the new head replaces (by default the last dense node, or
+    /// the last convolution).
+    pub cut: Option<String>,
 }
 
 /// A network of the zoo on a device, ready to classify, explain itself and train.
@@ -86,7 +110,8 @@ pub struct ModelDescription {
 /// its own way.
 #[derive(Debug, Clone)]
 pub struct Classifier {
-    architecture: Architecture,
+    /// The zoo's architecture (`None`: an imported graph).
+    architecture: Option<Architecture>,
     labels: Vec<String>,
     parameters: usize,
     /// How an image becomes the input (the architecture's, or the shipped model's).
@@ -129,17 +154,95 @@ impl Classifier {
             Init::Backbone(bytes) => model.try_map(LoadBackbone(bytes))?,
             Init::Seed(_) => model,
         };
-        Ok(Self {
+        Ok(Self::assemble(
+            Some(architecture),
+            model,
+            labels,
+            architecture.preprocess(),
+            device,
+            model_device,
+        ))
+    }
+
+    fn assemble(
+        architecture: Option<Architecture>,
+        model: AnyModel,
+        labels: Vec<String>,
+        preprocess: Preprocess,
+        device: &Device,
+        model_device: Device,
+    ) -> Self {
+        #[cfg(not(feature = "train"))]
+        let _ = model_device;
+        Self {
             architecture,
             parameters: trainable_parameters(&model),
-            preprocess: architecture.preprocess(),
+            preprocess,
             training: Vec::new(),
             labels,
             device: device.clone(),
             #[cfg(feature = "train")]
             model_device,
             model,
-        })
+        }
+    }
+
+    /// The network an ONNX file holds, on `device` (see [`crate::onnx::import`]).
+    ///
+    /// # Errors
+    /// As for [`crate::onnx::import`]; [`Error::BadInput`] for labels that do not match the
+    /// output's classes, options that do not fit (a bad cut, mean or std) or transfer without
+    /// labels.
+    pub fn from_onnx(device: &Device, bytes: &[u8], options: OnnxOptions) -> Result<Self> {
+        #[cfg(feature = "train")]
+        let model_device = device.clone().autodiff();
+        #[cfg(not(feature = "train"))]
+        let model_device = device.clone();
+        model_device.seed(FRESH_WEIGHTS_SEED);
+        let imported = crate::onnx::import(bytes, &model_device, true)?;
+        let mut graph = imported.graph;
+        if let Some(n) = &options.input {
+            graph = graph.with_normalise(n, &model_device)?;
+        }
+        let labels = if options.transfer {
+            let labels = options
+                .labels
+                .ok_or_else(|| Error::BadInput("transfer needs the new labels (classes)".into()))?;
+            check_classes(labels.len())?;
+            graph = graph.with_head(labels.len(), options.cut.as_deref(), &model_device)?;
+            labels
+        } else {
+            if options.cut.is_some() {
+                return Err(Error::BadInput(
+                    "cut is for transfer learning (with classes)".into(),
+                ));
+            }
+            let classes = graph.plan().classes();
+            let labels = match options.labels.or(imported.info.labels) {
+                Some(l) => l,
+                None => {
+                    check_classes(classes)?;
+                    numbered(classes)
+                }
+            };
+            if labels.len() != classes {
+                return Err(Error::BadInput(format!(
+                    "labels: {} labels for a network of {classes} outputs",
+                    labels.len()
+                )));
+            }
+            labels
+        };
+        check_classes(labels.len())?;
+        graph.check_classifier()?;
+        Ok(Self::assemble(
+            None,
+            AnyModel::Graph(graph),
+            labels,
+            Preprocess::Resize,
+            device,
+            model_device,
+        ))
     }
 
     /// As [`Self::new`], with `classes` outputs labelled `"0"`, `"1"`, ….
@@ -212,9 +315,15 @@ impl Classifier {
         }
     }
 
-    /// The architecture.
-    pub fn architecture(&self) -> Architecture {
+    /// The zoo's architecture (`None`: an imported graph).
+    pub fn architecture(&self) -> Option<Architecture> {
         self.architecture
+    }
+
+    /// The architecture's name (`"graph"` for an imported network).
+    pub fn architecture_name(&self) -> &'static str {
+        self.architecture
+            .map_or(GRAPH_ARCHITECTURE, Architecture::name)
     }
 
     /// Every `fit` these weights went through (as far as their files say), oldest first.
@@ -225,11 +334,15 @@ impl Classifier {
     /// What a model file of this classifier says besides the weights.
     pub fn description(&self) -> ModelDescription {
         ModelDescription {
-            architecture: self.architecture.name().to_string(),
+            architecture: self.architecture_name().to_string(),
             labels: self.labels.clone(),
             input_shape: self.input_shape(),
             preprocess: self.preprocess,
             training: self.training.clone(),
+            graph: match &self.model {
+                AnyModel::Graph(g) => Some(g.file()),
+                _ => None,
+            },
         }
     }
 
@@ -262,14 +375,50 @@ impl Classifier {
         let description: ModelDescription = serde_json::from_str(&json).map_err(|e| {
             Error::BadWeights(format!("the model file's description is not readable: {e}"))
         })?;
-        let architecture = Architecture::parse(&description.architecture)
-            .map_err(|e| Error::BadWeights(format!("the model file's {e}")))?;
-        let mut classifier = Self::new(
-            architecture,
-            description.labels,
-            device,
-            Init::Weights(bytes),
-        )?;
+        let mut classifier = match (&description.graph, description.architecture.as_str()) {
+            (Some(file), GRAPH_ARCHITECTURE) => {
+                check_classes(description.labels.len())?;
+                #[cfg(feature = "train")]
+                let model_device = device.clone().autodiff();
+                #[cfg(not(feature = "train"))]
+                let model_device = device.clone();
+                let graph = crate::graph::Graph::skeleton(file, &model_device)?;
+                graph
+                    .check_classifier()
+                    .map_err(|e| Error::BadWeights(format!("the model file's graph: {e}")))?;
+                if graph.plan().classes() != description.labels.len() {
+                    return Err(Error::BadWeights(format!(
+                        "the model file has {} labels for a graph of {} outputs",
+                        description.labels.len(),
+                        graph.plan().classes()
+                    )));
+                }
+                let model = load_burnpack(AnyModel::Graph(graph), bytes)?;
+                Self::assemble(
+                    None,
+                    model,
+                    description.labels,
+                    Preprocess::Resize,
+                    device,
+                    model_device,
+                )
+            }
+            (Some(_), other) | (None, other @ GRAPH_ARCHITECTURE) => {
+                return Err(Error::BadWeights(format!(
+                    "the model file's architecture {other:?} does not match its graph"
+                )));
+            }
+            (None, name) => {
+                let architecture = Architecture::parse(name)
+                    .map_err(|e| Error::BadWeights(format!("the model file's {e}")))?;
+                Self::new(
+                    architecture,
+                    description.labels,
+                    device,
+                    Init::Weights(bytes),
+                )?
+            }
+        };
         if classifier.input_shape() != description.input_shape {
             return Err(Error::BadWeights(format!(
                 "the model file says its input is {:?}, but its architecture reads {:?}",

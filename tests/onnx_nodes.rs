@@ -131,7 +131,11 @@ fn run_case(dir: &Path, device: &Device) -> Outcome {
         let Some(want) = floats(expected) else {
             return Outcome::Refused(format!("output of ONNX type {}", expected.data_type));
         };
-        let got: Vec<f32> = out.into_data().convert::<f32>().into_vec().unwrap();
+        let got: Vec<f32> = out
+            .into_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .unwrap();
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             let ok = (g - w).abs() <= 1e-4 + 1e-3 * w.abs() || (g.is_nan() && w.is_nan()) || g == w;
             if !ok {

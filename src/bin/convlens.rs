@@ -25,8 +25,9 @@ use burn::prelude::Device;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use convlens::data::{Dataset, parse_idx};
 use convlens::device::{self, BackendKind, SelectedBackend};
-use convlens::model::{Architecture, DatasetInfo, Pretrained};
-use convlens::session::{Classifier, FitOptions, Init, Validation, burnpack};
+use convlens::graph::Normalise;
+use convlens::model::{Architecture, DatasetInfo, Preprocess, Pretrained};
+use convlens::session::{Classifier, FitOptions, Init, OnnxOptions, Validation, burnpack};
 use convlens::train::{EpochEvent, FitEvent};
 use convlens::{Error, Result, weights};
 use futures_lite::future::block_on;
@@ -79,7 +80,8 @@ enum Command {
     /// names, the others under their Burn module paths.
     Export(ExportArgs),
     /// Read a PyTorch state_dict (safetensors, the names `export` writes, or a .pth checkpoint)
-    /// into a weights file.
+    /// into a weights file; or an ONNX network (`import model.onnx`) into a model file, listing
+    /// its nodes.
     Import(ImportArgs),
     /// Images per second on --backend: inference of 1 and of 64 images (probabilities read
     /// back) and training (the training loop, batch 64) of each shipped model on its dataset.
@@ -114,16 +116,80 @@ struct ClassifyArgs {
 /// The model `classify` and `explain` use.
 #[derive(Args)]
 struct ModelArgs {
-    /// A shipped model (e.g. lenet5-mnist, its weights from --weights-dir) or an architecture
-    /// (with --weights).
+    /// A shipped model (e.g. lenet5-mnist, its weights from --weights-dir), an architecture
+    /// (with --weights), or a file: an ONNX network or a model file.
     #[arg(long)]
     model: String,
+    #[command(flatten)]
+    onnx: OnnxArgs,
     /// Weights for an architecture, or instead of a shipped model's file.
     #[arg(long)]
     weights: Option<PathBuf>,
     /// Where the shipped weights are.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/weights"))]
     weights_dir: PathBuf,
+}
+
+/// How an ONNX network is read.
+#[derive(Args, Default)]
+struct OnnxArgs {
+    /// An ONNX network's class names, by output index: a JSON list (default: the file's
+    /// `labels` metadata, or numbers).
+    #[arg(long)]
+    labels: Option<PathBuf>,
+    /// An ONNX network's input normalisation: the mean per channel (comma-separated) taken
+    /// from `pixel · scale`.
+    #[arg(long, value_delimiter = ',')]
+    mean: Vec<f32>,
+    /// The standard deviation per channel (comma-separated) the difference is divided by.
+    #[arg(long, value_delimiter = ',')]
+    std: Vec<f32>,
+    /// What a pixel of 1 becomes first (1, or 255 for networks trained on bytes).
+    #[arg(long, default_value_t = 1.0)]
+    scale: f32,
+    /// The network reads blue, green, red.
+    #[arg(long)]
+    bgr: bool,
+    /// Centre crop: the square's side over the image's shorter side (e.g. 0.875 for 224 of
+    /// 256); default: the whole image resized.
+    #[arg(long)]
+    crop: Option<f32>,
+}
+
+impl OnnxArgs {
+    fn options(&self) -> Result<OnnxOptions> {
+        let labels = match &self.labels {
+            Some(path) => Some(serde_json::from_slice(&read(path)?).map_err(|e| {
+                Error::BadInput(format!("{}: not a JSON list of names: {e}", path.display()))
+            })?),
+            None => None,
+        };
+        let normalise =
+            !self.mean.is_empty() || !self.std.is_empty() || self.scale != 1.0 || self.bgr;
+        Ok(OnnxOptions {
+            labels,
+            input: normalise.then(|| Normalise {
+                mean: self.mean.clone(),
+                std: self.std.clone(),
+                scale: self.scale,
+                bgr: self.bgr,
+            }),
+            ..OnnxOptions::default()
+        })
+    }
+
+    /// An ONNX network or a model file, with these options.
+    fn open(&self, bytes: &[u8], device: &Device) -> Result<Classifier> {
+        let classifier = if convlens::onnx::looks_like_onnx(bytes) {
+            Classifier::from_onnx(device, bytes, self.options()?)?
+        } else {
+            Classifier::from_model_file(device, bytes)?
+        };
+        Ok(match self.crop {
+            Some(fraction) => classifier.with_preprocess(Preprocess::CentreCrop { fraction }),
+            None => classifier,
+        })
+    }
 }
 
 #[derive(Args)]
@@ -220,12 +286,16 @@ struct ExportArgs {
 
 #[derive(Args)]
 struct ImportArgs {
-    /// The architecture.
-    #[arg(long)]
-    model: String,
+    /// An ONNX network to read into a model file (--out; default: beside it, .bpk).
+    onnx: Option<PathBuf>,
+    #[command(flatten)]
+    read: OnnxArgs,
+    /// The architecture (a PyTorch state_dict's).
+    #[arg(long, required_unless_present = "onnx")]
+    model: Option<String>,
     /// The PyTorch state_dict: safetensors, or a checkpoint file `torch.save` wrote (.pt/.pth).
-    #[arg(long)]
-    from: PathBuf,
+    #[arg(long, required_unless_present = "onnx")]
+    from: Option<PathBuf>,
     /// How many classes its classifier has (1000 for ImageNet weights).
     #[arg(long, default_value_t = 10)]
     classes: usize,
@@ -236,9 +306,9 @@ struct ImportArgs {
     /// Store the weights as f16 (half the size; read back as f32).
     #[arg(long)]
     half: bool,
-    /// The weights file to write.
-    #[arg(long)]
-    out: PathBuf,
+    /// The weights file (or model file) to write.
+    #[arg(long, required_unless_present = "onnx")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -330,6 +400,13 @@ fn classify(args: &ClassifyArgs, device: &Device) -> Result<()> {
 /// The model `args` name: a shipped one (its weights from `--weights` or `--weights-dir`) or
 /// an architecture with `--weights`.
 fn open_classifier(args: &ModelArgs, device: &Device) -> Result<Classifier> {
+    let path = Path::new(&args.model);
+    if Architecture::parse(&args.model).is_err()
+        && Pretrained::find(&args.model).is_err()
+        && path.is_file()
+    {
+        return args.onnx.open(&read(path)?, device);
+    }
     match Pretrained::find(&args.model) {
         Ok(shipped) => {
             let path = args
@@ -491,8 +568,56 @@ fn export(args: &ExportArgs, device: &Device) -> Result<()> {
     Ok(())
 }
 
+/// `import model.onnx`: the network as a model file, and its nodes.
+fn import_onnx(path: &Path, args: &ImportArgs, device: &Device) -> Result<()> {
+    let classifier = args.read.open(&read(path)?, device)?;
+    println!(
+        "{:<4} {:<32} {:<20} {:<18}",
+        "#", "node", "operator", "output"
+    );
+    let model = classifier.model();
+    if let convlens::model::AnyModel::Graph(graph) = &model {
+        for (i, (node, meta)) in graph.plan().nodes().enumerate() {
+            if matches!(
+                node.op,
+                convlens::graph::Op::Const { .. } | convlens::graph::Op::Ints { .. }
+            ) {
+                continue;
+            }
+            let mut shape = meta.shape().to_vec();
+            if let Some(b) = shape.first_mut() {
+                *b = 1;
+            }
+            println!("{i:<4} {:<32} {:<20} {shape:?}", node.name, node.op.name());
+        }
+    }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| path.with_extension("bpk"));
+    let bytes = block_on(classifier.export_model())?;
+    write(&out, &bytes)?;
+    println!(
+        "{}: input {:?}, {} classes, {} parameters, {} bytes",
+        out.display(),
+        classifier.input_shape(),
+        classifier.classes(),
+        classifier.parameters(),
+        bytes.len()
+    );
+    Ok(())
+}
+
 fn import(args: &ImportArgs, device: &Device) -> Result<()> {
-    let architecture = Architecture::parse(&args.model)?;
+    if let Some(path) = &args.onnx {
+        return import_onnx(path, args, device);
+    }
+    let (Some(model), Some(from), Some(out)) = (&args.model, &args.from, &args.out) else {
+        return Err(Error::BadInput(
+            "import needs --model, --from and --out (or an ONNX file)".into(),
+        ));
+    };
+    let architecture = Architecture::parse(model)?;
     let mut classifier = match &args.labels {
         Some(path) => {
             let labels: Vec<String> = serde_json::from_slice(&read(path)?).map_err(|e| {
@@ -503,13 +628,13 @@ fn import(args: &ImportArgs, device: &Device) -> Result<()> {
         None => Classifier::with_classes(architecture, args.classes, device, Init::Seed(0))?,
     };
     let checkpoint = matches!(
-        args.from.extension().and_then(|e| e.to_str()),
+        from.extension().and_then(|e| e.to_str()),
         Some("pt" | "pth")
     );
     if checkpoint {
-        classifier.import_pytorch_checkpoint(&args.from)?;
+        classifier.import_pytorch_checkpoint(from)?;
     } else {
-        classifier.import_pytorch(&read(&args.from)?)?;
+        classifier.import_pytorch(&read(from)?)?;
     }
     let bytes = block_on(classifier.export())?;
     let bytes = if args.half {
@@ -517,10 +642,10 @@ fn import(args: &ImportArgs, device: &Device) -> Result<()> {
     } else {
         bytes
     };
-    write(&args.out, &bytes)?;
+    write(out, &bytes)?;
     println!(
         "{}: {} parameters of {}, {} bytes",
-        args.out.display(),
+        out.display(),
         classifier.parameters(),
         architecture.name(),
         bytes.len()
@@ -688,7 +813,7 @@ fn eval(args: &EvalArgs, device: &Device) -> Result<()> {
     let test = block_on(classifier.evaluate(&test))?;
     println!(
         "{} on {} held-out test: accuracy {:.2}% loss {:.4} on {} images",
-        classifier.architecture().name(),
+        classifier.architecture_name(),
         args.data.data,
         test.accuracy * 100.0,
         test.loss,

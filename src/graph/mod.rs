@@ -27,7 +27,7 @@ use burn::tensor::ops::{
 pub use shapes::{
     LayerDims, MAX_ELEMENTS, MAX_RANK, Meta, NOT_SUPPORTED, axis as axis_of, infer as spec_infer,
 };
-pub use spec::{GraphSpec, NodeSpec, Op, PadKind, ResizeKind};
+pub use spec::{GraphFile, GraphSpec, LayerSpec, NodeSpec, Op, PadKind, ResizeKind};
 
 use crate::error::{Error, Result};
 use crate::model::{ImageClassifier, LayerGeometry, LayerKind, ReceptiveField, Recorder};
@@ -255,6 +255,11 @@ impl Plan {
                 .flatten()
                 .all(|&v| v >= first_tail_value || !self.dynamic[v])
         })
+    }
+
+    /// The output's last dimension (the class count of a classifier).
+    pub fn classes(&self) -> usize {
+        self.metas[self.output].shape().last().copied().unwrap_or(1)
     }
 
     /// The spec.
@@ -966,7 +971,343 @@ impl ImageClassifier for Graph {
     }
 }
 
+impl Layer {
+    /// Its shape and settings.
+    pub fn spec(&self) -> LayerSpec {
+        match self {
+            Layer::Conv(c) => LayerSpec::Conv {
+                kernels: c.weight.dims(),
+                groups: c.groups,
+                bias: c.bias.is_some(),
+            },
+            Layer::Norm(n) => LayerSpec::Norm {
+                features: n.gamma.dims()[0],
+                epsilon: n.epsilon,
+                momentum: n.momentum,
+            },
+            Layer::Dense(d) => LayerSpec::Dense {
+                shape: d.weight.dims(),
+                bias: d.bias.is_some(),
+            },
+            Layer::Tensor(t) => LayerSpec::Tensor {
+                shape: t.dims().to_vec(),
+            },
+        }
+    }
+
+    /// A fresh layer of `spec` on `device`.
+    ///
+    /// # Errors
+    /// [`Error::BadWeights`] for sizes a layer cannot have.
+    pub fn init(spec: &LayerSpec, device: &Device) -> Result<Self> {
+        let bad = |what: String| Error::BadWeights(format!("the model file's graph: {what}"));
+        Ok(match spec {
+            LayerSpec::Conv {
+                kernels,
+                groups,
+                bias,
+            } => {
+                let [o, i, kh, kw] = *kernels;
+                if kernels.contains(&0)
+                    || *groups == 0
+                    || o % groups != 0
+                    || elements(kernels) > MAX_ELEMENTS
+                {
+                    return Err(bad(format!(
+                        "a convolution of kernels {kernels:?} in {groups} groups"
+                    )));
+                }
+                Layer::Conv(
+                    burn::nn::conv::Conv2dConfig::new([i * groups, o], [kh, kw])
+                        .with_groups(*groups)
+                        .with_bias(*bias)
+                        .init(device),
+                )
+            }
+            LayerSpec::Norm {
+                features,
+                epsilon,
+                momentum,
+            } => {
+                if *features == 0
+                    || *features > MAX_ELEMENTS
+                    || !(epsilon.is_finite() && *epsilon > 0.0)
+                    || !(0.0..=1.0).contains(momentum)
+                {
+                    return Err(bad(format!(
+                        "a batch normalisation of {features} features, epsilon {epsilon}, momentum {momentum}"
+                    )));
+                }
+                Layer::Norm(
+                    burn::nn::BatchNormConfig::new(*features)
+                        .with_epsilon(*epsilon)
+                        .with_momentum(*momentum)
+                        .init(device),
+                )
+            }
+            LayerSpec::Dense { shape, bias } => {
+                if shape.contains(&0) || elements(shape) > MAX_ELEMENTS {
+                    return Err(bad(format!("a dense layer of {shape:?}")));
+                }
+                Layer::Dense(
+                    burn::nn::LinearConfig::new(shape[0], shape[1])
+                        .with_bias(*bias)
+                        .init(device),
+                )
+            }
+            LayerSpec::Tensor { shape } => {
+                let dims: [usize; 6] = shape
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| bad(format!("a constant of shape {shape:?} (rank 6 expected)")))?;
+                if dims.contains(&0) || elements(&dims) > MAX_ELEMENTS {
+                    return Err(bad(format!("a constant of shape {shape:?}")));
+                }
+                Layer::Tensor(Param::from_tensor(Tensor::zeros(dims, device)))
+            }
+        })
+    }
+}
+
+fn elements(dims: &[usize]) -> usize {
+    dims.iter()
+        .try_fold(1usize, |n, &d| n.checked_mul(d))
+        .unwrap_or(usize::MAX)
+}
+
+/// How pixels in [0, 1] become what an imported network was trained on: `(pixel · scale −
+/// mean[c]) / std[c]`, the channels first reversed for `bgr`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Normalise {
+    /// Per channel (one value: every channel).
+    #[serde(default)]
+    pub mean: Vec<f32>,
+    /// Per channel (one value: every channel).
+    #[serde(default)]
+    pub std: Vec<f32>,
+    /// What a pixel of 1 becomes before the mean is taken away (1, or 255 for networks trained
+    /// on bytes).
+    #[serde(default = "one")]
+    pub scale: f32,
+    /// Whether the network reads blue, green, red.
+    #[serde(default)]
+    pub bgr: bool,
+}
+
+fn one() -> f32 {
+    1.0
+}
+
 impl Graph {
+    /// The graph and its layers' shapes, for a model file.
+    pub fn file(&self) -> GraphFile {
+        GraphFile {
+            graph: self.plan.spec.clone(),
+            layers: self.layers.iter().map(Layer::spec).collect(),
+        }
+    }
+
+    /// The graph `file` describes with fresh layers on `device` (a model file's tensors are then
+    /// loaded into it).
+    ///
+    /// # Errors
+    /// [`Error::BadWeights`] for layers that cannot be made or a graph that does not hold
+    /// together.
+    pub fn skeleton(file: &GraphFile, device: &Device) -> Result<Self> {
+        let layers = file
+            .layers
+            .iter()
+            .map(|l| Layer::init(l, device))
+            .collect::<Result<Vec<_>>>()?;
+        Graph::new(file.graph.clone(), layers).map_err(|e| match e {
+            Error::BadInput(m) => Error::BadWeights(format!("the model file's graph: {m}")),
+            e => e,
+        })
+    }
+
+    /// The same network reading pixels in [0, 1]: `normalise`'s nodes go first.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] for a mean or std of another length than the channels, a std of 0 or
+    /// values that are not finite.
+    pub fn with_normalise(self, normalise: &Normalise, device: &Device) -> Result<Self> {
+        let (mut spec, mut layers) = self.into_parts();
+        let c = spec.input_shape.first().copied().unwrap_or(1);
+        let per = |v: &[f32], default: f32, what: &str| -> Result<Vec<f32>> {
+            match v.len() {
+                0 => Ok(vec![default; c]),
+                1 => Ok(vec![v[0]; c]),
+                n if n == c => Ok(v.to_vec()),
+                n => Err(Error::BadInput(format!(
+                    "input.{what}: {n} values for {c} channels"
+                ))),
+            }
+        };
+        let mean = per(&normalise.mean, 0.0, "mean")?;
+        let std = per(&normalise.std, 1.0, "std")?;
+        if std.iter().any(|&s| s == 0.0 || !s.is_finite())
+            || mean.iter().any(|m| !m.is_finite())
+            || !normalise.scale.is_finite()
+            || normalise.scale == 0.0
+        {
+            return Err(Error::BadInput(
+                "input: mean, std and scale must be finite, std and scale not 0".into(),
+            ));
+        }
+        let raw = format!("{}.pixels", spec.input);
+        let mut nodes = Vec::new();
+        let mut shape = vec![c];
+        shape.extend(std::iter::repeat_n(
+            1,
+            spec.input_shape.len().saturating_sub(1),
+        ));
+        let konst = |values: Vec<f32>, layers: &mut Vec<Layer>| {
+            let t = Tensor::<6>::from_data(TensorData::new(values, pad6(&shape)), device);
+            layers.push(Layer::Tensor(Param::from_tensor(t).set_require_grad(false)));
+            layers.len() - 1
+        };
+        let mut current = raw.clone();
+        if normalise.bgr && c > 1 {
+            let parts: Vec<String> = (0..c).map(|i| format!("{raw}.channel{i}")).collect();
+            nodes.push(NodeSpec {
+                name: "convlens.channels".into(),
+                op: Op::Split {
+                    axis: 1,
+                    sizes: vec![1; c],
+                },
+                inputs: vec![Some(current.clone())],
+                outputs: parts.clone(),
+            });
+            current = format!("{raw}.bgr");
+            nodes.push(NodeSpec {
+                name: "convlens.bgr".into(),
+                op: Op::Concat { axis: 1 },
+                inputs: parts.into_iter().rev().map(Some).collect(),
+                outputs: vec![current.clone()],
+            });
+        }
+        let scale: Vec<f32> = std.iter().map(|s| normalise.scale / s).collect();
+        let shift: Vec<f32> = mean.iter().zip(&std).map(|(m, s)| m / s).collect();
+        for (name, values, op) in [("scale", scale, Op::Mul), ("shift", shift, Op::Sub)] {
+            let layer = konst(values, &mut layers);
+            let k = format!("convlens.{name}");
+            nodes.push(NodeSpec {
+                name: k.clone(),
+                op: Op::Const {
+                    layer,
+                    shape: shape.clone(),
+                },
+                inputs: vec![],
+                outputs: vec![k.clone()],
+            });
+            let out = format!("{raw}.{name}d");
+            nodes.push(NodeSpec {
+                name: format!("convlens.{name}d"),
+                op,
+                inputs: vec![Some(current.clone()), Some(k)],
+                outputs: vec![out.clone()],
+            });
+            current = out;
+        }
+        // The network's own input is now the last normalising node's output.
+        for node in &mut spec.nodes {
+            for input in node.inputs.iter_mut().flatten() {
+                if *input == spec.input {
+                    *input = current.clone();
+                }
+            }
+        }
+        if spec.output == spec.input {
+            spec.output = current.clone();
+        }
+        let mut all = nodes;
+        all.append(&mut spec.nodes);
+        spec.nodes = all;
+        spec.input = raw;
+        Graph::new(spec, layers)
+    }
+
+    /// The same network with a fresh classifying layer of `classes` outputs in place of the
+    /// node `cut` (by default the head: the last dense node, or the last convolution), seeded
+    /// from the device's generator; nodes after the cut that have layers are dropped.
+    ///
+    /// # Errors
+    /// [`Error::BadInput`] for a cut that names no dense or convolution node, or one after which
+    /// the output is not `[batch, classes]`.
+    pub fn with_head(self, classes: usize, cut: Option<&str>, device: &Device) -> Result<Self> {
+        let plan = self.plan.clone();
+        let index = match cut {
+            Some(name) => plan
+                .spec
+                .nodes
+                .iter()
+                .position(|n| n.name == name && matches!(n.op, Op::Dense { .. } | Op::Conv { .. }))
+                .ok_or_else(|| {
+                    let cuts: Vec<&str> = plan
+                        .spec
+                        .nodes
+                        .iter()
+                        .filter(|n| matches!(n.op, Op::Dense { .. } | Op::Conv { .. }))
+                        .map(|n| n.name.as_str())
+                        .collect();
+                    Error::BadInput(format!(
+                        "cut: no dense or convolution node {name:?}; one of {}",
+                        cuts.join(", ")
+                    ))
+                })?,
+            None => plan.head.as_ref().map(|(i, _)| *i).ok_or_else(|| {
+                Error::BadInput("the network has no dense or convolution node to replace".into())
+            })?,
+        };
+        let (mut spec, mut layers) = self.into_parts();
+        let node = &spec.nodes[index];
+        let old = node.op.layer().unwrap_or(0);
+        let fresh = match &layers[old] {
+            Layer::Dense(d) => {
+                let [k, _] = d.weight.dims();
+                Layer::Dense(burn::nn::LinearConfig::new(k, classes).init(device))
+            }
+            Layer::Conv(c) => {
+                let [_, i, kh, kw] = c.weight.dims();
+                if c.groups != 1 {
+                    return Err(Error::BadInput(format!(
+                        "cut: {:?} is a grouped convolution",
+                        node.name
+                    )));
+                }
+                Layer::Conv(
+                    burn::nn::conv::Conv2dConfig::new([i, classes], [kh, kw])
+                        .with_bias(true)
+                        .init(device),
+                )
+            }
+            _ => unreachable!("a dense or convolution node"),
+        };
+        layers[old] = fresh;
+        // The nodes after the cut: kept when they have no layers of their own.
+        let head_out = spec.nodes[index].outputs[0].clone();
+        let tail: Vec<NodeSpec> = spec.nodes.split_off(index + 1);
+        let keep = tail
+            .iter()
+            .all(|n| n.op.layer().is_none() || matches!(n.op, Op::Const { .. }));
+        if keep {
+            spec.nodes.extend(tail);
+        } else {
+            spec.output = head_out;
+        }
+        let graph = Graph::new(spec, layers)?;
+        let out = graph.plan.metas[graph.plan.output].shape().to_vec();
+        if out.len() != 2 || out[1] != classes {
+            return Err(Error::BadInput(format!(
+                "cut: after a new head at {:?} the output is {out:?}, not [batch, {classes}]",
+                graph.plan.spec.nodes[index].name
+            )));
+        }
+        Ok(graph)
+    }
+
     /// Checks what the classifier's calls assume: one image `[c, h, w]` in, `[batch, classes]`
     /// out, a convolution and a head that can be cut.
     ///

@@ -259,3 +259,36 @@ impl Op {
         }
     }
 }
+
+/// The shape and settings of one layer: what rebuilds the module before a model file's tensors
+/// are loaded into it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
+pub enum LayerSpec {
+    /// Kernels `[out, in / groups, kh, kw]`.
+    Conv {
+        kernels: [usize; 4],
+        groups: usize,
+        bias: bool,
+    },
+    /// Batch normalisation of `features` channels (`momentum`: the weight of a new batch).
+    Norm {
+        features: usize,
+        epsilon: f64,
+        momentum: f64,
+    },
+    /// `[in, out]` weights.
+    Dense { shape: [usize; 2], bias: bool },
+    /// A constant of this shape.
+    Tensor { shape: Vec<usize> },
+}
+
+/// A graph and its layers' shapes: what a model file keeps of an imported network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GraphFile {
+    /// The graph.
+    pub graph: GraphSpec,
+    /// Its layers, by index.
+    pub layers: Vec<LayerSpec>,
+}

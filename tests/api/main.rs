@@ -4,4 +4,5 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod generated;
+mod onnx;
 mod transfer;
