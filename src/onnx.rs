@@ -654,6 +654,13 @@ impl<'d> Builder<'d> {
                 .collect()
         };
         let op = node.op_type.as_str();
+        // An Identity of a known value (PyTorch's exporter shares initializers so) is that value.
+        if op == "Identity"
+            && let Some(k) = self.known.get(input(0)).cloned()
+        {
+            self.known.insert(first_output(), k);
+            return Ok(());
+        }
         // Constant-valued nodes become known values.
         if op == "Constant" {
             let k = if let Some(t) = a.get("value") {
