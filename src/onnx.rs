@@ -20,6 +20,8 @@ use crate::graph::{Graph, GraphSpec, Layer, Meta, NodeSpec, Op, PadKind, ResizeK
 pub const MAX_OPSET: i64 = 28;
 /// The oldest.
 pub const MIN_OPSET: i64 = 7;
+/// The largest kernel, stride, dilation or pad read.
+const MAX_WINDOW: i64 = 1 << 16;
 /// The largest ONNX file read (1 GiB).
 pub const MAX_ONNX_BYTES: usize = 1 << 30;
 
@@ -696,7 +698,7 @@ impl<'d> Builder<'d> {
             match auto.as_str() {
                 "NOTSET" => {
                     let p = explicit.unwrap_or(vec![0; 4]);
-                    if p.len() != 4 || p.iter().any(|&v| v < 0) {
+                    if p.len() != 4 || p.iter().any(|&v| !(0..=MAX_WINDOW).contains(&v)) {
                         return Err(unsupported(
                             node,
                             index,

@@ -17,14 +17,14 @@ fn networks() -> PathBuf {
         return dir.into();
     }
     let out = std::env::temp_dir().join(format!("convlens-onnx-networks-{}", std::process::id()));
-    let status = std::process::Command::new("python3")
+    let status = std::process::Command::new(python())
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/scripts/onnx_networks.py"
         ))
         .arg(&out)
         .status()
-        .expect("python3 runs");
+        .expect("python from scripts/setup.sh's venv runs");
     assert!(
         status.success(),
         "scripts/onnx_networks.py failed (pip install -r scripts/requirements.txt)"
@@ -114,4 +114,13 @@ fn squeezenet1_1_agrees_with_onnxruntime() {
 #[test]
 fn a_vgg_style_net_agrees_with_onnxruntime() {
     check("vgg_small");
+}
+
+/// The venv scripts/setup.sh makes (numpy, onnx, onnxruntime).
+fn python() -> PathBuf {
+    let cache = std::env::var_os("CONVLENS_CACHE").map_or_else(
+        || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/convlens"),
+        PathBuf::from,
+    );
+    cache.join("venv/bin/python")
 }

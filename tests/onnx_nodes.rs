@@ -23,7 +23,7 @@ fn node_tests() -> PathBuf {
         return PathBuf::from(dir).join("node");
     }
     let out = std::env::temp_dir().join(format!("convlens-onnx-node-tests-{}", std::process::id()));
-    let status = std::process::Command::new("python3")
+    let status = std::process::Command::new(python())
         .arg(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/scripts/onnx_node_tests.py"
@@ -31,7 +31,7 @@ fn node_tests() -> PathBuf {
         .arg(&out)
         .args(OPERATORS)
         .status()
-        .expect("python3 runs");
+        .expect("python from scripts/setup.sh's venv runs");
     assert!(
         status.success(),
         "writing the ONNX node tests failed (is the onnx package installed? pip install -r scripts/requirements.txt)"
@@ -204,4 +204,13 @@ fn every_supported_operator_passes_onnx_node_tests() {
         failed.len(),
         failed.join("\n")
     );
+}
+
+/// The venv scripts/setup.sh makes (numpy, onnx, onnxruntime).
+fn python() -> PathBuf {
+    let cache = std::env::var_os("CONVLENS_CACHE").map_or_else(
+        || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/convlens"),
+        PathBuf::from,
+    );
+    cache.join("venv/bin/python")
 }

@@ -116,3 +116,144 @@ fn any_bytes_read_as_idx_give_the_promised_size_or_bad_input() {
         })
         .unwrap();
 }
+
+/// Mutations of real ONNX files — bytes flipped, runs overwritten, the file cut short or
+/// grown — and the mutated graph, when it still loads, run on an image: a network or a typed
+/// error, never a panic. The files: the small CNN the API tests use and the graph of
+/// SqueezeNet 1.1 as torch.onnx wrote it (its weights left out).
+#[test]
+fn mutated_onnx_files_load_or_give_a_typed_error_and_never_panic() {
+    use burn::prelude::{Device, Tensor};
+    let files: [&[u8]; 2] = [
+        include_bytes!("fixtures/tiny-cnn.onnx"),
+        include_bytes!("fixtures/networks/squeezenet1_1.graph.onnx"),
+    ];
+    let strategy = (
+        0usize..2,
+        prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 1usize..4), 1..8),
+        prop::option::of(any::<prop::sample::Index>()),
+    );
+    let device = Device::flex();
+    let mut cases = runner();
+    cases
+        .run(&strategy, |(which, edits, cut)| {
+            let mut bytes = files[which].to_vec();
+            for (at, value, run) in edits {
+                let i = at.index(bytes.len());
+                for b in bytes.iter_mut().skip(i).take(run) {
+                    *b = value;
+                }
+            }
+            if let Some(cut) = cut {
+                bytes.truncate(cut.index(bytes.len() + 1));
+            }
+            match convlens::onnx::import(&bytes, &device, false) {
+                Ok(imported) => {
+                    let spec = imported.graph.plan().spec();
+                    let mut shape = vec![1];
+                    shape.extend(&spec.input_shape);
+                    if shape.iter().product::<usize>() <= 1 << 16 {
+                        let x = Tensor::<6>::zeros(
+                            {
+                                let mut d = [1; 6];
+                                d[6 - shape.len()..].copy_from_slice(&shape);
+                                d
+                            },
+                            &device,
+                        );
+                        let _ = imported.graph.run(x, shape);
+                    }
+                }
+                Err(Error::BadWeights(m) | Error::Unsupported(m) | Error::BadInput(m)) => {
+                    prop_assert!(!m.is_empty())
+                }
+                Err(other) => prop_assert!(false, "unexpected error: {other:?}"),
+            }
+            Ok(())
+        })
+        .unwrap();
+}
+
+/// Structured mutations of the small CNN: an attribute's integers, an initializer's dimensions,
+/// a node's inputs or its operator changed to odd values — the graph then loads and runs, or
+/// gives a typed error; never a panic.
+#[test]
+fn onnx_graphs_with_odd_attributes_and_shapes_load_or_give_a_typed_error() {
+    use burn::prelude::{Device, Tensor};
+    use onnx_ir::{Message, ModelProto};
+    let original = ModelProto::parse_from_bytes(include_bytes!("fixtures/tiny-cnn.onnx")).unwrap();
+    let odd = prop::sample::select(vec![-3i64, -1, 0, 1, 2, 3, 7, 28, 1 << 20, i64::MAX]);
+    let ops = prop::sample::select(convlens::onnx::OPERATORS.to_vec());
+    let strategy = prop::collection::vec(
+        (
+            0usize..4,
+            any::<prop::sample::Index>(),
+            any::<prop::sample::Index>(),
+            odd,
+            ops,
+        ),
+        1..4,
+    );
+    let device = Device::flex();
+    let (loaded, refused) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+    runner()
+        .run(&strategy, |edits| {
+            let mut m = original.clone();
+            let g = m.graph.mut_or_insert_default();
+            for (kind, a, b, value, op) in edits {
+                match kind {
+                    0 => {
+                        let n = a.index(g.node.len());
+                        let node = &mut g.node[n];
+                        if !node.attribute.is_empty() {
+                            let i = b.index(node.attribute.len());
+                            let attr = &mut node.attribute[i];
+                            attr.i = value;
+                            for v in attr.ints.iter_mut() {
+                                *v = value;
+                            }
+                        }
+                    }
+                    1 => {
+                        let n = a.index(g.initializer.len());
+                        let t = &mut g.initializer[n];
+                        if !t.dims.is_empty() {
+                            let i = b.index(t.dims.len());
+                            t.dims[i] = value;
+                        }
+                    }
+                    2 => {
+                        let n = g.node.len();
+                        let from = g.node[b.index(n)].output[0].clone();
+                        let node = &mut g.node[a.index(n)];
+                        let i = b.index(node.input.len().max(1));
+                        if i < node.input.len() {
+                            node.input[i] = from;
+                        }
+                    }
+                    _ => {
+                        let n = g.node.len();
+                        g.node[a.index(n)].op_type = op.to_string();
+                    }
+                }
+            }
+            let bytes = m.write_to_bytes().unwrap();
+            match convlens::onnx::import(&bytes, &device, false) {
+                Ok(imported) => {
+                    loaded.set(loaded.get() + 1);
+                    let x = Tensor::<6>::zeros([1, 1, 2, 1, 28, 28], &device);
+                    let _ = imported.graph.run(x, vec![2, 1, 28, 28]);
+                }
+                Err(Error::BadWeights(msg) | Error::Unsupported(msg) | Error::BadInput(msg)) => {
+                    refused.set(refused.get() + 1);
+                    prop_assert!(!msg.is_empty())
+                }
+                Err(other) => prop_assert!(false, "unexpected error: {other:?}"),
+            }
+            Ok(())
+        })
+        .unwrap();
+    let (loaded, refused) = (loaded.get(), refused.get());
+    println!("odd graphs: {loaded} loaded and ran, {refused} refused");
+    assert!(loaded > 0 && refused > 0);
+}

@@ -136,8 +136,17 @@ fn window(
     dilation: usize,
     ceil: bool,
 ) -> R<usize> {
-    let span = dilation * (kernel - 1) + 1;
-    let padded = size + pad;
+    let span = dilation
+        .checked_mul(kernel.saturating_sub(1))
+        .and_then(|s| s.checked_add(1))
+        .filter(|&s| s <= MAX_ELEMENTS && stride > 0 && kernel > 0)
+        .ok_or_else(|| {
+            format!("a window of kernel {kernel}, stride {stride}, dilation {dilation}")
+        })?;
+    let padded = size
+        .checked_add(pad)
+        .filter(|&p| p <= MAX_ELEMENTS)
+        .ok_or_else(|| format!("pads of {pad}"))?;
     if padded < span {
         return Err(format!(
             "a window of {span} does not fit {size} pixels padded by {pad}"
@@ -223,14 +232,20 @@ fn slice_range(dim: usize, start: i64, end: i64, step: i64) -> Vec<usize> {
         let mut i = s;
         while i < e {
             out.push(i as usize);
-            i += step;
+            match i.checked_add(step) {
+                Some(next) => i = next,
+                None => break,
+            }
         }
     } else {
         let (s, e) = (clamp(norm(start), -1, d - 1), clamp(norm(end), -1, d - 1));
         let mut i = s;
         while i > e {
             out.push(i as usize);
-            i += step;
+            match i.checked_add(step) {
+                Some(next) => i = next,
+                None => break,
+            }
         }
     }
     out
@@ -576,7 +591,11 @@ pub fn infer(op: &Op, inputs: &[Option<&Meta>], layer: Option<LayerDims>) -> R<V
                 {
                     return Err(format!("reflect pads {pads:?} as large as the input {s:?}"));
                 }
-                out[i] = s[i] + b as usize + a as usize;
+                out[i] = s[i]
+                    .checked_add(b as usize)
+                    .and_then(|v| v.checked_add(a as usize))
+                    .filter(|&v| v <= MAX_ELEMENTS)
+                    .ok_or_else(|| format!("pads {pads:?} are too large"))?;
             }
             Meta::F(checked(out)?)
         }
