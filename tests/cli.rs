@@ -407,3 +407,34 @@ fn wgpu_trains_with_the_same_loop() {
         "{stdout}\n{reloaded}"
     );
 }
+
+#[test]
+fn an_onnx_network_is_imported_into_a_model_file_and_classifies_like_the_onnx_file() {
+    let onnx = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tiny-cnn.onnx");
+    let file = temp("tiny-cnn.bpk");
+    let printed = convlens(&["import", onnx, "--out", file.to_str().unwrap()]);
+    // The nodes, named as the file names them, with their output shapes.
+    for line in ["conv1", "Conv", "[1, 8, 28, 28]", "residual", "fc", "Gemm", "[1, 3]", "3 classes"] {
+        assert!(printed.contains(line), "{line} missing:\n{printed}");
+    }
+    let (digit, _) = first_test_digit();
+    let png = temp("onnx-digit.png");
+    image::GrayImage::from_raw(28, 28, digit).unwrap().save(&png).unwrap();
+    let from_onnx = convlens(&["classify", "--model", onnx, "--top", "3", png.to_str().unwrap()]);
+    let from_file = convlens(&["classify", "--model", file.to_str().unwrap(), "--top", "3", png.to_str().unwrap()]);
+    let _ = std::fs::remove_file(&png);
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(from_onnx, from_file);
+    assert!(from_onnx.contains("circle") && from_onnx.contains("triangle"), "{from_onnx}");
+    // An operator convlens does not read is named with the node.
+    let bad = temp("selu.onnx");
+    let mut bytes = std::fs::read(onnx).unwrap();
+    let at = bytes.windows(4).position(|w| w == b"Relu").unwrap();
+    bytes[at..at + 4].copy_from_slice(b"Selu");
+    std::fs::write(&bad, bytes).unwrap();
+    let out = run(&["classify", "--model", bad.to_str().unwrap(), "x.png"]);
+    let _ = std::fs::remove_file(&bad);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("unsupported: Selu node \"relu1\" (index 2)"), "{stderr}");
+}

@@ -133,8 +133,9 @@ struct ModelArgs {
 /// How an ONNX network is read.
 #[derive(Args, Default)]
 struct OnnxArgs {
-    /// An ONNX network's class names, by output index: a JSON list (default: the file's
-    /// `labels` metadata, or numbers).
+    /// The class names, by output index: a JSON list (an ONNX network's default: the file's
+    /// `labels` metadata, or numbers; for a PyTorch state_dict, written into the weights file and
+    /// their number sets --classes).
     #[arg(long)]
     labels: Option<PathBuf>,
     /// An ONNX network's input normalisation: the mean per channel (comma-separated) taken
@@ -299,10 +300,6 @@ struct ImportArgs {
     /// How many classes its classifier has (1000 for ImageNet weights).
     #[arg(long, default_value_t = 10)]
     classes: usize,
-    /// A JSON file with the class names, by output index, written into the weights file
-    /// (their number sets --classes).
-    #[arg(long)]
-    labels: Option<PathBuf>,
     /// Store the weights as f16 (half the size; read back as f32).
     #[arg(long)]
     half: bool,
@@ -618,7 +615,7 @@ fn import(args: &ImportArgs, device: &Device) -> Result<()> {
         ));
     };
     let architecture = Architecture::parse(model)?;
-    let mut classifier = match &args.labels {
+    let mut classifier = match &args.read.labels {
         Some(path) => {
             let labels: Vec<String> = serde_json::from_slice(&read(path)?).map_err(|e| {
                 Error::BadInput(format!("{}: not a JSON list of names: {e}", path.display()))
