@@ -7,7 +7,7 @@
  */
 
 import type { Network } from "./wasm/convlens_webgpu_train.js";
-import type { BackendInfo, LoadProgress, ModelInfo, Preprocess } from "./types.js";
+import type { BackendInfo, LoadProgress, ModelInfo, Normalise, Preprocess } from "./types.js";
 
 type Callable = (...args: never[]) => unknown;
 
@@ -44,9 +44,17 @@ export interface Engine {
 
 /** Where an engine's network comes from: checked by `Model.load` (file bytes read on its side). */
 export type EngineSource =
-  | { kind: "file"; bytes: Uint8Array }
+  | { kind: "file"; bytes: Uint8Array; network?: NetworkOptions }
   | { kind: "shipped"; name: string; classes?: string[] }
   | { kind: "own"; architecture: string; weights?: Uint8Array; classes?: string[] };
+
+/** How an ONNX network is read (a model file takes none of these). */
+export interface NetworkOptions {
+  labels?: string[];
+  input?: Normalise;
+  transfer?: boolean;
+  cut?: string;
+}
 
 /** How an engine opens its network. */
 export interface EngineOptions {

@@ -176,7 +176,12 @@ export const openLocal: OpenEngine = async (source, options, onProgress) => {
   try {
     if (source.kind === "file") {
       onProgress({ phase: "backend" });
-      return new LocalEngine(await wasm.Network.fromModelFile(backend, source.bytes, { preprocess: options.preprocess }), wasm);
+      // A model file or an ONNX network: told apart by their content, in Rust.
+      const { labels, input, transfer, cut } = source.network ?? {};
+      const fileOptions = Object.fromEntries(
+        Object.entries({ preprocess: options.preprocess, labels, input, transfer, cut }).filter(([, v]) => v !== undefined),
+      );
+      return new LocalEngine(await wasm.Network.fromModelFile(backend, source.bytes, fileOptions), wasm);
     }
     let architecture: string;
     let labels: string[] | undefined;

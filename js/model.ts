@@ -75,8 +75,8 @@ export class Model {
       throw bad("source", "a shipped model's name, a model file (bytes, Blob, URL, \"indexeddb://name\") or { architecture, weights?, classes? }", source);
     }
     const file = isFileSource(source) ? source : undefined;
-    if (file !== undefined && options.classes !== undefined) {
-      throw bad("classes", "for a shipped model (transfer learning); a model file brings its own labels", options.classes);
+    if (file === undefined && (options.input !== undefined || options.cut !== undefined)) {
+      throw bad(options.input !== undefined ? "input" : "cut", "for an ONNX network's file", options.input ?? options.cut);
     }
     const own = typeof source === "string" || file !== undefined ? undefined : ownSource(source);
     if (options.classes !== undefined && own !== undefined) {
@@ -105,7 +105,8 @@ export class Model {
     if (file !== undefined) {
       const bytes = await fileBytes(file, (loaded, total) => progress({ phase: "weights", loaded, total }));
       // Fetched here (not the caller's array): a worker is handed it rather than a copy.
-      engineSource = { kind: "file", bytes: ArrayBuffer.isView(file) || file instanceof ArrayBuffer ? bytes : mine(bytes) };
+      const network = { labels: options.classes, input: options.input, transfer: options.transfer, cut: options.cut };
+      engineSource = { kind: "file", bytes: ArrayBuffer.isView(file) || file instanceof ArrayBuffer ? bytes : mine(bytes), network };
     } else if (own !== undefined) {
       engineSource = { kind: "own", ...own };
     } else {

@@ -33,7 +33,7 @@ import {
   reading,
 } from "./guard.js";
 import { ConvlensError } from "./errors.js";
-import type { Dataset, EpochEvent, LoadOptions, Preprocess, StepEvent } from "./types.js";
+import type { Dataset, EpochEvent, LoadOptions, Normalise, Preprocess, StepEvent } from "./types.js";
 
 const BACKENDS = ["auto", "webgpu", "cpu"];
 const FIT_OPTIONS = ["epochs", "batchSize", "learningRate", "patience", "augment", "elastic", "validationData", "validationSplit",
@@ -41,7 +41,11 @@ const FIT_OPTIONS = ["epochs", "batchSize", "learningRate", "patience", "augment
 
 /** `Model.load`'s options, checked (`BAD_INPUT` naming the option). */
 export function loadOptions(raw: unknown): LoadOptions {
-  const o = plainOptions(raw, "Model.load options", ["backend", "onProgress", "worker", "threads", "classes", "preprocess"]);
+  const o = plainOptions(raw, "Model.load options", ["backend", "onProgress", "worker", "threads", "classes", "preprocess", "input", "transfer", "cut"]);
+  if (o.transfer !== undefined && typeof o.transfer !== "boolean") throw bad("transfer", "true or false", o.transfer);
+  if (o.cut !== undefined && (typeof o.cut !== "string" || o.cut.length > MAX_LABEL_LENGTH)) {
+    throw bad("cut", `a node's name of at most ${MAX_LABEL_LENGTH} characters`, o.cut);
+  }
   if (o.backend !== undefined && !BACKENDS.includes(o.backend as string)) {
     throw bad("backend", '"auto", "webgpu" or "cpu"', o.backend);
   }
@@ -53,7 +57,34 @@ export function loadOptions(raw: unknown): LoadOptions {
     threads: ranged(o.threads, "threads", THREADS),
     classes: o.classes === undefined ? undefined : labels(o.classes),
     preprocess: preprocessOption(o.preprocess),
+    input: inputOption(o.input),
+    transfer: o.transfer as boolean | undefined,
+    cut: o.cut as string | undefined,
   };
+}
+
+/** An ONNX network's `input` normalisation, checked and copied. */
+function inputOption(raw: unknown): Normalise | undefined {
+  if (raw === undefined) return undefined;
+  const o = plainOptions(raw, "input", ["mean", "std", "scale", "bgr"]);
+  const perChannel = (value: unknown, name: string): number[] => {
+    if (value === undefined) return [];
+    return reading(`input.${name}`, () => {
+      if (!Array.isArray(value) || value.length > 4) throw bad(`input.${name}`, "an array of 1 to 4 numbers, one per channel", value);
+      return Array.from({ length: value.length }, (_, i) => {
+        const v = value[i] as unknown;
+        if (typeof v !== "number" || !Number.isFinite(v)) throw bad(`input.${name}[${i}]`, "a finite number", v);
+        return v;
+      });
+    });
+  };
+  const std = perChannel(o.std, "std");
+  if (std.includes(0)) throw bad("input.std", "numbers other than 0", o.std);
+  if (o.scale !== undefined && (typeof o.scale !== "number" || !Number.isFinite(o.scale) || o.scale === 0)) {
+    throw bad("input.scale", "a finite number other than 0 (1, or 255 for a network trained on bytes)", o.scale);
+  }
+  if (o.bgr !== undefined && typeof o.bgr !== "boolean") throw bad("input.bgr", "true or false", o.bgr);
+  return { mean: perChannel(o.mean, "mean"), std, scale: (o.scale as number | undefined) ?? 1, bgr: (o.bgr as boolean | undefined) ?? false };
 }
 
 /** A list of class labels, checked and copied. */

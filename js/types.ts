@@ -15,7 +15,8 @@ import type { EpochEvent as WasmEpochEvent, StepEvent as WasmStepEvent } from ".
 
 export type { LayerGeometry, LayerKind, ReceptiveField } from "./wasm/convlens_cpu.js";
 import type { LayerGeometry } from "./wasm/convlens_cpu.js";
-export type { ArchitectureInfo, DatasetInfo, ModelDescription, Preprocess, PretrainedInfo, TrainingRecord } from "./wasm/convlens_cpu.js";
+export type { ArchitectureInfo, DatasetInfo, ModelDescription, Normalise, Preprocess, PretrainedInfo, TrainingRecord } from "./wasm/convlens_cpu.js";
+import type { Normalise } from "./wasm/convlens_cpu.js";
 import type { TrainingRecord } from "./wasm/convlens_cpu.js";
 import type { Preprocess } from "./wasm/convlens_cpu.js";
 export type { AdapterInfo };
@@ -254,8 +255,21 @@ export interface LoadOptions {
    * layer with these labels on them (2 to 4,096), e.g.
    * `Model.load("efficientnet-lite0-imagenet", { classes: ["cat", "dog"] })`; then
    * `fit(data, { train: "head" })` trains that layer alone.
+   *
+   * For an ONNX network: its labels, by output index (default: the file's `labels` metadata, or
+   * numbers); with `transfer: true`, the classes of a fresh head.
    */
   classes?: string[];
+  /**
+   * An ONNX network's input: how pixels in [0, 1] become what it was trained on,
+   * `(pixel · scale − mean) / std` per channel (`bgr`: channels reversed first), e.g.
+   * `{ mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }` for torchvision's models.
+   */
+  input?: Normalise;
+  /** Transfer learning on an ONNX network: a fresh classifying layer of `classes` at `cut`. */
+  transfer?: boolean;
+  /** The dense or convolution node a fresh head replaces (default: the last dense node, or else the last convolution). */
+  cut?: string;
   /** How images become the input, instead of the shipped model's or the architecture's way. */
   preprocess?: Preprocess;
   onProgress?: (progress: LoadProgress) => void;

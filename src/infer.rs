@@ -103,9 +103,7 @@ pub async fn feature_maps_per_image<M: ImageClassifier>(
                 known.join(", ")
             )));
         }
-        activations
-            .layers
-            .retain(|a| wanted.iter().any(|w| *w == a.layer));
+        activations.layers.retain(|a| wanted.contains(&a.layer));
     }
     let shapes: Vec<_> = activations
         .layers

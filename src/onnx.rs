@@ -136,7 +136,7 @@ pub fn import(bytes: &[u8], device: &Device, classifier: bool) -> Result<Importe
         }
     }
     let opset = opset.ok_or_else(|| bad("declares no opset for ONNX's default operators"))?;
-    if opset > MAX_OPSET || opset < MIN_OPSET {
+    if !(MIN_OPSET..=MAX_OPSET).contains(&opset) {
         return Err(Error::Unsupported(format!(
             "opset {opset}: convlens reads opsets {MIN_OPSET} to {MAX_OPSET}"
         )));
@@ -855,7 +855,7 @@ impl<'d> Builder<'d> {
                         "scale, bias, mean and variance differ in length",
                     ));
                 }
-                if !(eps.is_finite() && eps > 0.0) || !(0.0..=1.0).contains(&momentum) {
+                if !(eps.is_finite() && eps > 0.0 && (0.0..=1.0).contains(&momentum)) {
                     return Err(node_bad(
                         node,
                         index,

@@ -414,18 +414,47 @@ fn an_onnx_network_is_imported_into_a_model_file_and_classifies_like_the_onnx_fi
     let file = temp("tiny-cnn.bpk");
     let printed = convlens(&["import", onnx, "--out", file.to_str().unwrap()]);
     // The nodes, named as the file names them, with their output shapes.
-    for line in ["conv1", "Conv", "[1, 8, 28, 28]", "residual", "fc", "Gemm", "[1, 3]", "3 classes"] {
+    for line in [
+        "conv1",
+        "Conv",
+        "[1, 8, 28, 28]",
+        "residual",
+        "fc",
+        "Gemm",
+        "[1, 3]",
+        "3 classes",
+    ] {
         assert!(printed.contains(line), "{line} missing:\n{printed}");
     }
     let (digit, _) = first_test_digit();
     let png = temp("onnx-digit.png");
-    image::GrayImage::from_raw(28, 28, digit).unwrap().save(&png).unwrap();
-    let from_onnx = convlens(&["classify", "--model", onnx, "--top", "3", png.to_str().unwrap()]);
-    let from_file = convlens(&["classify", "--model", file.to_str().unwrap(), "--top", "3", png.to_str().unwrap()]);
+    image::GrayImage::from_raw(28, 28, digit)
+        .unwrap()
+        .save(&png)
+        .unwrap();
+    let from_onnx = convlens(&[
+        "classify",
+        "--model",
+        onnx,
+        "--top",
+        "3",
+        png.to_str().unwrap(),
+    ]);
+    let from_file = convlens(&[
+        "classify",
+        "--model",
+        file.to_str().unwrap(),
+        "--top",
+        "3",
+        png.to_str().unwrap(),
+    ]);
     let _ = std::fs::remove_file(&png);
     let _ = std::fs::remove_file(&file);
     assert_eq!(from_onnx, from_file);
-    assert!(from_onnx.contains("circle") && from_onnx.contains("triangle"), "{from_onnx}");
+    assert!(
+        from_onnx.contains("circle") && from_onnx.contains("triangle"),
+        "{from_onnx}"
+    );
     // An operator convlens does not read is named with the node.
     let bad = temp("selu.onnx");
     let mut bytes = std::fs::read(onnx).unwrap();
@@ -436,5 +465,8 @@ fn an_onnx_network_is_imported_into_a_model_file_and_classifies_like_the_onnx_fi
     let _ = std::fs::remove_file(&bad);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("unsupported: Selu node \"relu1\" (index 2)"), "{stderr}");
+    assert!(
+        stderr.contains("unsupported: Selu node \"relu1\" (index 2)"),
+        "{stderr}"
+    );
 }

@@ -4,6 +4,8 @@
 //! graphs (tests/fixtures/networks) with seeded weights, written with onnxruntime's outputs by
 //! scripts/onnx_networks.py (`CONVLENS_ONNX_NETWORKS` names a folder already written).
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use std::path::PathBuf;
 
 use burn::prelude::{Device, Tensor};

@@ -8,6 +8,8 @@
 //! data type, a computed weight); wrong values, panics and any other error fail the test. The
 //! counts are printed (`cargo test --test onnx_nodes -- --nocapture`).
 
+#![cfg(not(target_arch = "wasm32"))]
+
 use std::path::{Path, PathBuf};
 
 use burn::prelude::{Device, Tensor};

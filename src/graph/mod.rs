@@ -180,13 +180,13 @@ impl Plan {
                 values += 1;
             }
             if let Some(l) = node.op.layer() {
-                let ok = match (layers.get(l), &node.op) {
+                let ok = matches!(
+                    (layers.get(l), &node.op),
                     (Some(LayerDims::Conv(_)), Op::Conv { .. })
-                    | (Some(LayerDims::Norm(_)), Op::BatchNorm { .. })
-                    | (Some(LayerDims::Dense(_)), Op::Dense { .. })
-                    | (Some(LayerDims::Tensor), Op::Const { .. }) => true,
-                    _ => false,
-                };
+                        | (Some(LayerDims::Norm(_)), Op::BatchNorm { .. })
+                        | (Some(LayerDims::Dense(_)), Op::Dense { .. })
+                        | (Some(LayerDims::Tensor), Op::Const { .. })
+                );
                 if !ok {
                     return Err(at(
                         &spec,
@@ -878,7 +878,8 @@ impl ImageClassifier for Graph {
             .iter()
             .enumerate()
             .filter(|(_, n)| matches!(n.op, Op::Conv { .. }));
-        let last = convs.last().map(|(i, _)| i).unwrap_or(0);
+        let mut convs = convs;
+        let last = convs.next_back().map(|(i, _)| i).unwrap_or(0);
         // The convolution's activation, when one follows it directly.
         let out = self.plan.steps.get(last).map(|s| s.outputs[0]);
         let next = (last + 1..self.plan.steps.len()).find(|&j| {

@@ -30,6 +30,23 @@ struct CreateOptions {
     preprocess: Option<Preprocess>,
 }
 
+/// How [`Network::from_model_file`] reads a file: a model file takes `preprocess` only; an ONNX
+/// network also labels, its input normalisation and transfer learning.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+struct FileOptions {
+    /// How images become the input.
+    preprocess: Option<Preprocess>,
+    /// An ONNX network's labels (with `transfer`: the new classes).
+    labels: Option<Vec<String>>,
+    /// How pixels in [0, 1] become what an ONNX network was trained on.
+    input: Option<crate::graph::Normalise>,
+    /// Transfer learning on an ONNX network: a fresh head of one output per label.
+    transfer: bool,
+    /// The node the fresh head replaces (default: the last dense node, or convolution).
+    cut: Option<String>,
+}
+
 /// A JS value (undefined or null: `T::default()`) as `T`, or `BAD_INPUT` naming `what`.
 pub(super) fn from_js<T: serde::de::DeserializeOwned + Default>(
     value: JsValue,
@@ -43,7 +60,7 @@ pub(super) fn from_js<T: serde::de::DeserializeOwned + Default>(
 
 pub(super) struct Inner {
     pub(super) backend: SelectedBackend,
-    architecture: Architecture,
+    architecture: &'static str,
     labels: Vec<String>,
     preprocess: Preprocess,
     parameters: usize,
@@ -139,27 +156,45 @@ impl Network {
         Network::ready(classifier, selected, options.preprocess).await
     }
 
-    /// Creates the network a model file describes (bytes from `exportModel`: its architecture,
-    /// labels, preparation and training record travel with the weights) on `backend`.
-    /// `options`: `{ preprocess? }`; bare weights are `BAD_WEIGHTS` saying to give their
-    /// architecture.
+    /// Creates the network a file holds on `backend`: a model file (bytes from `exportModel`:
+    /// its architecture, labels, preparation and training record travel with the weights) or an
+    /// ONNX network, told apart by their content. `options`: `{ preprocess?, labels?, input?,
+    /// transfer?, cut? }` (see `FileOptions`; all but `preprocess` for ONNX only); bare weights
+    /// are `BAD_WEIGHTS` saying to give their architecture.
     #[wasm_bindgen(js_name = fromModelFile)]
     pub async fn from_model_file(
         backend: String,
         bytes: Uint8Array,
         options: JsValue,
     ) -> std::result::Result<Network, JsValue> {
-        let options: CreateOptions = from_js(options, "Network options").map_err(js_error)?;
-        if options.labels.is_some() || options.transfer {
+        let options: FileOptions = from_js(options, "Network options").map_err(js_error)?;
+        let bytes = bytes.to_vec();
+        let onnx = crate::onnx::looks_like_onnx(&bytes);
+        if !onnx
+            && (options.labels.is_some()
+                || options.transfer
+                || options.input.is_some()
+                || options.cut.is_some())
+        {
             return Err(js_error(Error::BadInput(
-                "a model file brings its own labels; transfer learning starts from a shipped model"
+                "a model file brings its own labels and input; transfer learning starts from a shipped model or an ONNX network"
                     .into(),
             )));
         }
         let request = BackendRequest::parse(&backend).map_err(js_error)?;
         let selected = select(request).await.map_err(js_error)?;
-        let bytes = bytes.to_vec();
-        let classifier = Classifier::from_model_file(&selected.device, &bytes).map_err(js_error)?;
+        let classifier = if onnx {
+            let onnx_options = crate::session::OnnxOptions {
+                labels: options.labels,
+                input: options.input,
+                transfer: options.transfer,
+                cut: options.cut,
+            };
+            Classifier::from_onnx(&selected.device, &bytes, onnx_options)
+        } else {
+            Classifier::from_model_file(&selected.device, &bytes)
+        }
+        .map_err(js_error)?;
         drop(bytes);
         Network::ready(classifier, selected, options.preprocess).await
     }
@@ -180,7 +215,7 @@ impl Network {
         Ok(Network {
             inner: Rc::new(Inner {
                 backend: selected,
-                architecture: classifier.architecture(),
+                architecture: classifier.architecture_name(),
                 labels: classifier.labels().to_vec(),
                 preprocess: classifier.preprocess(),
                 parameters: classifier.parameters(),
@@ -206,7 +241,7 @@ impl Network {
     /// The architecture's name.
     #[wasm_bindgen(getter)]
     pub fn architecture(&self) -> String {
-        self.inner.architecture.name().to_string()
+        self.inner.architecture.to_string()
     }
 
     /// `[channels, height, width]` of one input image.

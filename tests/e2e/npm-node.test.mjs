@@ -28,6 +28,19 @@ test("the photo model in Node: EfficientNet-Lite0 against numpy, its top 5, tran
   assert.match(output, /# pass 2/);
 });
 
+test("ONNX networks in Node: a small CNN through every call, and five torch.onnx exports against onnxruntime", async () => {
+  const dir = await consumerProject(["onnx.test.mjs"]);
+  for (const f of ["tiny-cnn.onnx", "tiny-cnn.expected.json"]) copyFileSync(join(ROOT, "tests/fixtures", f), join(dir, f));
+  // The whole networks: the committed graphs with seeded weights and onnxruntime's logits.
+  const python = join(process.env.CONVLENS_CACHE ?? join(process.env.HOME, ".cache/convlens"), "venv/bin/python");
+  const made = await run(python, [join(ROOT, "scripts/onnx_networks.py"), join(dir, "networks")]);
+  assert.equal(made.code, 0, made.output);
+  const { code, output } = await run("node", ["--test", "--test-concurrency=1", "onnx.test.mjs"], { cwd: dir });
+  console.log(output);
+  assert.equal(code, 0, "the consumer's ONNX tests failed (output above)");
+  assert.match(output, /# pass 2/);
+});
+
 test("an engine without WebAssembly SIMD gets a typed error naming the engines, not a crash", async () => {
   const dir = await consumerProject(["no-simd.mjs"]);
   const preload = ["--import", join(ROOT, "tests/e2e/no-simd.mjs")];

@@ -86,7 +86,7 @@ async fn webgpu_lenet5_logits_and_every_activation_match_the_cpu_backend() {
         .unwrap();
     assert_eq!(got.len(), 11);
     for (g, w) in got.iter().zip(&want) {
-        assert_eq!((g.layer, g.shape), (w.layer, w.shape));
+        assert_eq!((&g.layer, g.shape), (&w.layer, w.shape));
         let diff = max_abs_diff(&g.data, &w.data);
         assert!(diff <= 1e-4, "{}: max |webgpu - cpu| = {diff}", g.layer);
     }
