@@ -25,7 +25,6 @@ pub mod data;
 pub mod device;
 pub mod error;
 pub mod explain;
-pub mod graph;
 pub mod infer;
 pub mod limits;
 pub mod model;

@@ -1,5 +1,5 @@
 //! ONNX files in: the protobuf read by `onnx-ir`'s bindings, each node turned into a
-//! [`crate::graph`] node with ONNX's semantics, its tensors into burn-nn layers. Whatever the file
+//! [`crate::model::graph`] node with ONNX's semantics, its tensors into burn-nn layers. Whatever the file
 //! holds that convlens does not run is [`Error::Unsupported`], naming the operator, the node and
 //! its index; nothing is half-loaded.
 
@@ -13,7 +13,7 @@ use burn::tensor::TensorData;
 use onnx_ir::{AttributeProto, Message, ModelProto, NodeProto, TensorProto};
 
 use crate::error::{Error, Result};
-use crate::graph::{Graph, GraphSpec, Layer, Meta, NodeSpec, Op, PadKind, ResizeKind};
+use crate::model::graph::{Graph, GraphSpec, Layer, Meta, NodeSpec, Op, PadKind, ResizeKind};
 
 /// The newest default-domain opset convlens reads (that of the `onnx` package whose node tests
 /// it passes).
@@ -223,22 +223,22 @@ fn tensor_values(t: &TensorProto, what: &str) -> Result<Known> {
             t.dims
         )));
     }
-    if shape.len() > crate::graph::MAX_RANK {
+    if shape.len() > crate::model::graph::MAX_RANK {
         return Err(bad(format!(
             "{what} has {} dimensions; at most {}",
             shape.len(),
-            crate::graph::MAX_RANK
+            crate::model::graph::MAX_RANK
         )));
     }
     let mut n: usize = 1;
     for &d in &shape {
         n = n
             .checked_mul(d)
-            .filter(|&n| n <= crate::graph::MAX_ELEMENTS)
+            .filter(|&n| n <= crate::model::graph::MAX_ELEMENTS)
             .ok_or_else(|| {
                 bad(format!(
                     "{what} of shape {shape:?} is over {} elements",
-                    crate::graph::MAX_ELEMENTS
+                    crate::model::graph::MAX_ELEMENTS
                 ))
             })?;
     }
@@ -453,12 +453,12 @@ impl<'d> Builder<'d> {
             )));
         }
         let dims = &tt.shape.dim;
-        if dims.is_empty() || dims.len() > crate::graph::MAX_RANK {
+        if dims.is_empty() || dims.len() > crate::model::graph::MAX_RANK {
             return Err(bad(format!(
                 "input {:?} has {} dimensions; 1 to {} are read (a batch first)",
                 input.name,
                 dims.len(),
-                crate::graph::MAX_RANK
+                crate::model::graph::MAX_RANK
             )));
         }
         let mut input_shape = Vec::new();
@@ -548,8 +548,8 @@ impl<'d> Builder<'d> {
             .map(|i| i.as_ref().and_then(|n| self.metas.get(n)))
             .collect();
         let layer = op.layer().map(|l| self.layers[l].layer_dims());
-        let out = crate::graph::spec_infer(&op, &metas, layer).map_err(|e| {
-            match e.strip_prefix(crate::graph::NOT_SUPPORTED) {
+        let out = crate::model::graph::spec_infer(&op, &metas, layer).map_err(|e| {
+            match e.strip_prefix(crate::model::graph::NOT_SUPPORTED) {
                 Some(m) => Error::Unsupported(format!("{} node {name:?}: {m}", op.name())),
                 None => bad(format!("{} node {name:?}: {e}", op.name())),
             }
@@ -1084,8 +1084,8 @@ impl<'d> Builder<'d> {
             "Split" => {
                 let s = self.shape_of(input(0)).unwrap_or_default();
                 let axis = a.int("axis", 0);
-                let ax =
-                    crate::graph::axis_of(axis, s.len()).map_err(|e| node_bad(node, index, e))?;
+                let ax = crate::model::graph::axis_of(axis, s.len())
+                    .map_err(|e| node_bad(node, index, e))?;
                 let n_out = node.output.len();
                 let split = if opset < 13 {
                     a.ints("split")
@@ -1197,7 +1197,7 @@ impl<'d> Builder<'d> {
                     }
                     let mut full = vec![0; 2 * rank];
                     for (i, &ax) in axes.iter().enumerate() {
-                        let ax = crate::graph::axis_of(ax, rank)
+                        let ax = crate::model::graph::axis_of(ax, rank)
                             .map_err(|e| node_bad(node, index, e))?;
                         full[ax] = pads[i];
                         full[ax + rank] = pads[i + axes.len()];

@@ -81,7 +81,7 @@ pub struct ModelDescription {
     /// An imported network's graph and layer shapes (its architecture is `"graph"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(target_arch = "wasm32", tsify(type = "unknown", optional))]
-    pub graph: Option<crate::graph::GraphFile>,
+    pub graph: Option<crate::model::graph::GraphFile>,
 }
 
 /// The architecture name a model file gives an imported network.
@@ -95,7 +95,7 @@ pub struct OnnxOptions {
     /// `transfer`, the new classes.
     pub labels: Option<Vec<String>>,
     /// How pixels in [0, 1] become what the network was trained on.
-    pub input: Option<crate::graph::Normalise>,
+    pub input: Option<crate::model::graph::Normalise>,
     /// Transfer learning: a fresh head of one output per label, cut at `cut`.
     #[serde(default)]
     pub transfer: bool,
@@ -382,7 +382,7 @@ impl Classifier {
                 let model_device = device.clone().autodiff();
                 #[cfg(not(feature = "train"))]
                 let model_device = device.clone();
-                let graph = crate::graph::Graph::skeleton(file, &model_device)?;
+                let graph = crate::model::graph::Graph::skeleton(file, &model_device)?;
                 graph
                     .check_classifier()
                     .map_err(|e| Error::BadWeights(format!("the model file's graph: {e}")))?;

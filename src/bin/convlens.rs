@@ -25,7 +25,7 @@ use burn::prelude::Device;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use convlens::data::{Dataset, parse_idx};
 use convlens::device::{self, BackendKind, SelectedBackend};
-use convlens::graph::Normalise;
+use convlens::model::graph::Normalise;
 use convlens::model::{Architecture, DatasetInfo, Preprocess, Pretrained};
 use convlens::session::{Classifier, FitOptions, Init, OnnxOptions, Validation, burnpack};
 use convlens::train::{EpochEvent, FitEvent};
@@ -577,7 +577,7 @@ fn import_onnx(path: &Path, args: &ImportArgs, device: &Device) -> Result<()> {
         for (i, (node, meta)) in graph.plan().nodes().enumerate() {
             if matches!(
                 node.op,
-                convlens::graph::Op::Const { .. } | convlens::graph::Op::Ints { .. }
+                convlens::model::graph::Op::Const { .. } | convlens::model::graph::Op::Ints { .. }
             ) {
                 continue;
             }

@@ -4,6 +4,7 @@ mod activations;
 pub mod alexnet;
 pub mod efficientnet;
 mod geometry;
+pub mod graph;
 pub mod lenet5;
 mod registry;
 pub mod resnet;

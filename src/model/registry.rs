@@ -131,7 +131,7 @@ macro_rules! zoo {
         pub enum AnyModel {
             $($(#[doc = $doc])* $variant($ty),)+
             /// A network read from a file (ONNX), as a graph of layers.
-            Graph(crate::graph::Graph),
+            Graph(crate::model::graph::Graph),
         }
 
         impl Architecture {

@@ -40,7 +40,7 @@ struct FileOptions {
     /// An ONNX network's labels (with `transfer`: the new classes).
     labels: Option<Vec<String>>,
     /// How pixels in [0, 1] become what an ONNX network was trained on.
-    input: Option<crate::graph::Normalise>,
+    input: Option<crate::model::graph::Normalise>,
     /// Transfer learning on an ONNX network: a fresh head of one output per label.
     transfer: bool,
     /// The node the fresh head replaces (default: the last dense node, or convolution).

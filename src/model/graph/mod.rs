@@ -1,7 +1,7 @@
 //! Any network as a Burn module: a [`GraphSpec`] (named values and the nodes between them) with
 //! its tensors in a `Vec` of [`Layer`]s — burn-nn's `Conv2d`, `BatchNorm`, `Linear` and constant
 //! tensors — so that autodiff, Adam, `freeze` and model files treat it as they treat the
-//! built-in networks. What an ONNX file becomes ([`crate::onnx`]).
+//! built-in networks. What an ONNX file becomes (`crate::onnx`).
 //!
 //! Every value is held as a rank-6 tensor whose leading axes are 1 (numpy's broadcasting is
 //! unchanged by leading ones), with its own shape beside it. The shapes and the integer values
@@ -63,6 +63,8 @@ impl Layer {
 }
 
 /// A value during a run: floats on the device (rank 6) with their shape, or integers.
+// A tensor handle is a few hundred bytes and lives as long as the run: boxing it buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Val {
     /// A float tensor and its shape.
