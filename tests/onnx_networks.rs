@@ -1,45 +1,19 @@
 //! Whole CNNs exported by torch.onnx — ResNet-18, MobileNet V3 small, EfficientNet-B0,
 //! SqueezeNet 1.1 and a VGG-style net — against onnxruntime on the same inputs: the largest
 //! difference of the logits is within 1e-4 of the largest logit. The networks are the committed
-//! graphs (tests/fixtures/networks) with seeded weights, written with onnxruntime's outputs by
-//! scripts/onnx_networks.py (`CONVLENS_ONNX_NETWORKS` names a folder already written).
-
+//! graphs (tests/fixtures/networks) with weights from tests/support/onnx_fill.rs, the logits
+//! those scripts/onnx_networks.py recorded from onnxruntime for the same weights and images.
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::path::PathBuf;
+#[path = "support/onnx_fill.rs"]
+mod onnx_fill;
 
 use burn::prelude::{Device, Tensor};
 use burn::tensor::TensorData;
 use convlens::onnx::import;
 use convlens::session::{Classifier, OnnxOptions};
 use futures_lite::future::block_on;
-
-fn networks() -> PathBuf {
-    if let Ok(dir) = std::env::var("CONVLENS_ONNX_NETWORKS") {
-        return dir.into();
-    }
-    let out = std::env::temp_dir().join(format!("convlens-onnx-networks-{}", std::process::id()));
-    let status = std::process::Command::new(python())
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/scripts/onnx_networks.py"
-        ))
-        .arg(&out)
-        .status()
-        .expect("python from scripts/setup.sh's venv runs");
-    assert!(
-        status.success(),
-        "scripts/onnx_networks.py failed (pip install -r scripts/requirements.txt)"
-    );
-    out
-}
-
-#[derive(serde::Deserialize)]
-struct Expected {
-    shape: Vec<usize>,
-    input: Vec<f32>,
-    logits: Vec<f32>,
-}
+use onnx_fill::{Expected, filled, images};
 
 fn pad6(shape: &[usize]) -> [usize; 6] {
     let mut out = [1; 6];
@@ -47,14 +21,13 @@ fn pad6(shape: &[usize]) -> [usize; 6] {
     out
 }
 
-fn check(name: &str) {
-    let dir = networks();
-    let bytes = std::fs::read(dir.join(format!("{name}.onnx"))).unwrap();
-    let e: Expected =
-        serde_json::from_slice(&std::fs::read(dir.join(format!("{name}.json"))).unwrap()).unwrap();
+fn check(name: &str, graph: &[u8], expected: &str) {
+    let e: Expected = serde_json::from_str(expected).unwrap();
+    let bytes = filled(graph);
+    let input = images(e.shape.iter().product());
     let device = Device::flex();
     let imported = import(&bytes, &device, true).unwrap_or_else(|err| panic!("{name}: {err}"));
-    let x = Tensor::<6>::from_data(TensorData::new(e.input.clone(), pad6(&e.shape)), &device);
+    let x = Tensor::<6>::from_data(TensorData::new(input.clone(), pad6(&e.shape)), &device);
     let (out, shape) = imported.graph.run(x, e.shape.clone()).unwrap();
     assert_eq!(shape, [2, e.logits.len() / 2], "{name}");
     let got: Vec<f32> = out
@@ -76,13 +49,11 @@ fn check(name: &str) {
         worst <= 1e-4 * largest,
         "{name}: {worst} against a largest logit of {largest}"
     );
-    // The same through the classifier: one image at a time gives the batch's scores.
+    // The same through the classifier, one image: the softmax of onnxruntime's logits.
     let c = Classifier::from_onnx(&device, &bytes, OnnxOptions::default()).unwrap();
-    let per = e.input.len() / 2;
-    let [_, ch, h, w] = [e.shape[0], e.shape[1], e.shape[2], e.shape[3]];
-    let one = block_on(c.classify(&e.input[per..], [1, ch, h, w])).unwrap();
-    let classes = e.logits.len() / 2;
-    let logits = &e.logits[classes..];
+    let per = input.len() / 2;
+    let one = block_on(c.classify(&input[per..], [1, e.shape[1], e.shape[2], e.shape[3]])).unwrap();
+    let logits = &e.logits[e.logits.len() / 2..];
     let max = logits.iter().fold(f32::MIN, |m, &v| m.max(v));
     let sum: f32 = logits.iter().map(|v| (v - max).exp()).sum();
     for (p, l) in one.iter().zip(logits) {
@@ -93,36 +64,24 @@ fn check(name: &str) {
     }
 }
 
-#[test]
-fn resnet18_agrees_with_onnxruntime() {
-    check("resnet18");
+macro_rules! network {
+    ($test:ident, $name:literal) => {
+        #[test]
+        fn $test() {
+            check(
+                $name,
+                include_bytes!(concat!("fixtures/networks/", $name, ".graph.onnx")),
+                include_str!(concat!("fixtures/networks/", $name, ".expected.json")),
+            );
+        }
+    };
 }
 
-#[test]
-fn mobilenet_v3_small_agrees_with_onnxruntime() {
-    check("mobilenet_v3_small");
-}
-
-#[test]
-fn efficientnet_b0_agrees_with_onnxruntime() {
-    check("efficientnet_b0");
-}
-
-#[test]
-fn squeezenet1_1_agrees_with_onnxruntime() {
-    check("squeezenet1_1");
-}
-
-#[test]
-fn a_vgg_style_net_agrees_with_onnxruntime() {
-    check("vgg_small");
-}
-
-/// The venv scripts/setup.sh makes (numpy, onnx, onnxruntime).
-fn python() -> PathBuf {
-    let cache = std::env::var_os("CONVLENS_CACHE").map_or_else(
-        || PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/convlens"),
-        PathBuf::from,
-    );
-    cache.join("venv/bin/python")
-}
+network!(resnet18_agrees_with_onnxruntime, "resnet18");
+network!(
+    mobilenet_v3_small_agrees_with_onnxruntime,
+    "mobilenet_v3_small"
+);
+network!(efficientnet_b0_agrees_with_onnxruntime, "efficientnet_b0");
+network!(squeezenet1_1_agrees_with_onnxruntime, "squeezenet1_1");
+network!(a_vgg_style_net_agrees_with_onnxruntime, "vgg_small");

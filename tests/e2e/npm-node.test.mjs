@@ -31,7 +31,7 @@ test("the photo model in Node: EfficientNet-Lite0 against numpy, its top 5, tran
 test("ONNX networks in Node: a small CNN through every call, and five torch.onnx exports against onnxruntime", async () => {
   const dir = await consumerProject(["onnx.test.mjs"]);
   for (const f of ["tiny-cnn.onnx", "tiny-cnn.expected.json"]) copyFileSync(join(ROOT, "tests/fixtures", f), join(dir, f));
-  // The whole networks: the committed graphs with seeded weights and onnxruntime's logits.
+  // The whole networks: the committed graphs with their generated weights, and onnxruntime's logits.
   const python = join(process.env.CONVLENS_CACHE ?? join(process.env.HOME, ".cache/convlens"), "venv/bin/python");
   const made = await run(python, [join(ROOT, "scripts/onnx_networks.py"), join(dir, "networks")]);
   assert.equal(made.code, 0, made.output);

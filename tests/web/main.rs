@@ -154,3 +154,84 @@ async fn webgpu_bad_input_is_an_error_and_the_model_still_works() {
     .unwrap();
     assert_eq!(probs.len(), 10);
 }
+
+#[path = "../support/onnx_fill.rs"]
+mod onnx_fill;
+
+/// A whole torch.onnx export (the committed graph, filled as natively) on WebGPU against the
+/// logits onnxruntime gave for the same weights and images: within 1e-4 of the largest logit.
+async fn onnx_network_on_webgpu(name: &str, graph: &[u8], expected: &str) {
+    use burn::prelude::Tensor;
+    use burn::tensor::TensorData;
+    let gpu = webgpu().await.device;
+    let e: onnx_fill::Expected = serde_json::from_str(expected).unwrap();
+    let bytes = onnx_fill::filled(graph);
+    let imported =
+        convlens::onnx::import(&bytes, &gpu, true).unwrap_or_else(|err| panic!("{name}: {err}"));
+    let mut dims = [1; 6];
+    dims[2..].copy_from_slice(&e.shape);
+    let x = Tensor::<6>::from_data(
+        TensorData::new(onnx_fill::images(e.shape.iter().product()), dims),
+        &gpu,
+    );
+    let (out, shape) = imported.graph.run(x, e.shape.clone()).unwrap();
+    assert_eq!(shape, [2, e.logits.len() / 2]);
+    let got = read(out).await.unwrap();
+    let largest = e.logits.iter().fold(0f32, |m, v| m.max(v.abs()));
+    let worst = max_abs_diff(&got, &e.logits);
+    web_sys::console::log_1(&format!("{name} on WebGPU: largest difference from onnxruntime {worst:.3e} ({:.2e} of the largest logit)", worst / largest).into());
+    assert!(
+        worst <= 1e-4 * largest,
+        "{name}: {worst} against a largest logit of {largest}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_onnx_squeezenet_agrees_with_onnxruntime() {
+    onnx_network_on_webgpu(
+        "squeezenet1_1",
+        include_bytes!("../fixtures/networks/squeezenet1_1.graph.onnx"),
+        include_str!("../fixtures/networks/squeezenet1_1.expected.json"),
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_onnx_mobilenet_v3_small_agrees_with_onnxruntime() {
+    onnx_network_on_webgpu(
+        "mobilenet_v3_small",
+        include_bytes!("../fixtures/networks/mobilenet_v3_small.graph.onnx"),
+        include_str!("../fixtures/networks/mobilenet_v3_small.expected.json"),
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_onnx_efficientnet_b0_agrees_with_onnxruntime() {
+    onnx_network_on_webgpu(
+        "efficientnet_b0",
+        include_bytes!("../fixtures/networks/efficientnet_b0.graph.onnx"),
+        include_str!("../fixtures/networks/efficientnet_b0.expected.json"),
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_onnx_resnet18_agrees_with_onnxruntime() {
+    onnx_network_on_webgpu(
+        "resnet18",
+        include_bytes!("../fixtures/networks/resnet18.graph.onnx"),
+        include_str!("../fixtures/networks/resnet18.expected.json"),
+    )
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn webgpu_onnx_vgg_style_agrees_with_onnxruntime() {
+    onnx_network_on_webgpu(
+        "vgg_small",
+        include_bytes!("../fixtures/networks/vgg_small.graph.onnx"),
+        include_str!("../fixtures/networks/vgg_small.expected.json"),
+    )
+    .await;
+}
