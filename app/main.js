@@ -12,7 +12,7 @@ import { setupPhotos } from "./photos.js";
 
 const $ = (id) => document.getElementById(id);
 // Architectures' and datasets' names people read, from the registry (architectures(), datasets()).
-const NAMES = {};
+const NAMES = { graph: "Your network" };
 const DATA = {};
 
 const state = { model: null, choice: null, choices: new Map(), input: null, parameters: {}, maps: null, prepared: null };
@@ -169,6 +169,21 @@ function describe(model, note) {
   $("model-info").textContent = `${NAMES[architecture] ?? architecture}: ${parameters.toLocaleString("en")} parameters, ` +
     `input ${inputShape.join("×")}, ${classes.length} classes (${classes.slice(0, 4).join(", ")}…)${note ? ` — ${note}` : ""}${trained}`;
   $("preview-note").textContent = `what the network gets (${inputShape.slice(1).join("×")}): ${preparation(preprocess)}`;
+  showNodes(model.info);
+}
+
+/** An imported network's nodes: name, operator, output shape and parameters. */
+function showNodes({ architecture, layers }) {
+  const details = $("network-nodes");
+  details.hidden = architecture !== "graph";
+  const body = $("node-table").tBodies[0];
+  body.replaceChildren();
+  if (details.hidden) return;
+  layers.forEach((layer, i) => {
+    const row = body.insertRow();
+    const cells = [String(i + 1), layer.layer, layer.node?.operator ?? layer.kind, (layer.node?.output ?? []).join("×"), (layer.node?.parameters ?? 0).toLocaleString("en")];
+    for (const text of cells) row.insertCell().textContent = text;
+  });
 }
 
 async function use(model, note) {
@@ -339,24 +354,45 @@ function setupFiles(pad) {
       showError(err, "model-status");
     }
   });
+  /** A model file, bare weights of the current architecture, or an ONNX network (told apart by Model.load). */
+  const openFile = async (bytes, name) => {
+    const { architecture, classes } = state.model.info;
+    // A model file or an ONNX network loads by itself; bare weights (an older download) with
+    // the current model's architecture and labels.
+    let source = bytes;
+    let opened = architecture;
+    try {
+      const probe = await Model.load(bytes, { backend: "cpu" });
+      opened = probe.info.architecture;
+      probe.dispose();
+    } catch (err) {
+      if (!(err?.code === "BAD_WEIGHTS" && /bare weights/.test(err.message))) throw err;
+      source = { architecture, classes, weights: bytes };
+    }
+    const network = opened === "graph";
+    addChoice("file", `${network ? "Your network" : NAMES[opened]} · ${name}`, source, network ? `read from ${name}` : `weights from ${name}`);
+    $("model-select").value = "file";
+    await loadChoice("file");
+  };
   $("weights-file").addEventListener("change", async (e) => {
     const file = e.target.files[0];
     if (!file || !state.model) return;
-    const { architecture, classes } = state.model.info;
     try {
-      const bytes = new Uint8Array(await file.arrayBuffer());
-      // A model file loads by itself; bare weights (an older download) with the current
-      // model's architecture and labels.
-      let source = bytes;
-      try {
-        (await Model.load(bytes, { backend: "cpu" })).dispose();
-      } catch (err) {
-        if (!(err?.code === "BAD_WEIGHTS" && /bare weights/.test(err.message))) throw err;
-        source = { architecture, classes, weights: bytes };
-      }
-      addChoice("file", `${NAMES[architecture]} · ${file.name}`, source, `weights from ${file.name}`);
-      $("model-select").value = "file";
-      await loadChoice("file");
+      await openFile(new Uint8Array(await file.arrayBuffer()), file.name);
+    } catch (err) {
+      showError(err, "model-status");
+    }
+  });
+  $("network-url-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const url = $("network-url").value.trim();
+    if (!url || !state.model) return;
+    try {
+      $("model-status").className = "hint";
+      $("model-status").textContent = `fetching ${url}…`;
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+      await openFile(new Uint8Array(await response.arrayBuffer()), url.split("/").at(-1) || url);
     } catch (err) {
       showError(err, "model-status");
     }

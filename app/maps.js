@@ -14,6 +14,7 @@ export const KINDS = {
   residual: "Residual sum: the block's input added back to its output, then ReLU, so the block learns a correction.",
   block: "Inverted bottleneck block: widens the channels, filters each channel alone, narrows them again.",
   globalPooling: "Global pooling: averages each channel over the whole image into one number.",
+  operation: "An operation of your network's file: computed value by value, or its values rearranged.",
   dense: "Dense layer: every unit is a weighted sum of every value of the layer before.",
 };
 

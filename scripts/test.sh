@@ -114,7 +114,12 @@ clippy_native() {
   # With the native wgpu backend, which the CLI tests run on (Mesa's lavapipe where there is no GPU).
   CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo clippy --locked --all-targets --features cli,wgpu -- -D warnings
 }
-native_tests() { CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo test --locked --features cli,wgpu; }
+native_tests() {
+  CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo test --locked --features cli,wgpu
+  # The ONNX conformance counts and differences, printed (the two binaries again, built: seconds).
+  CARGO_TARGET_DIR="$CONVLENS_NATIVE_TARGET" cargo test --locked --features cli,wgpu \
+    --test onnx_nodes --test onnx_networks -- --nocapture 2>&1 | grep -E "^ONNX node tests|largest difference"
+}
 clippy_wasm() {
   [ "$(wasm_toolchain)" = rustup ] || { log "skipped: the Debian toolchain has no clippy"; return 0; }
   with_wasm_env cargo clippy --locked --release --target wasm32-unknown-unknown --lib --tests -- -D warnings

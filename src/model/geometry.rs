@@ -49,6 +49,24 @@ pub struct LayerGeometry {
     pub padding: usize,
     /// The part of the network's input one output pixel sees.
     pub receptive_field: ReceptiveField,
+    /// An imported network's node: its operator (e.g. `"Conv"`), output shape for one image
+    /// and parameter count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional))]
+    pub node: Option<NodeInfo>,
+}
+
+/// What the node list of an imported network shows of one node.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
+pub struct NodeInfo {
+    /// The ONNX operator, e.g. `"Conv"`.
+    pub operator: String,
+    /// The output's shape for one image (its batch dimension 1).
+    pub output: Vec<usize>,
+    /// The values of the node's tensors (kernels, biases, statistics).
+    pub parameters: usize,
 }
 
 /// Where one output pixel of a layer looks in the network's input: output pixel `(y, x)` sees
@@ -147,6 +165,7 @@ impl LayerGeometry {
                 jump: 0.0,
                 start: 0.0,
             },
+            node: None,
         }
     }
 }

@@ -13,7 +13,7 @@ pub mod vin;
 pub use activations::{Activations, LayerActivation, Recorder};
 pub use alexnet::{AlexNet, AlexNetConfig};
 pub use efficientnet::{EfficientNet, EfficientNetConfig};
-pub use geometry::{LayerGeometry, LayerKind, ReceptiveField, with_receptive_fields};
+pub use geometry::{LayerGeometry, LayerKind, NodeInfo, ReceptiveField, with_receptive_fields};
 pub use lenet5::{LeNet5, LeNet5Config};
 pub use registry::{
     AnyModel, Architecture, DIGITS, DatasetInfo, FASHION, MapModel, Preprocess, Pretrained,

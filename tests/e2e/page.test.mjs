@@ -426,6 +426,49 @@ test("one short epoch of training moves the progress bar and the charts, the los
   }
 });
 
+test("your own network: an ONNX file opened in the page lists its nodes, classifies the drawing, shows its nodes' maps and Grad-CAM, and downloads as a model file", { timeout: 900_000 }, async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    const { page, errors } = await openPage(browser);
+    await page.waitForFunction(() => document.body.dataset.model === "lenet5-mnist", null, { timeout: 300_000 });
+    const onnx = readFileSync(join(ROOT, "tests/fixtures/tiny-cnn.onnx"));
+    await page.setInputFiles("#weights-file", { name: "tiny-cnn.onnx", mimeType: "application/octet-stream", buffer: onnx });
+    await page.waitForFunction(() => document.body.dataset.model === "file", null, { timeout: 300_000 });
+    assert.match(await page.textContent("#model-info"), /^Your network: [\d,]+ parameters, input 1×28×28, 3 classes \(circle, square, triangle/);
+    assert.match(await page.locator("#model-select option:checked").textContent(), /Your network · tiny-cnn\.onnx/);
+    // The node list: names as the file gives them, operators, output shapes, parameters.
+    assert.equal(await page.locator("#network-nodes").isHidden(), false);
+    const rows = await page.$$eval("#node-table tbody tr", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent)));
+    assert.deepEqual(rows.find((r) => r[1] === "conv1"), ["1", "conv1", "Conv", "1×8×28×28", "80"]);
+    assert.ok(rows.some((r) => r[1] === "fc" && r[2] === "Gemm" && r[3] === "1×3"), JSON.stringify(rows));
+    // The drawing is classified into the file's classes; the maps are the nodes'.
+    await drawSeven(page);
+    await settled(page);
+    const labels = await page.$$eval("#scores li .label", (els) => els.map((e) => e.textContent));
+    assert.deepEqual([...labels].sort(), ["circle", "square", "triangle"]);
+    await page.waitForSelector('#maps .layer[data-layer="depthwise"]');
+    await page.waitForSelector('#maps .layer[data-layer="residual"]');
+    await page.click("#explain-go");
+    await page.waitForFunction(() => document.body.dataset.explain === "gradcam", null, { timeout: 300_000 });
+    assert.match(await page.textContent("#explain-caption"), /Grad-CAM at \S+ \(/);
+    // Downloaded as a model file, which opens without the .onnx.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-weights")]);
+    const file = readFileSync(await download.path());
+    await page.setInputFiles("#weights-file", { name: "mine.bpk", mimeType: "application/octet-stream", buffer: file });
+    await page.waitForFunction(() => /mine\.bpk/.test(document.getElementById("model-info").textContent), null, { timeout: 300_000 });
+    assert.match(await page.textContent("#model-info"), /3 classes \(circle, square, triangle/);
+    // A file with an operator convlens does not read: UNSUPPORTED, naming the node, and the page goes on.
+    const selu = Buffer.from(onnx);
+    selu.write("Selu", selu.indexOf("Relu"));
+    await page.setInputFiles("#weights-file", { name: "selu.onnx", mimeType: "application/octet-stream", buffer: selu });
+    await page.waitForFunction(() => /Selu node "relu1" \(index 2\)/.test(document.getElementById("model-status").textContent), null, { timeout: 300_000 });
+    await page.screenshot({ path: join(ARTIFACTS, "page-onnx.png"), fullPage: true });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+  }
+});
+
 test("the demo server sends the Content-Security-Policy header to the page and its worker", async () => {
   for (const path of ["", "convlens/worker.js", "convlens/wasm/convlens_cpu.js"]) {
     const policy = (await fetch(demo.url + path)).headers.get("content-security-policy") ?? "";

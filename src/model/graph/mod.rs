@@ -30,7 +30,7 @@ pub use shapes::{
 pub use spec::{GraphFile, GraphSpec, LayerSpec, NodeSpec, Op, PadKind, ResizeKind};
 
 use crate::error::{Error, Result};
-use crate::model::{ImageClassifier, LayerGeometry, LayerKind, ReceptiveField, Recorder};
+use crate::model::{ImageClassifier, LayerGeometry, LayerKind, NodeInfo, ReceptiveField, Recorder};
 
 /// Where one node's tensors live.
 #[derive(Module, Debug)]
@@ -953,6 +953,19 @@ impl ImageClassifier for Graph {
                     jump: 0.0,
                     start: 0.0,
                 },
+                node: Some(NodeInfo {
+                    operator: node.op.name().to_string(),
+                    output: {
+                        let mut o = s.to_vec();
+                        o[0] = 1;
+                        o
+                    },
+                    parameters: node
+                        .op
+                        .layer()
+                        .and_then(|l| self.layers.get(l))
+                        .map_or(0, crate::model::trainable_parameters),
+                }),
             });
         }
         crate::model::with_receptive_fields(out)
