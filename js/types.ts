@@ -13,7 +13,7 @@ import type {
 } from "./wasm/convlens_cpu.js";
 import type { EpochEvent as WasmEpochEvent, StepEvent as WasmStepEvent } from "./wasm/convlens_cpu_train.js";
 
-export type { LayerGeometry, LayerKind, ReceptiveField } from "./wasm/convlens_cpu.js";
+export type { LayerGeometry, LayerKind, NodeInfo, ReceptiveField } from "./wasm/convlens_cpu.js";
 import type { LayerGeometry } from "./wasm/convlens_cpu.js";
 export type { ArchitectureInfo, DatasetInfo, ModelDescription, Normalise, Preprocess, PretrainedInfo, TrainingRecord } from "./wasm/convlens_cpu.js";
 import type { Normalise } from "./wasm/convlens_cpu.js";
