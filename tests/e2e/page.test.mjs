@@ -26,6 +26,7 @@ async function openPage(browser, query = "", viewport = { width: 1100, height: 8
 }
 
 async function drawSeven(page) {
+  await page.locator("#pad").scrollIntoViewIfNeeded(); // as a reader would, on a small screen
   const box = await page.locator("#pad").boundingBox();
   const at = (x, y) => [box.x + (x / 28) * box.width, box.y + (y / 28) * box.height];
   await page.mouse.move(...at(6, 6));
