@@ -14,45 +14,7 @@ cd "$ROOT"
 RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/convlens-test-XXXXXX")
 LANE=main
 
-# Runs "$@" as a stage: writes its start and (when it succeeds) its time to the table.
-stage() {
-  local name=$1 t0=$SECONDS
-  shift
-  log "$name"
-  printf 'start|%s|%s|%s\n' "$name" "$LANE" "$t0" >> "$RUN_DIR/stages"
-  "$@"
-  printf 'end|%s|%s|%s\n' "$name" "$LANE" "$((SECONDS - t0))" >> "$RUN_DIR/stages"
-}
-
-kill_tree() {
-  local child
-  for child in $(pgrep -P "$1" || true); do kill_tree "$child"; done
-  kill "$1" 2>/dev/null || true
-}
-
-# Runs each function named in "$@" in its own lane (a subshell, its lines prefixed with its name),
-# all at once. Returns when all have succeeded; when one fails, stops the others and fails.
-parallel() {
-  local fn pid failed=""
-  local -A lanes=()
-  for fn in "$@"; do
-    (LANE=$fn; "$fn") > >(sed -u "s/^/[$fn] /" >&2) 2>&1 &
-    lanes[$!]=$fn
-  done
-  while [ ${#lanes[@]} -gt 0 ]; do
-    if wait -n -p pid "${!lanes[@]}"; then
-      unset "lanes[$pid]"
-    else
-      failed=${lanes[$pid]}
-      unset "lanes[$pid]"
-      echo "$failed" >> "$RUN_DIR/failed"
-      for pid in "${!lanes[@]}"; do kill_tree "$pid"; done
-      wait 2>/dev/null || true
-      log "lane $failed failed; stopped the others"
-      return 1
-    fi
-  done
-}
+source "$ROOT/scripts/lanes.sh"
 
 print_stages() {
   local status=$? kind name lane value total
