@@ -13,7 +13,7 @@ use burn::tensor::TensorData;
 use onnx_ir::{AttributeProto, Message, ModelProto, NodeProto, TensorProto};
 
 use crate::error::{Error, Result};
-use crate::model::graph::{Graph, GraphSpec, Layer, Meta, NodeSpec, Op, PadKind, ResizeKind};
+use crate::model::graph::{Graph, GraphSpec, Layer, Meta, NodeSpec, Op, PadKind, ResizeKind, pad6};
 
 /// The newest default-domain opset convlens reads (that of the `onnx` package whose node tests
 /// it passes).
@@ -1451,10 +1451,4 @@ impl<'d> Builder<'d> {
             e => e,
         })
     }
-}
-
-fn pad6(shape: &[usize]) -> [usize; 6] {
-    let mut out = [1; 6];
-    out[6 - shape.len()..].copy_from_slice(shape);
-    out
 }

@@ -168,10 +168,11 @@ async fn onnx_network_on_webgpu(name: &str, graph: &[u8], expected: &str) {
     let bytes = onnx_fill::filled(graph);
     let imported =
         convlens::onnx::import(&bytes, &gpu, true).unwrap_or_else(|err| panic!("{name}: {err}"));
-    let mut dims = [1; 6];
-    dims[2..].copy_from_slice(&e.shape);
     let x = Tensor::<6>::from_data(
-        TensorData::new(onnx_fill::images(e.shape.iter().product()), dims),
+        TensorData::new(
+            onnx_fill::images(e.shape.iter().product()),
+            convlens::model::graph::pad6(&e.shape),
+        ),
         &gpu,
     );
     let (out, shape) = imported.graph.run(x, e.shape.clone()).unwrap();

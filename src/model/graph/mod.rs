@@ -92,8 +92,9 @@ impl Val {
     }
 }
 
-/// `shape` with leading ones to rank 6.
-fn pad6(shape: &[usize]) -> [usize; 6] {
+/// `shape` with leading ones to rank 6: the rank of every value inside a graph (numpy's
+/// broadcasting then needs no reshapes), and of the tensor [`Graph::run`] takes.
+pub fn pad6(shape: &[usize]) -> [usize; 6] {
     let mut out = [1; 6];
     out[6 - shape.len()..].copy_from_slice(shape);
     out

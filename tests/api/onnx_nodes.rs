@@ -6,15 +6,14 @@
 //!
 //! A case passes, or is refused with `UNSUPPORTED` naming what it needs (an attribute value, a
 //! data type, a computed weight); wrong values, panics and any other error fail the test. The
-//! counts are printed (`cargo test --test onnx_nodes -- --nocapture`).
-
-#![cfg(not(target_arch = "wasm32"))]
+//! counts are printed (`cargo test --test api onnx_nodes:: -- --nocapture`).
 
 use std::path::{Path, PathBuf};
 
 use burn::prelude::{Device, Tensor};
 use burn::tensor::TensorData;
 use convlens::Error;
+use convlens::model::graph::pad6;
 use convlens::onnx::{OPERATORS, import};
 use onnx_ir::{Message, ModelProto, TensorProto};
 
@@ -146,12 +145,6 @@ fn run_case(dir: &Path, device: &Device) -> Outcome {
         }
     }
     Outcome::Pass
-}
-
-fn pad6(shape: &[usize]) -> [usize; 6] {
-    let mut out = [1; 6];
-    out[6 - shape.len()..].copy_from_slice(shape);
-    out
 }
 
 #[test]

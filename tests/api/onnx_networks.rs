@@ -3,23 +3,14 @@
 //! difference of the logits is within 1e-4 of the largest logit. The networks are the committed
 //! graphs (tests/fixtures/networks) with weights from tests/support/onnx_fill.rs, the logits
 //! those scripts/onnx_networks.py recorded from onnxruntime for the same weights and images.
-#![cfg(not(target_arch = "wasm32"))]
 
-#[path = "support/onnx_fill.rs"]
-mod onnx_fill;
-
+use crate::onnx_fill::{Expected, filled, images};
 use burn::prelude::{Device, Tensor};
 use burn::tensor::TensorData;
+use convlens::model::graph::pad6;
 use convlens::onnx::import;
 use convlens::session::{Classifier, OnnxOptions};
 use futures_lite::future::block_on;
-use onnx_fill::{Expected, filled, images};
-
-fn pad6(shape: &[usize]) -> [usize; 6] {
-    let mut out = [1; 6];
-    out[6 - shape.len()..].copy_from_slice(shape);
-    out
-}
 
 fn check(name: &str, graph: &[u8], expected: &str) {
     let e: Expected = serde_json::from_str(expected).unwrap();
@@ -70,8 +61,8 @@ macro_rules! network {
         fn $test() {
             check(
                 $name,
-                include_bytes!(concat!("fixtures/networks/", $name, ".graph.onnx")),
-                include_str!(concat!("fixtures/networks/", $name, ".expected.json")),
+                include_bytes!(concat!("../fixtures/networks/", $name, ".graph.onnx")),
+                include_str!(concat!("../fixtures/networks/", $name, ".expected.json")),
             );
         }
     };
