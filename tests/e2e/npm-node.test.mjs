@@ -64,6 +64,7 @@ test("an engine without WebAssembly SIMD gets a typed error naming the engines, 
 
 test("fuzz: hostile calls through the packed package get typed errors, and the model keeps working", async () => {
   const dir = await consumerProject(["fuzz.mjs", "fuzz-cases.mjs", "digits.mjs"]);
+  copyFileSync(join(ROOT, "tests/fixtures/tiny-cnn.onnx"), join(dir, "tiny-cnn.onnx"));
   // A fixed seed and number of cases (FUZZ_SEED, FUZZ_CASES to explore others).
   const { code, output } = await run("node", ["fuzz.mjs"], { cwd: dir, env: { ...process.env, FUZZ_SEED: process.env.FUZZ_SEED ?? "20261129", FUZZ_CASES: process.env.FUZZ_CASES ?? "2000" } });
   assert.equal(code, 0, output);
@@ -72,7 +73,7 @@ test("fuzz: hostile calls through the packed package get typed errors, and the m
   assert.deepEqual(result.failures, [], JSON.stringify(result.failures, null, 1));
   assert.equal(Object.values(result.outcomes).reduce((a, b) => a + b, 0), result.cases);
   // Every kind of call was made, and both successes and rejections happened.
-  for (const kind of ["classify", "featureMaps", "evaluate", "fit", "load", "weights"]) {
+  for (const kind of ["classify", "featureMaps", "evaluate", "fit", "load", "weights", "onnx"]) {
     assert.ok(Object.keys(result.outcomes).some((k) => k.startsWith(`${kind} ok`)), `${kind} never succeeded`);
     assert.ok(Object.keys(result.outcomes).some((k) => k.startsWith(kind) && !k.endsWith(" ok")), `${kind} never failed`);
   }

@@ -6,12 +6,12 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { after, before, test } from "node:test";
 import { join } from "node:path";
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { consumerProject, imagenetCache, photoReference, run } from "./consumer.mjs";
 import { EXPECTED, PHOTOS, checkPhotos } from "./consumer/photos.mjs";
 import { checkExplain, checkTraining, heatDifference } from "./consumer/training.mjs";
 import { digits } from "./consumer/digits.mjs";
-import { ARTIFACTS, launch } from "./helpers.mjs";
+import { ARTIFACTS, ROOT, launch } from "./helpers.mjs";
 
 const VITE = "vite@8.3.8";
 
@@ -200,12 +200,12 @@ for (const worker of [false, true]) {
     // The Node fuzz test's cases and seed (fuzz-cases.mjs), fewer of them in worker mode (a
     // worker is started for each load).
     const cases = worker ? 1000 : 2000;
-    const result = await page.evaluate((args) => window.convlensFuzz(args), { test: plain(digits("test", 64)), seed: 20261129, cases, worker });
+    const result = await page.evaluate((args) => window.convlensFuzz(args), { test: plain(digits("test", 64)), onnx: [...readFileSync(join(ROOT, "tests/fixtures/tiny-cnn.onnx"))], seed: 20261129, cases, worker });
     console.log(JSON.stringify(result.outcomes), logs.join("\n"));
     assert.deepEqual(result.failures, [], JSON.stringify(result.failures, null, 1));
     assert.deepEqual(errors, [], "nothing uncaught (a throwing callback is the call's error, not the page's)");
     assert.equal(Object.values(result.outcomes).reduce((a, b) => a + b, 0), cases);
-    for (const kind of ["classify", "featureMaps", "evaluate", "fit", "load", "weights"]) {
+    for (const kind of ["classify", "featureMaps", "evaluate", "fit", "load", "weights", "onnx"]) {
       assert.ok(Object.keys(result.outcomes).some((k) => k.startsWith(`${kind} ok`)), `${kind} never succeeded`);
       assert.ok(Object.keys(result.outcomes).some((k) => k.startsWith(kind) && !k.endsWith(" ok")), `${kind} never failed`);
     }

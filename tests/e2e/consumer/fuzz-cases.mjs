@@ -1,8 +1,8 @@
 // Hostile calls through the packed package, as a fuzzer would make them (run by
 // tests/e2e/npm-node.test.mjs): every method and option of the API gets values drawn from pools of
 // bad ones — wrong types, NaN, sizes past 2^32, BigInt and Symbol, Proxies whose traps throw,
-// getters that throw, detached and subclassed typed arrays, circular arrays, damaged weights files
-// — mixed with good ones, from a fixed seed. After each case the result must be what the case
+// getters that throw, detached and subclassed typed arrays, circular arrays, damaged weights files,
+// damaged ONNX networks and bad ONNX options — mixed with good ones, from a fixed seed. After each case the result must be what the case
 // expects (a success, or a ConvlensError with one of the expected codes; never an untyped error,
 // never INTERNAL), and the shipped model must still read a known digit.
 // No Node APIs: tests/e2e/consumer/fuzz.mjs runs it in Node, the Vite consumer in Chromium, on the
@@ -85,8 +85,59 @@ function badShape() {
 
 /** A case: what to call, and which outcomes are right ("ok" or error codes). */
 function makeCase() {
-  const kind = pick(["classify", "classify", "featureMaps", "explain", "evaluate", "fit", "load", "load", "weights", "misc"]);
+  const kind = pick(["classify", "classify", "featureMaps", "explain", "evaluate", "fit", "load", "load", "weights", "misc", ...(onnxBytes ? ["onnx", "onnx"] : [])]);
   switch (kind) {
+    case "onnx": {
+      // An ONNX network (the small committed CNN): damaged bytes, options of every kind, and
+      // calls on it once loaded.
+      const roll = random();
+      let source = onnxBytes.slice();
+      let options = {};
+      let expect = ["ok"];
+      let call = null;
+      if (roll < 0.35) {
+        source = damaged(onnxBytes);
+        expect = ["ok", "BAD_WEIGHTS", "UNSUPPORTED"];
+      } else if (roll < 0.75) {
+        const value = pick(SCALARS)();
+        [options, expect] = pick([
+          () => [{ transfer: true, classes: ["a", "b"] }, ["ok"]],
+          () => [{ transfer: true, classes: ["a", "b"], cut: "fc" }, ["ok"]],
+          () => [{ transfer: true }, ["BAD_INPUT"]],
+          () => [{ transfer: true, classes: ["a", "b"], cut: pick(["nope", "relu1", "conv1", ""]) }, ["BAD_INPUT"]],
+          () => [{ transfer: true, classes: ["a", "b"], cut: value }, value === undefined ? ["ok"] : ["BAD_INPUT"]],
+          () => [{ cut: "fc" }, ["BAD_INPUT"]],
+          () => [{ classes: ["a", "b", "c"] }, ["ok"]],
+          () => [{ classes: pick([() => ["a", "b"], () => [1, 2, 3], () => throwingProxy(["a", "b", "c"]), ...SCALARS])() }, null],
+          () => [{ transfer: value }, value === undefined || value === false ? ["ok"] : ["BAD_INPUT"]],
+          () => [{ input: { mean: [0.5], std: [0.25] } }, ["ok"]],
+          () => [{ input: pick([() => ({ mean: [0.5, 0.5, 0.5], std: [1] }), () => ({ mean: [0.5], std: [0] }), () => ({ mean: [NaN], std: [1] }),
+            () => ({ mean: [0.5], std: [1], gamma: 2 }), () => throwingProxy({ mean: [0.5] }), () => 7, () => "rgb"])() }, ["BAD_INPUT"]],
+        ])();
+        if (expect === null) expect = options.classes === undefined ? ["ok"] : ["BAD_INPUT"];
+      } else {
+        [call, expect] = pick([
+          () => [(m) => m.classify(known), ["ok"]],
+          () => [(m) => m.featureMaps(known, { layers: ["conv1", "fc"] }), ["ok"]],
+          () => [(m) => m.featureMaps(known, { layers: ["nope"] }), ["BAD_INPUT"]],
+          () => [(m) => m.explain(known, { layer: pick(["depthwise", "relu1"]) }), ["ok"]],
+          () => [(m) => m.explain(known, { layer: pick(["fc", "nope"]) }), ["BAD_INPUT"]],
+          () => [(m) => m.classify({ data: pixels(1), shape: badShape() }), ["BAD_INPUT"]],
+        ])();
+      }
+      return {
+        kind,
+        expect,
+        run: async () => {
+          const m = await Model.load(source, withBase(options));
+          try {
+            if (call) await call(m);
+          } finally {
+            m.dispose();
+          }
+        },
+      };
+    }
     case "explain": {
       // explain: one image (not a batch, not junk) and options each checked by name.
       const roll = random();
@@ -273,10 +324,10 @@ function makeCase() {
   }
 }
 
-let weightsBytes;
-/** The shipped weights with a few bytes changed, cut, or grown. */
-function damaged() {
-  const bytes = weightsBytes.slice();
+let weightsBytes, onnxBytes;
+/** A file (by default the shipped weights) with a few bytes changed, cut, or grown. */
+function damaged(file = weightsBytes) {
+  const bytes = file.slice();
   const roll = random();
   if (roll < 0.3) return bytes.subarray(0, Math.floor(random() * bytes.length));
   if (roll < 0.4) {
@@ -293,9 +344,12 @@ function damaged() {
 /**
  * Runs `cases` hostile calls from `seed` against `api` (the convlens module), with `digits`
  * (`{ images, labels }`, 784 bytes an image, at least 64) and `loadOptions` added to every good
- * load (e.g. `{ backend: "cpu", worker: true }`). Returns `{ seed, cases, outcomes, failures }`.
+ * load (e.g. `{ backend: "cpu", worker: true }`); `onnx`, an ONNX network's bytes (a 1×28×28 CNN
+ * with nodes conv1, relu1, depthwise and fc: tests/fixtures/tiny-cnn.onnx), adds the ONNX cases.
+ * Returns `{ seed, cases, outcomes, failures }`.
  */
-export async function fuzz({ api, digits, seed = 20261129, cases = 2000, loadOptions = { backend: "cpu" } }) {
+export async function fuzz({ api, digits, onnx, seed = 20261129, cases = 2000, loadOptions = { backend: "cpu" } }) {
+  onnxBytes = onnx ? Uint8Array.from(onnx) : undefined;
   ({ Model, ConvlensError, backends, pretrained, architectures } = api);
   state = seed >>> 0;
   test = digits;

@@ -114,10 +114,11 @@ window.convlensTest = async ({ test, train }) => {
 
 // The fuzz cases of the Node test (fuzz-cases.mjs), here in Chromium: on the main thread and in
 // worker mode, where the proxy must refuse what cannot be posted before it posts anything.
-window.convlensFuzz = ({ test, seed, cases, worker }) =>
+window.convlensFuzz = ({ test, onnx, seed, cases, worker }) =>
   fuzz({
     api: convlens,
     digits: { images: Uint8Array.from(test.images), labels: Uint8Array.from(test.labels) },
+    onnx: Uint8Array.from(onnx),
     seed,
     cases,
     loadOptions: worker ? { backend: "cpu", worker: true } : { backend: "cpu" },
