@@ -56,7 +56,9 @@ def fill(model: onnx.ModelProto) -> None:
             trans_b = any(a.name == "transB" and a.i for a in node.attribute)
             bound = math.sqrt(3.0 / (shape[1] if trans_b else shape[0]))
             v = (2.0 * u - 1.0) * bound
-        elif op == "BatchNormalization" and k in (1, 4):
+        elif op == "MatMul" and k == 1:  # tf2onnx's dense layers: [in, out]
+            v = (2.0 * u - 1.0) * math.sqrt(3.0 / shape[0])
+        elif op in ("BatchNormalization", "Mul") and k in (1, 4):  # scales (tf2onnx's batch norms: Mul)
             v = 0.5 + u
         else:
             v = (2.0 * u - 1.0) * 0.1

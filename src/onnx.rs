@@ -124,17 +124,14 @@ pub fn import(bytes: &[u8], device: &Device, classifier: bool) -> Result<Importe
             "is protobuf but not an ONNX model (no IR version, or no graph nodes)",
         ));
     }
-    let mut opset = None;
-    for o in &model.opset_import {
-        match o.domain.as_str() {
-            "" | "ai.onnx" => opset = Some(o.version),
-            other => {
-                return Err(Error::Unsupported(format!(
-                    "operator set {other:?} (only ONNX's default operators are read)"
-                )));
-            }
-        }
-    }
+    // Other operator sets may be declared (tf2onnx declares ai.onnx.ml): a node of one is
+    // refused by name when it is read.
+    let opset = model
+        .opset_import
+        .iter()
+        .filter(|o| matches!(o.domain.as_str(), "" | "ai.onnx"))
+        .map(|o| o.version)
+        .last();
     let opset = opset.ok_or_else(|| bad("declares no opset for ONNX's default operators"))?;
     if !(MIN_OPSET..=MAX_OPSET).contains(&opset) {
         return Err(Error::Unsupported(format!(

@@ -410,6 +410,18 @@ fn bad_onnx_files_are_refused_naming_what_is_wrong() {
             "opset 99",
         ),
         (
+            "a node of another operator set (declaring one is fine: tf2onnx declares ai.onnx.ml)",
+            changed(|m| {
+                let mut ml = m.opset_import[0].clone();
+                ml.domain = "ai.onnx.ml".into();
+                ml.version = 3;
+                m.opset_import.push(ml);
+                m.graph.mut_or_insert_default().node[2].domain = "ai.onnx.ml".into();
+            }),
+            "UNSUPPORTED",
+            "operator domain \"ai.onnx.ml\"",
+        ),
+        (
             "an unsupported operator",
             changed(|m| {
                 m.graph.mut_or_insert_default().node[2].op_type = "Selu".into();
@@ -450,4 +462,31 @@ fn an_onnx_file_is_recognised_by_its_content() {
         !convlens::onnx::looks_like_onnx(&file),
         "a model file is not ONNX"
     );
+}
+
+#[test]
+fn the_head_alone_on_the_features_gives_the_whole_networks_logits() {
+    // What training the head alone runs: the features up to the head, then the head and the
+    // nodes after it on those features only (the constants they read worked out again).
+    use burn::prelude::{Tensor, TensorData};
+    use convlens::model::{ImageClassifier, Recorder};
+    let device = Device::flex();
+    let graph = import(TINY, &device, true).unwrap().graph;
+    let e = expected();
+    let x = Tensor::<4>::from_data(TensorData::new(e.input.clone(), e.shape), &device);
+    let whole = graph
+        .logits(x.clone())
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let features = graph.features_recorded(x, &mut Recorder::off());
+    let parts = graph
+        .classify_features(features)
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    assert_eq!(whole.len(), e.shape[0] * 3);
+    for (a, b) in whole.iter().zip(&parts) {
+        assert!((a - b).abs() < 1e-5, "{whole:?} vs {parts:?}");
+    }
 }

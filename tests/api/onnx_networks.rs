@@ -1,5 +1,7 @@
 //! Whole CNNs exported by torch.onnx — ResNet-18, MobileNet V3 small, EfficientNet-B0,
-//! SqueezeNet 1.1 and a VGG-style net — against onnxruntime on the same inputs: the largest
+//! SqueezeNet 1.1 and a VGG-style net — and by tf2onnx from Keras — MobileNetV2 and a small CNN
+//! (batch norms folded into Mul, dense layers as MatMul, explicit Pad) — against onnxruntime on
+//! the same inputs: the largest
 //! difference of the logits is within 1e-4 of the largest logit. The networks are the committed
 //! graphs (tests/fixtures/networks) with weights from tests/support/onnx_fill.rs, the logits
 //! those scripts/onnx_networks.py recorded from onnxruntime for the same weights and images.
@@ -76,3 +78,11 @@ network!(
 network!(efficientnet_b0_agrees_with_onnxruntime, "efficientnet_b0");
 network!(squeezenet1_1_agrees_with_onnxruntime, "squeezenet1_1");
 network!(a_vgg_style_net_agrees_with_onnxruntime, "vgg_small");
+network!(
+    keras_mobilenet_v2_by_tf2onnx_agrees_with_onnxruntime,
+    "tf_mobilenet_v2"
+);
+network!(
+    a_small_keras_cnn_by_tf2onnx_agrees_with_onnxruntime,
+    "tf_small_cnn"
+);

@@ -66,7 +66,13 @@ pub fn filled(graph: &[u8]) -> Vec<u8> {
                 let bound = (3.0 / fan_in as f64).sqrt();
                 u.iter().map(|u| ((2.0 * u - 1.0) * bound) as f32).collect()
             }
-            Some((op, 1 | 4, _)) if op == "BatchNormalization" => {
+            // tf2onnx's dense layers: [in, out].
+            Some((op, 1, _)) if op == "MatMul" => {
+                let bound = (3.0 / dims[0] as f64).sqrt();
+                u.iter().map(|u| ((2.0 * u - 1.0) * bound) as f32).collect()
+            }
+            // Scales (tf2onnx's batch norms are a Mul).
+            Some((op, 1 | 4, _)) if op == "BatchNormalization" || op == "Mul" => {
                 u.iter().map(|u| (0.5 + u) as f32).collect()
             }
             _ => u.iter().map(|u| ((2.0 * u - 1.0) * 0.1) as f32).collect(),

@@ -236,3 +236,13 @@ async fn webgpu_onnx_vgg_style_agrees_with_onnxruntime() {
     )
     .await;
 }
+
+#[wasm_bindgen_test]
+async fn webgpu_onnx_keras_mobilenet_v2_by_tf2onnx_agrees_with_onnxruntime() {
+    onnx_network_on_webgpu(
+        "tf_mobilenet_v2",
+        include_bytes!("../fixtures/networks/tf_mobilenet_v2.graph.onnx"),
+        include_str!("../fixtures/networks/tf_mobilenet_v2.expected.json"),
+    )
+    .await;
+}

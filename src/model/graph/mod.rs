@@ -375,7 +375,7 @@ impl Graph {
     fn run_nodes(
         &self,
         mut vals: Vec<Option<Val>>,
-        nodes: std::ops::Range<usize>,
+        nodes: impl IntoIterator<Item = usize>,
         device: &Device,
         seen: &mut dyn FnMut(usize, Val) -> Val,
     ) -> Vec<Option<Val>> {
@@ -842,14 +842,12 @@ impl ImageClassifier for Graph {
         let [batch, _] = features.dims();
         let mut shape = self.plan.metas[v].shape().to_vec();
         shape[0] = batch;
-        let mut vals = vec![None; self.plan.values];
-        // Constants the tail reads, then the head and the tail.
-        vals = self
-            .run_nodes(vals, 0..head, &device, &mut |_, v| v)
-            .into_iter()
-            .enumerate()
-            .map(|(i, val)| val.filter(|_| !self.plan.dynamic[i]))
-            .collect();
+        // The values before the head that do not depend on the input (constants the tail may
+        // read), then the head and the tail on `features`.
+        let plan = &self.plan;
+        let constant = |i: &usize| plan.steps[*i].outputs.iter().all(|&o| !plan.dynamic[o]);
+        let vals = vec![None; plan.values];
+        let mut vals = self.run_nodes(vals, (0..head).filter(constant), &device, &mut |_, v| v);
         vals[v] = Some(Val::F(features.reshape(pad6(&shape)), shape));
         let mut vals = self.run_nodes(vals, head..self.plan.steps.len(), &device, &mut |_, v| v);
         match vals[self.plan.output].take() {
