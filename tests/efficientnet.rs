@@ -127,19 +127,23 @@ fn import(out: &std::path::Path, half: bool) -> String {
 
 /// `convlens classify --top 5` of the photos with `weights`: each photo's five lines.
 fn top5(weights: &std::path::Path) -> Vec<String> {
-    let photos: Vec<PathBuf> = PHOTOS
-        .iter()
-        .map(|p| imagenet(&format!("photos/{p}")))
-        .collect();
-    let mut args: Vec<&std::ffi::OsStr> = vec![
-        "classify".as_ref(),
+    top5_with(&[
         "--model".as_ref(),
         "efficientnet-lite0".as_ref(),
         "--weights".as_ref(),
         weights.as_os_str(),
-        "--top".as_ref(),
-        "5".as_ref(),
-    ];
+    ])
+}
+
+/// `convlens classify --top 5` of the photos with the model that `model` names.
+fn top5_with(model: &[&std::ffi::OsStr]) -> Vec<String> {
+    let photos: Vec<PathBuf> = PHOTOS
+        .iter()
+        .map(|p| imagenet(&format!("photos/{p}")))
+        .collect();
+    let mut args: Vec<&std::ffi::OsStr> = vec![std::ffi::OsStr::new("classify")];
+    args.extend(model);
+    args.extend([std::ffi::OsStr::new("--top"), std::ffi::OsStr::new("5")]);
     args.extend(photos.iter().map(|p| p.as_os_str()));
     let printed = convlens(&args);
     let blocks: Vec<String> = printed
@@ -149,6 +153,21 @@ fn top5(weights: &std::path::Path) -> Vec<String> {
         .collect();
     assert_eq!(blocks.len(), PHOTOS.len(), "{printed}");
     blocks
+}
+
+/// A block's five (label, score) lines.
+fn ranked(block: &str) -> Vec<(String, f32)> {
+    block
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let (label, score) = line.trim().rsplit_once(' ')?;
+            Some((
+                label.trim().to_string(),
+                score.trim_end_matches('%').parse().ok()?,
+            ))
+        })
+        .collect()
 }
 
 /// The label of a block's first (most likely) class.
@@ -192,5 +211,57 @@ fn the_cli_imports_the_checkpoint_with_its_labels_and_finds_each_photos_class() 
     println!("f32 {} bytes, f16 {} bytes", sizes[0], sizes[1]);
     for (a, b) in blocks.iter().zip(&half_blocks) {
         println!("f32:{a}f16:{b}");
+    }
+}
+
+#[test]
+fn the_checkpoint_written_as_onnx_and_imported_gives_the_built_in_models_top_5() {
+    // The real weights as an ONNX file (scripts/efficientnet_onnx.py, checked there against
+    // onnxruntime), and the built-in model with the same weights.
+    let dir = std::env::temp_dir();
+    let (onnx, bpk) = (
+        dir.join(format!("convlens-effnet-{}.onnx", std::process::id())),
+        dir.join(format!(
+            "convlens-effnet-{}-builtin.bpk",
+            std::process::id()
+        )),
+    );
+    let status = Command::new(cache().join("venv/bin/python"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/efficientnet_onnx.py"
+        ))
+        .arg(imagenet("efficientnet-lite0.pth"))
+        .arg(imagenet("imagenet-labels.json"))
+        .arg(&onnx)
+        .status()
+        .expect("the venv's python runs");
+    assert!(status.success(), "scripts/efficientnet_onnx.py failed");
+    import(&bpk, false);
+    let builtin = top5(&bpk);
+    // The built-in model's preparation, said to the ONNX network: the centre crop of 224 of
+    // 256, then (255·x − 127) / 128.
+    let imported = top5_with(&[
+        "--model".as_ref(),
+        onnx.as_os_str(),
+        "--crop".as_ref(),
+        "0.875".as_ref(),
+        "--scale".as_ref(),
+        "255".as_ref(),
+        "--mean".as_ref(),
+        "127,127,127".as_ref(),
+        "--std".as_ref(),
+        "128,128,128".as_ref(),
+    ]);
+    let _ = (std::fs::remove_file(&onnx), std::fs::remove_file(&bpk));
+    for (a, b) in builtin.iter().zip(&imported) {
+        let (a, b) = (ranked(a), ranked(b));
+        assert_eq!(a.len(), 5, "{a:?}");
+        let labels = |r: &[(String, f32)]| r.iter().map(|(l, _)| l.clone()).collect::<Vec<_>>();
+        assert_eq!(labels(&a), labels(&b), "built-in {a:?}\nimported {b:?}");
+        for ((_, x), (_, y)) in a.iter().zip(&b) {
+            assert!((x - y).abs() < 0.1, "built-in {a:?}\nimported {b:?}");
+        }
+        println!("built-in {a:?}\nimported {b:?}");
     }
 }
