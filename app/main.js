@@ -9,6 +9,7 @@ import { setupPad } from "./pad.js";
 import { forgetTrained, lastTrained, keepTrained } from "./store.js";
 import { setupTraining } from "./training.js";
 import { setupPhotos } from "./photos.js";
+import { setupTeacher } from "./teach.js";
 
 const $ = (id) => document.getElementById(id);
 // Architectures' and datasets' names people read, from the registry (architectures(), datasets()).
@@ -445,6 +446,37 @@ async function main() {
       $("pad").scrollIntoView({ block: "nearest" });
     },
     onError: (err) => showError(err, "evaluate-status"),
+  });
+  setupTeacher({
+    classes: $("own-teach-classes"),
+    train: $("own-teach-train"),
+    status: $("own-teach-status"),
+    // The pad shows the drawing, an uploaded image or the webcam's snapshot.
+    sources: { pad: { label: "+ what the pad shows", take: () => createImageBitmap($("pad")) } },
+    load: (labels) => {
+      const { source, teachFrom } = state.choices.get(state.choice);
+      const base = teachFrom ?? source;
+      const options = { backend: $("backend-select").value, worker: true };
+      // A shipped model keeps its trained layers; a file must be an ONNX network (a model file
+      // says so: transfer learning starts from a shipped model or an ONNX network).
+      if (typeof base === "string") return Model.load(base, { ...options, classes: labels });
+      if (base instanceof Uint8Array) return Model.load(base, { ...options, classes: labels, transfer: true });
+      return Model.load({ ...base, classes: labels }, options);
+    },
+    what: () => state.choices.get(state.choice).label,
+    onTrained: async (model, labels) => {
+      const base = state.choices.get(state.choice);
+      // Kept as a model file, so that a change of backend loads it again; taught again, from
+      // the same network as this time.
+      addChoice("taught", `${base.label.split(" · ")[0]} · your classes: ${labels.join(", ")}`, await model.exportModel(),
+        "your classes, trained in this page", base.dataset);
+      state.choices.get("taught").teachFrom = base.teachFrom ?? base.source;
+      $("model-select").value = "taught";
+      state.choice = "taught";
+      await use(model, "your classes, trained in this page");
+      document.body.dataset.model = "taught";
+    },
+    onError: (err) => showError(err, "own-teach-status"),
   });
   $("map-scale").addEventListener("change", showMaps);
   $("clear").addEventListener("click", () => pad.clear());

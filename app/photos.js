@@ -6,6 +6,7 @@ import { Model, classifyLive } from "../convlens/index.js";
 import { renderMaps } from "./maps.js";
 import { drawHeat } from "./heat.js";
 import { whereHeat } from "./why.js";
+import { setupTeacher } from "./teach.js";
 
 const $ = (id) => document.getElementById(id);
 const SHIPPED = "efficientnet-lite0-imagenet";
@@ -13,7 +14,6 @@ const SHIPPED = "efficientnet-lite0-imagenet";
 const PHOTOS = ["chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png", "astronaut.png"];
 /** The blocks whose maps are shown at first (a 224-pixel network has 19 layers of maps). */
 const FIRST_LAYERS = ["stem", "block1", "block6", "block16"];
-const MAX_CLASSES = 5;
 
 const panel = {
   imagenet: null, // the ImageNet model
@@ -230,109 +230,14 @@ async function toggleLive() {
   }
 }
 
-// ---- teach it your own classes ------------------------------------------------------------
+// ---- teach it your own classes (app/teach.js) ------------------------------------------------
 
-const teach = { classes: [] };
-
-function classRow(i) {
-  const row = document.createElement("div");
-  row.className = "row wrap teach-class";
-  row.dataset.index = String(i);
-  const name = document.createElement("input");
-  name.type = "text";
-  name.placeholder = `class ${i + 1}${i < 2 ? "" : " (optional)"}`;
-  name.setAttribute("aria-label", `name of class ${i + 1}`);
-  name.maxLength = 40;
-  const count = document.createElement("span");
-  count.className = "hint count";
-  const add = (label, from) => {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.textContent = label;
-    b.dataset.source = from;
-    b.addEventListener("click", () => addExample(i, from).catch((err) => fail(err, "teach-status")));
-    return b;
-  };
-  const file = document.createElement("input");
-  file.type = "file";
-  file.accept = "image/*";
-  file.multiple = true;
-  file.hidden = true;
-  file.addEventListener("change", async () => {
-    for (const f of file.files) teach.classes[i].examples.push(f);
-    update();
-  });
-  const fileLabel = document.createElement("label");
-  fileLabel.className = "button";
-  fileLabel.append("files…", file);
-  row.append(name, add("+ webcam", "webcam"), add("+ pad", "pad"), add("+ this photo", "photo"), fileLabel, count);
-  teach.classes[i] = { name, count, examples: [] };
-  name.addEventListener("input", update);
-  return row;
-}
-
-/** One example for class `i`: a snapshot of the webcam, the drawing pad or the current photo. */
-async function addExample(i, from) {
-  let image;
-  if (from === "webcam") image = await createImageBitmap(await camera());
-  else if (from === "pad") image = await createImageBitmap($("pad"));
-  else {
-    if (!panel.input) throw new Error("no photo yet: pick one from the gallery");
-    image = panel.input instanceof HTMLVideoElement ? await createImageBitmap(panel.input) : panel.input;
-  }
-  teach.classes[i].examples.push(image);
-  update();
-}
-
-/** The named classes with examples. */
-function named() {
-  return teach.classes.filter((c) => c.name.value.trim() && c.examples.length);
-}
-
-/** Counts, the Train button and (unless `keepStatus`) the status line follow the examples. */
-function update(keepStatus = false) {
-  for (const c of teach.classes) c.count.textContent = `${c.examples.length} example${c.examples.length === 1 ? "" : "s"}`;
-  const ready = named();
-  $("teach-train").disabled = ready.length < 2;
-  if (keepStatus) return;
-  $("teach-status").className = "hint";
-  $("teach-status").textContent = ready.length < 2 ? "name at least two classes and give each an example" : `${ready.length} classes ready`;
-}
-
-async function train() {
-  const classes = named();
-  $("teach-train").disabled = true;
-  try {
-    const labels = classes.map((c) => c.name.value.trim());
-    $("teach-status").textContent = "a fresh last layer on the ImageNet network…";
-    const next = await Model.load(SHIPPED, { classes: labels, worker: true, backend: $("backend-select").value });
-    const images = classes.flatMap((c) => c.examples);
-    const targets = classes.flatMap((c, k) => c.examples.map(() => k));
-    const t0 = performance.now();
-    const history = await next.fit(
-      { images, labels: targets },
-      {
-        epochs: 8,
-        batchSize: 8,
-        learningRate: 0.01,
-        train: "head",
-        validationSplit: 0,
-        onEpoch: (e) => ($("teach-status").textContent = `epoch ${e.epoch}/8: loss ${e.trainLoss.toFixed(3)}, ${(100 * e.trainAccuracy).toFixed(0)} % right`),
-      },
-    );
-    const seconds = (performance.now() - t0) / 1000;
-    panel.taught?.dispose();
-    panel.taught = next;
-    showTaught(labels);
-    const last = history.at(-1);
-    $("teach-status").textContent = `trained on ${images.length} examples in ${seconds.toFixed(1)} s: ${(100 * last.trainAccuracy).toFixed(0)} % right in the last epoch`;
-    document.body.dataset.taught = labels.join(",");
-    if (panel.input) look(panel.input);
-  } catch (err) {
-    fail(err, "teach-status");
-  } finally {
-    update(true);
-  }
+async function taught(next, labels) {
+  panel.taught?.dispose();
+  panel.taught = next;
+  showTaught(labels);
+  document.body.dataset.taught = labels.join(",");
+  if (panel.input) look(panel.input);
 }
 
 function showTaught(labels) {
@@ -408,9 +313,26 @@ export function setupPhotos() {
   document.addEventListener("visibilitychange", () => document.hidden && releaseCamera());
   addEventListener("pagehide", releaseCamera);
   setupGallery();
-  $("teach-classes").replaceChildren(...Array.from({ length: MAX_CLASSES }, (_, i) => classRow(i)));
-  update();
-  $("teach-train").addEventListener("click", train);
+  setupTeacher({
+    classes: $("teach-classes"),
+    train: $("teach-train"),
+    status: $("teach-status"),
+    sources: {
+      webcam: { label: "+ webcam", take: async () => createImageBitmap(await camera()) },
+      pad: { label: "+ pad", take: () => createImageBitmap($("pad")) },
+      photo: {
+        label: "+ this photo",
+        take: async () => {
+          if (!panel.input) throw new Error("no photo yet: pick one from the gallery");
+          return panel.input instanceof HTMLVideoElement ? createImageBitmap(panel.input) : panel.input;
+        },
+      },
+    },
+    load: (labels) => Model.load(SHIPPED, { classes: labels, worker: true, backend: $("backend-select").value }),
+    what: () => "the ImageNet network",
+    onTrained: taught,
+    onError: (err) => fail(err, "teach-status"),
+  });
   $("teach-download").addEventListener("click", download);
   $("teach-file").addEventListener("change", (e) => e.target.files[0] && loadFile(e.target.files[0]));
 }

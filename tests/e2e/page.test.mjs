@@ -427,7 +427,7 @@ test("one short epoch of training moves the progress bar and the charts, the los
   }
 });
 
-test("your own network: an ONNX file opened in the page lists its nodes, classifies the drawing, shows its nodes' maps and Grad-CAM, and downloads as a model file", { timeout: 900_000 }, async () => {
+test("your own network: an ONNX file opened in the page lists its nodes, classifies the drawing, shows its nodes' maps and Grad-CAM, is taught two classes, and downloads as a model file", { timeout: 900_000 }, async () => {
   const browser = await launch({ webgpu: false });
   try {
     const { page, errors } = await openPage(browser);
@@ -452,12 +452,36 @@ test("your own network: an ONNX file opened in the page lists its nodes, classif
     await page.click("#explain-go");
     await page.waitForFunction(() => document.body.dataset.explain === "gradcam", null, { timeout: 300_000 });
     assert.match(await page.textContent("#explain-caption"), /Grad-CAM at \S+ \(/);
+    // Taught two classes of its own from what the pad shows (a seven, a bar): a fresh head at its
+    // last dense node, trained in the page, and the page classifies with it.
+    await page.click("#own-teach summary");
+    const teach = (i) => `#own-teach-classes .teach-class[data-index="${i}"]`;
+    await page.fill(`${teach(0)} input[type=text]`, "seven");
+    await page.fill(`${teach(1)} input[type=text]`, "bar");
+    for (let i = 0; i < 3; i++) await page.click(`${teach(0)} button[data-source="pad"]`);
+    await page.click("#clear");
+    await page.locator("#pad").scrollIntoViewIfNeeded();
+    const box = await page.locator("#pad").boundingBox();
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.5);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height * 0.5, { steps: 8 });
+    await page.mouse.up();
+    for (let i = 0; i < 3; i++) await page.click(`${teach(1)} button[data-source="pad"]`);
+    assert.equal(await page.isDisabled("#own-teach-train"), false);
+    await page.click("#own-teach-train");
+    await page.waitForFunction(() => document.body.dataset.model === "taught", null, { timeout: 600_000 });
+    assert.match(await page.textContent("#own-teach-status"), /trained on 6 examples in [\d.]+ s/);
+    assert.match(await page.textContent("#model-info"), /^Your network: [\d,]+ parameters, input 1×28×28, 2 classes \(seven, bar/);
+    assert.match(await page.locator("#model-select option:checked").textContent(), /Your network · your classes: seven, bar/);
+    await settled(page);
+    await page.waitForFunction(() => document.querySelectorAll("#scores li").length === 2, null, { timeout: 300_000 });
+    assert.deepEqual((await page.$$eval("#scores li .label", (els) => els.map((e) => e.textContent))).sort(), ["bar", "seven"]);
     // Downloaded as a model file, which opens without the .onnx.
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-weights")]);
     const file = readFileSync(await download.path());
     await page.setInputFiles("#weights-file", { name: "mine.bpk", mimeType: "application/octet-stream", buffer: file });
     await page.waitForFunction(() => /mine\.bpk/.test(document.getElementById("model-info").textContent), null, { timeout: 300_000 });
-    assert.match(await page.textContent("#model-info"), /3 classes \(circle, square, triangle/);
+    assert.match(await page.textContent("#model-info"), /2 classes \(seven, bar/);
     // A file with an operator convlens does not read: UNSUPPORTED, naming the node, and the page goes on.
     const selu = Buffer.from(onnx);
     selu.write("Selu", selu.indexOf("Relu"));
@@ -652,12 +676,12 @@ test("the photo model: fetched on demand, a gallery photo's top 5 and preparatio
     await page.waitForFunction(() => /frames at [\d.]+ frames\/s/.test(document.getElementById("photo-fps").textContent));
 
     // Teach two classes: the camera's test pattern, and the cat photo.
-    await page.fill('.teach-class[data-index="0"] input[type=text]', "pattern");
-    await page.fill('.teach-class[data-index="1"] input[type=text]', "cat");
-    for (let i = 0; i < 3; i++) await page.click('.teach-class[data-index="0"] button[data-source="webcam"]');
+    await page.fill('#teach-classes .teach-class[data-index="0"] input[type=text]', "pattern");
+    await page.fill('#teach-classes .teach-class[data-index="1"] input[type=text]', "cat");
+    for (let i = 0; i < 3; i++) await page.click('#teach-classes .teach-class[data-index="0"] button[data-source="webcam"]');
     await page.click('#photo-gallery img[data-photo="chelsea.png"]');
     await photoSettled();
-    for (let i = 0; i < 3; i++) await page.click('.teach-class[data-index="1"] button[data-source="photo"]');
+    for (let i = 0; i < 3; i++) await page.click('#teach-classes .teach-class[data-index="1"] button[data-source="photo"]');
     assert.equal(await page.isDisabled("#teach-train"), false);
     await page.click("#teach-train");
     await page.waitForFunction(() => document.body.dataset.taught === "pattern,cat", null, { timeout: 900_000 });
