@@ -11,13 +11,13 @@
 // Usage: node scripts/bench-onnx.mjs [--nets squeezenet1_1,mobilenet_v3_small,resnet18,efficientnet_lite0]
 //                                    [--sessions webgpu,cpu,threads] [--batch 32] [--runs 3] [--json FILE]
 // Expects target/npm (scripts/package.sh) and the venv's python (scripts/setup.sh).
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
+import { CHROMIUM_ARGS, firstVisit, fmt, maxDiff, ratio, serve } from "./bench-common.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const { values: opts } = parseArgs({
@@ -44,22 +44,11 @@ if (NETS.includes("efficientnet_lite0")) {
   if (lite.status !== 0) throw new Error(`scripts/efficientnet_onnx.py exited ${lite.status}`);
 }
 
-function serve(isolate) {
-  const server = spawn(process.execPath, [join(ROOT, "scripts/serve.mjs"), "--port", "0", "--no-csp", ...(isolate ? ["--isolate"] : []),
-    "--mount", `/bench/=${join(ROOT, "benches/web")}`,
-    "--mount", `/ort/=${join(ROOT, "node_modules/onnxruntime-web/dist")}`,
-    "--mount", `/bench-onnx/=${nets}`], { stdio: ["ignore", "pipe", "inherit"] });
-  const url = new Promise((ok, fail) => {
-    server.stdout.on("data", (d) => { const m = /http:\/\/[\d.:]+\//.exec(String(d)); if (m) ok(m[0]); });
-    server.on("exit", (code) => fail(new Error(`scripts/serve.mjs exited ${code}`)));
-  });
-  return { server, url };
-}
-const servers = [serve(false), serve(true)];
+const MOUNTS = ["--no-csp", "--mount", `/bench/=${join(ROOT, "benches/web")}`,
+  "--mount", `/ort/=${join(ROOT, "node_modules/onnxruntime-web/dist")}`, "--mount", `/bench-onnx/=${nets}`];
+const servers = [serve(false, MOUNTS), serve(true, MOUNTS)];
 const [base, isolatedBase] = await Promise.all(servers.map((s) => s.url));
 
-const ARGS = ["--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-component-update",
-  "--disable-sync", "--no-first-run", "--disable-quic"];
 // The libraries' code: JS and wasm, not the benchmark's own page nor the network's file.
 const isCode = (url) => /\.(m?js|wasm)$/.test(url) && !url.includes("/bench/");
 // convlens's training modules are not fetched by inference; counted if they ever are.
@@ -68,22 +57,11 @@ const isTraining = (url) => /convlens_\w+_train(_bg\.wasm|\.js)$/.test(url);
 async function run(browser, session, lib, backend, net) {
   const threads = session.name === "threads";
   const from = threads ? isolatedBase : base;
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const urls = new Set();
-  context.on("response", (r) => { if (r.status() === 200 && r.url().startsWith(from)) urls.add(r.url()); });
-  page.on("console", (m) => m.type() === "error" && console.error(`[${lib}/${backend}/${net}]`, m.text()));
-  const t0 = Date.now();
-  await page.goto(`${from}bench/onnx.html?lib=${lib}&backend=${backend}&net=${net}&batch=${opts.batch}&runs=${opts.runs}${threads ? "&threads=1" : ""}`);
-  await page.waitForFunction(() => window.benchResult, null, { timeout: 60 * 60_000 });
-  const result = await page.evaluate(() => window.benchResult);
-  await context.close();
-  // Each response fetched again here (a streamed wasm body is not kept by the browser) and gzipped at -9.
-  const downloads = [];
-  for (const url of urls) downloads.push({ url, gz: gzipSync(Buffer.from(await (await fetch(url)).arrayBuffer()), { level: 9 }).length });
-  result.downloads = downloads;
+  const result = await firstVisit(browser, from,
+    `${from}bench/onnx.html?lib=${lib}&backend=${backend}&net=${net}&batch=${opts.batch}&runs=${opts.runs}${threads ? "&threads=1" : ""}`,
+    `${lib}/${backend}/${net}`);
+  const { downloads } = result;
   result.codeGzipBytes = downloads.filter((d) => isCode(d.url) && !isTraining(d.url)).reduce((s, d) => s + d.gz, 0);
-  console.error(`${lib}/${backend}/${net}: ${result.error ?? "done"} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return { ...result, backendInfo: result.backend, lib, backend: threads ? `${backend}-threads` : backend, net };
 }
 
@@ -96,7 +74,7 @@ const results = [];
 let browserVersion = "?";
 try {
   for (const session of sessions.filter((s) => opts.sessions.split(",").includes(s.name))) {
-    const browser = await chromium.launch({ executablePath: opts.chromium, args: [...ARGS, ...session.args] });
+    const browser = await chromium.launch({ executablePath: opts.chromium, args: [...CHROMIUM_ARGS, ...session.args] });
     browserVersion = browser.version();
     try {
       for (const net of NETS) {
@@ -115,14 +93,6 @@ if (opts.json) writeFileSync(opts.json, JSON.stringify(results, null, 1));
 // The table: convlens ÷ ONNX Runtime Web per phase.
 const find = (lib, backend, net) => results.find((r) => r.lib === lib && r.backend === backend && r.net === net);
 const ok = (r) => r && !r.error;
-const fmt = (v, d = 1) => (v === undefined ? "—" : v.toFixed(d));
-const ratio = (a, b) => (a === undefined || b === undefined ? "—" : `${fmt(a, a < 10 ? 2 : 0)} / ${fmt(b, b < 10 ? 2 : 0)} = **${(a / b).toFixed(2)}×**`);
-const maxDiff = (a, b) => {
-  if (!a?.probabilities || !b?.probabilities) return undefined;
-  let m = 0;
-  a.probabilities.forEach((row, i) => row.forEach((p, j) => { m = Math.max(m, Math.abs(p - b.probabilities[i][j])); }));
-  return m;
-};
 const lines = [];
 const adapter = find("convlens", "webgpu", NETS[0])?.backendInfo?.adapter;
 lines.push(`Chromium ${browserVersion}, WebGPU adapter: ${adapter ? `${adapter.vendor} ${adapter.architecture}${adapter.isFallbackAdapter ? " (fallback)" : ""}` : "none"}; times in ms (median of ${opts.runs} after a warm-up).`);

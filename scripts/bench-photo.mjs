@@ -6,11 +6,11 @@
 // prepared by the model) over `--runs` calls after a warm-up.
 // Usage: node scripts/bench-photo.mjs [--runs 10] [--json FILE]
 // Expects target/npm (scripts/package.sh) and target/page-data (scripts/page-data.sh).
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
+import { serve } from "./bench-common.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const { values: opts } = parseArgs({
@@ -20,17 +20,6 @@ const { values: opts } = parseArgs({
     chromium: { type: "string", default: process.env.CHROMIUM ?? "/usr/bin/chromium" },
   },
 });
-
-function serve(isolate) {
-  const server = spawn(process.execPath, [join(ROOT, "scripts/serve.mjs"), "--port", "0", ...(isolate ? ["--isolate"] : [])], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const url = new Promise((ok, fail) => {
-    server.stdout.on("data", (d) => { const m = /http:\/\/[\d.:]+\//.exec(String(d)); if (m) ok(m[0]); });
-    server.on("exit", (code) => fail(new Error(`scripts/serve.mjs exited ${code}`)));
-  });
-  return { server, url };
-}
 
 const SESSIONS = [
   { name: "webgpu", flags: ["--enable-unsafe-webgpu"], isolate: false, options: { backend: "webgpu" } },

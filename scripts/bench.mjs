@@ -5,14 +5,13 @@
 // Usage: node scripts/bench.mjs [--nets lenet5,vin] [--libs convlens,tfjs] [--sessions webgpu,cpu,threads]
 //                               [--steps 3] [--json FILE]
 // Expects target/npm (scripts/package.sh) and target/page-data (scripts/page-data.sh).
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { gzipSync } from "node:zlib";
 import { decode } from "cborg";
 import { chromium } from "playwright-core";
+import { CHROMIUM_ARGS, firstVisit, fmt, maxDiff, ratio, serve } from "./bench-common.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const { values: opts } = parseArgs({
@@ -45,22 +44,11 @@ for (const file of Object.values(SHIPPED)) {
 // Two servers: a plain one (no cross-origin isolation: neither library gets threads, as on most
 // sites) and a cross-origin isolated one (COOP/COEP) for the "threads" session, where TF.js wasm
 // runs its threaded build and convlens, in worker mode, its threaded CPU module.
-function serve(isolate) {
-  const server = spawn(process.execPath, [join(ROOT, "scripts/serve.mjs"), "--port", "0", "--no-csp", ...(isolate ? ["--isolate"] : []),
-    "--mount", `/bench/=${join(ROOT, "benches/web")}`,
-    "--mount", `/tfjs/=${join(ROOT, "node_modules/@tensorflow")}`,
-    "--mount", `/bench-weights/=${indexDir}`], { stdio: ["ignore", "pipe", "inherit"] });
-  const url = new Promise((ok, fail) => {
-    server.stdout.on("data", (d) => { const m = /http:\/\/[\d.:]+\//.exec(String(d)); if (m) ok(m[0]); });
-    server.on("exit", (code) => fail(new Error(`scripts/serve.mjs exited ${code}`)));
-  });
-  return { server, url };
-}
-const servers = [serve(false), serve(true)];
+const MOUNTS = ["--no-csp", "--mount", `/bench/=${join(ROOT, "benches/web")}`,
+  "--mount", `/tfjs/=${join(ROOT, "node_modules/@tensorflow")}`, "--mount", `/bench-weights/=${indexDir}`];
+const servers = [serve(false, MOUNTS), serve(true, MOUNTS)];
 const [base, isolatedBase] = await Promise.all(servers.map((s) => s.url));
 
-const ARGS = ["--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-component-update",
-  "--disable-sync", "--no-first-run", "--disable-quic"];
 // The libraries' code (the benchmark's own side-by-side.js and the page's IDX reader it borrows
 // are not counted; tfjs-nets.js, TF.js's model definition, is — convlens's is inside its wasm).
 const isCode = (url) => /\.(m?js|wasm)$/.test(url) && !url.endsWith("/side-by-side.js") && !url.includes("/app/");
@@ -76,25 +64,14 @@ const isTraining = (url) => /convlens_\w+_train(_bg\.wasm|\.js)$/.test(url);
 async function run(browser, session, lib, backend, net) {
   const threads = session.name === "threads";
   const from = threads ? isolatedBase : base;
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const urls = new Set();
   // Requests of the page and of its workers (convlens's worker and its thread pool).
-  context.on("response", (r) => { if (r.status() === 200 && r.url().startsWith(from)) urls.add(r.url()); });
-  page.on("console", (m) => m.type() === "error" && console.error(`[${lib}/${backend}/${net}]`, m.text()));
-  const t0 = Date.now();
-  await page.goto(`${from}bench/side-by-side.html?lib=${lib}&backend=${backend}&net=${net}&steps=${opts.steps}${threads ? "&threads=1" : ""}`);
-  await page.waitForFunction(() => window.benchResult, null, { timeout: 30 * 60_000 });
-  const result = await page.evaluate(() => window.benchResult);
-  await context.close();
-  // Each response fetched again here (a streamed wasm body is not kept by the browser) and gzipped at -9.
-  const downloads = [];
-  for (const url of urls) downloads.push({ url, gz: gzipSync(Buffer.from(await (await fetch(url)).arrayBuffer()), { level: 9 }).length });
-  result.downloads = downloads;
+  const result = await firstVisit(browser, from,
+    `${from}bench/side-by-side.html?lib=${lib}&backend=${backend}&net=${net}&steps=${opts.steps}${threads ? "&threads=1" : ""}`,
+    `${lib}/${backend}/${net}`);
+  const { downloads } = result;
   result.codeGzipBytes = downloads.filter((d) => isCode(d.url) && !isTraining(d.url)).reduce((s, d) => s + d.gz, 0);
   result.trainingGzipBytes = downloads.filter((d) => isCode(d.url) && isTraining(d.url)).reduce((s, d) => s + d.gz, 0);
   result.allGzipBytes = downloads.reduce((s, d) => s + d.gz, 0);
-  console.error(`${lib}/${backend}/${net}: ${result.error ?? "done"} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   return { ...result, backendInfo: result.backend, lib, backend: threads ? `${backend}-threads` : backend, net };
 }
 
@@ -107,7 +84,7 @@ const results = [];
 let browserVersion = "?";
 try {
   for (const session of sessions.filter((s) => opts.sessions.split(",").includes(s.name))) {
-    const browser = await chromium.launch({ executablePath: opts.chromium, args: [...ARGS, ...session.args] });
+    const browser = await chromium.launch({ executablePath: opts.chromium, args: [...CHROMIUM_ARGS, ...session.args] });
     browserVersion = browser.version();
     try {
       for (const net of NETS) {
@@ -127,14 +104,6 @@ if (opts.json) writeFileSync(opts.json, JSON.stringify(results, null, 1));
 // The table: convlens ÷ TF.js per phase.
 const find = (lib, backend, net) => results.find((r) => r.lib === lib && r.backend === backend && r.net === net);
 const ms = (r, key) => (r && !r.error && r[key] ? r[key].medianMs : undefined);
-const fmt = (v, d = 1) => (v === undefined ? "—" : v.toFixed(d));
-const ratio = (a, b) => (a === undefined || b === undefined ? "—" : `${fmt(a, a < 10 ? 2 : 0)} / ${fmt(b, b < 10 ? 2 : 0)} = **${a / b < 0.01 ? (a / b).toPrecision(1) : (a / b).toFixed(2)}×**`);
-const maxDiff = (a, b) => {
-  if (!a?.probabilities || !b?.probabilities) return undefined;
-  let m = 0;
-  a.probabilities.forEach((row, i) => row.forEach((p, j) => { m = Math.max(m, Math.abs(p - b.probabilities[i][j])); }));
-  return m;
-};
 const lines = [];
 const adapter = find("convlens", "webgpu", NETS[0])?.backendInfo?.adapter;
 lines.push(`Chromium ${browserVersion}, WebGPU adapter: ${adapter ? `${adapter.vendor} ${adapter.architecture}${adapter.isFallbackAdapter ? " (fallback)" : ""}` : "none"}; times in ms (median).`);
