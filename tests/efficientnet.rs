@@ -38,6 +38,20 @@ fn imagenet(file: &str) -> PathBuf {
     path
 }
 
+/// Runs scripts/`script` with the venv's python (scripts/setup.sh), which must succeed.
+fn python(script: &str, args: &[PathBuf]) {
+    let status = Command::new(cache().join("venv/bin/python"))
+        .arg(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("scripts")
+                .join(script),
+        )
+        .args(args)
+        .status()
+        .expect("python from scripts/setup.sh's venv");
+    assert!(status.success(), "scripts/{script} failed");
+}
+
 const PHOTOS: [&str; 4] = [
     "chelsea.png",
     "coffee.png",
@@ -51,17 +65,9 @@ fn logits_match_an_independent_numpy_forward_pass_on_real_photos() {
         "convlens-effnet-{}.safetensors",
         std::process::id()
     ));
-    let status = Command::new(cache().join("venv/bin/python"))
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/scripts/efficientnet_reference.py"
-        ))
-        .arg(imagenet("efficientnet-lite0.pth"))
-        .arg(&out)
-        .args(PHOTOS.map(|p| imagenet(&format!("photos/{p}"))))
-        .status()
-        .expect("python from scripts/setup.sh's venv");
-    assert!(status.success(), "efficientnet_reference.py failed");
+    let mut args = vec![imagenet("efficientnet-lite0.pth"), out.clone()];
+    args.extend(PHOTOS.map(|p| imagenet(&format!("photos/{p}"))));
+    python("efficientnet_reference.py", &args);
     let reference = parse_safetensors(&std::fs::read(&out).unwrap()).unwrap();
     let _ = std::fs::remove_file(&out);
     let (inputs, expected) = (&reference["inputs"], &reference["logits"]);
@@ -226,17 +232,14 @@ fn the_checkpoint_written_as_onnx_and_imported_gives_the_built_in_models_top_5()
             std::process::id()
         )),
     );
-    let status = Command::new(cache().join("venv/bin/python"))
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/scripts/efficientnet_onnx.py"
-        ))
-        .arg(imagenet("efficientnet-lite0.pth"))
-        .arg(imagenet("imagenet-labels.json"))
-        .arg(&onnx)
-        .status()
-        .expect("the venv's python runs");
-    assert!(status.success(), "scripts/efficientnet_onnx.py failed");
+    python(
+        "efficientnet_onnx.py",
+        &[
+            imagenet("efficientnet-lite0.pth"),
+            imagenet("imagenet-labels.json"),
+            onnx.clone(),
+        ],
+    );
     import(&bpk, false);
     let builtin = top5(&bpk);
     // The built-in model's preparation, said to the ONNX network: the centre crop of 224 of
